@@ -1,0 +1,127 @@
+"""The ``automl`` command line. Each command is a thin wrapper over an importable function.
+
+Only this module turns errors into exit codes: 0 success, 2 user error (one line on stderr, no
+traceback unless ``--debug``), 1 anything unexpected, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from contextlib import contextmanager
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    name="automl", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="AutoML experiments: Optuna search over scikit-learn pipelines, tracked in MLflow.",
+)
+
+DebugOpt = typer.Option(False, "--debug", help="Show full tracebacks on errors.")
+
+
+@contextmanager
+def _errors(debug: bool):
+    """Map exceptions to one-line messages and exit codes."""
+    from automl.errors import AutomlError
+
+    debug = debug or os.environ.get("AUTOML_DEBUG") == "1"
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except AutomlError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: open runs were closed as KILLED; rerun to resume the study", err=True)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        first = str(exc).strip().splitlines()
+        typer.echo(f"unexpected error: {type(exc).__name__}: {first[0] if first else ''} "
+                   "(rerun with --debug for the traceback)", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def run(
+    config: Optional[str] = typer.Option(None, "--config", help="Experiment YAML; flags override it."),
+    data: Optional[str] = typer.Option(None, "--data", help="CSV/Parquet path or demo:NAME (breast_cancer, iris, wine, digits, diabetes)."),
+    target: Optional[str] = typer.Option(None, "--target", help="Target column (default: 'target')."),
+    test_data: Optional[str] = typer.Option(None, "--test-data", help="Separate test file instead of a holdout split."),
+    task: Optional[str] = typer.Option(None, "--task", help="auto|binary|multiclass|regression."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Metric to optimise (default per task)."),
+    space: Optional[str] = typer.Option(None, "--space", help="Search-space YAML (bare names: search_spaces/)."),
+    n_trials: Optional[int] = typer.Option(None, "--n-trials", help="Trials to add to the study."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop starting trials after this many seconds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the split, folds, sampler and models."),
+    cv: Optional[int] = typer.Option(None, "--cv", help="Number of CV folds (default 5)."),
+    n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Parallel fold processes (-1: all cores)."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default: SQLite under mlruns/)."),
+    study_name: Optional[str] = typer.Option(None, "--study-name", help="Study to create or resume."),
+    summary_json: Optional[str] = typer.Option(None, "--summary-json", help="Write the run summary here."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite under mlruns/)."),
+    experiment: Optional[str] = typer.Option(None, "--experiment", help="MLflow experiment (default: the study name)."),
+    no_tracking: bool = typer.Option(False, "--no-tracking", help="Do not log to MLflow."),
+    register_model: Optional[str] = typer.Option(None, "--register-model", help="Register the model under this name."),
+    workdir: Optional[str] = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives output."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print only errors."),
+    debug: bool = DebugOpt,
+):
+    """Search for the best model for a table and test it once on held-out rows."""
+    overrides = dict(data=data, target=target, test_data=test_data, task=task, metric=metric,
+                     space=space, n_trials=n_trials, timeout=timeout, seed=seed, cv=cv, n_jobs=n_jobs,
+                     storage=storage, study_name=study_name, summary_json=summary_json,
+                     tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+                     experiment=experiment, register_model=register_model, workdir=workdir,
+                     quiet=quiet or None, tracking=False if no_tracking else None)
+    with _errors(debug):
+        from automl.config import load_config
+        from automl.pipeline import run_experiment
+
+        run_experiment(load_config(config, overrides))
+
+
+@app.command()
+def predict(
+    model: str = typer.Option(..., "--model", help="model.joblib path/folder or MLflow URI (models:/NAME@ALIAS, runs:/ID/model)."),
+    data: str = typer.Option(..., "--data", help="CSV/Parquet with the feature columns."),
+    output: str = typer.Option(..., "--output", help="Where to write predictions (CSV or .parquet)."),
+    proba: bool = typer.Option(False, "--proba", help="One probability column per class."),
+    debug: bool = DebugOpt,
+):
+    """Predict one row per input row, in the input's order."""
+    with _errors(debug):
+        from automl.predict import predict_file
+
+        rows = predict_file(model, data, output, proba)
+        typer.echo(f"wrote {rows} predictions to {output}", err=True)
+
+
+@app.command("validate-space")
+def validate_space(file: str = typer.Argument(..., help="Search-space YAML file."), debug: bool = DebugOpt):
+    """Check a search-space file and report every problem with its YAML path."""
+    with _errors(debug):
+        from automl.space import resolve_space_path, validate_file
+
+        problems = validate_file(file)
+        path = resolve_space_path(file)
+        for problem in problems:
+            typer.echo(f"{path}: {problem}", err=True)
+        if problems:
+            raise typer.Exit(2)
+        typer.echo(f"{path}: ok")
+
+
+def main() -> None:
+    app(prog_name="automl")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

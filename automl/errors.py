@@ -1,0 +1,48 @@
+"""One exception hierarchy for the whole package.
+
+Library code raises these; only the CLI turns them into exit codes. Every message is one line that
+names what was wrong, where, and what is allowed.
+"""
+
+from __future__ import annotations
+
+
+class AutomlError(Exception):
+    """Base of every error automl raises on purpose. Exit code 1 unless a subclass says otherwise."""
+
+    exit_code = 1
+
+
+class UserError(AutomlError, ValueError):
+    """The caller's input is wrong (flag, config, space, data). Exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """The experiment configuration or a command-line flag is invalid."""
+
+
+class SpaceError(UserError):
+    """A search-space file is invalid. ``problems`` lists every ``path: message`` found."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(f"{source}: " + "; ".join(self.problems))
+
+
+class DataError(UserError):
+    """The data cannot be used as given (missing file, bad target, too few rows...)."""
+
+
+class StudyMismatchError(UserError):
+    """An existing study was created for other data or another metric than this run asks for."""
+
+
+class SearchFailedError(AutomlError):
+    """Every trial of the search failed, so there is no model to refit."""
+
+
+class ModelLoadError(UserError):
+    """A model path or URI cannot be loaded."""

@@ -1,0 +1,147 @@
+"""Orchestration: config -> data -> split -> space -> objective -> study -> tracking -> refit/test.
+
+This is the one module that sees every step; each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from automl.config import ExperimentConfig, resolve_workdir
+from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
+from automl.metrics import Metric, get_metric
+from automl.report import Reporter
+from automl.split import Split, cv_folds, given_test, holdout
+
+
+@dataclass
+class Prepared:
+    """The data side of an experiment, ready to search."""
+
+    data: Dataset
+    split: Split
+    folds: list[tuple]
+    metric: Metric
+    data_fingerprint: str
+    test_rows_dropped: int = 0
+
+
+def default_study_name(cfg: ExperimentConfig, data_name: str, target: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data_name}-{target}")
+
+
+def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
+    """Read and check the data, lock away the test rows, materialise the CV folds."""
+    frame, name = read_table(cfg.data)
+    data = prepare(frame, cfg.target, cfg.task, cfg.data, cfg.group_column, cfg.time_column)
+    data.name = name
+    for col, why in data.dropped_columns.items():
+        reporter.warn(f"dropped column {col!r}: {why}")
+    if data.rows_dropped:
+        reporter.warn(f"dropped {data.rows_dropped} rows with a missing target")
+    time_ordered = cfg.time_column is not None
+    test_dropped = 0
+    if cfg.test_data:
+        test_frame, _ = read_table(cfg.test_data)
+        X_test, y_test, test_dropped = align_test_frame(test_frame, data, str(data.y.name), cfg.test_data)
+        split = given_test(data, X_test, y_test)
+    else:
+        split = holdout(data, cfg.test_size, cfg.seed, time_ordered)
+    folds = cv_folds(split, data.task, cfg.cv, cfg.seed, time_ordered)
+    metric = get_metric(data.task, cfg.metric)
+    return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), test_dropped)
+
+
+def fold_jobs(cfg: ExperimentConfig) -> int:
+    cores = os.cpu_count() or 1
+    wanted = cores if cfg.n_jobs == -1 else cfg.n_jobs
+    return max(1, min(wanted, cfg.cv))
+
+
+def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None) -> dict[str, Any]:
+    """Run the whole experiment and return the summary (also written to ``summary_json``).
+
+    Examples
+    --------
+    >>> from automl.config import ExperimentConfig
+    >>> summary = run_experiment(ExperimentConfig(data="demo:iris", space="fast.yaml",
+    ...                                           n_trials=3, quiet=True))  # doctest: +SKIP
+    >>> summary["task"]  # doctest: +SKIP
+    'multiclass'
+    """
+    from automl.objective import CVObjective
+    from automl.space import load_space
+    from automl.study import best_trial, default_storage, mask_url, open_study, run_study
+    from automl.tracking import open_tracker
+
+    started = time.perf_counter()
+    reporter = reporter or Reporter(cfg.quiet)
+    workdir = resolve_workdir(cfg)
+    prep = prepare_data(cfg, reporter)
+    data, split = prep.data, prep.split
+    space = load_space(cfg.space, data.task)
+    storage = cfg.storage or default_storage(workdir)
+    study_name = cfg.study_name or default_study_name(cfg, data.name, str(data.y.name))
+    reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
+                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
+                  f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
+    guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint}
+    study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards)
+    columns = (data.numeric, data.categorical, data.datetime)
+    objective = CVObjective(space, split.X_train, split.y_train, prep.folds, columns, prep.metric,
+                            cfg.seed, fold_jobs(cfg))
+    tracker = open_tracker(cfg, workdir, study_name, storage, space.source, prep)
+    with tracker:
+        reporter.start_search(cfg.n_trials)
+        try:
+            run_study(study, objective, cfg.n_trials, cfg.timeout, [tracker.on_trial, reporter.on_trial])
+        finally:
+            reporter.end_search()
+        tracker.flush()
+        summary = finish(cfg, study, best_trial(study), prep, workdir, tracker, storage)
+        summary["elapsed_s"] = round(time.perf_counter() - started, 3)
+        tracker.log_summary(summary)
+    if cfg.summary_json:
+        Path(cfg.summary_json).parent.mkdir(parents=True, exist_ok=True)
+        Path(cfg.summary_json).write_text(json.dumps(summary, indent=2, default=str))
+    from automl.refit import leaderboard
+
+    reporter.final(summary, leaderboard(study, limit=10))
+    return summary
+
+
+def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, tracker,
+           storage: str) -> dict[str, Any]:
+    """Refit the best trial, test it once, save and log it; build the summary."""
+    from automl.refit import leaderboard, refit, save_model, schema, test_once
+    from automl.study import count_states, mask_url
+
+    data, split = prep.data, prep.split
+    pipeline = refit(trial, data, split, cfg.seed)
+    test_metrics = test_once(pipeline, split, data.task)
+    model_schema = schema(data, split)
+    out_dir = Path(cfg.output_dir) if cfg.output_dir else workdir / "mlruns" / "models" / study.study_name
+    model_path = save_model(pipeline, model_schema, out_dir)
+    board = leaderboard(study)
+    board.to_csv(out_dir / "leaderboard.csv", index=False)
+    logged = tracker.log_model(pipeline, split, model_schema, test_metrics, board, study, trial)
+    family = trial.user_attrs["family"]
+    best_params = {"model": family, **{f"{family}.{k}": v for k, v in trial.user_attrs["model_params"].items()},
+                   **{f"prep.{k}": v for k, v in trial.user_attrs["prep_params"].items()}}
+    return {
+        "study_name": study.study_name, "task": data.task, "metric": prep.metric.name,
+        "direction": prep.metric.direction, "best_trial": trial.number, "best_params": best_params,
+        "best_cv_score": trial.value, "best_cv_std": trial.user_attrs.get("cv_std"),
+        "test_metrics": test_metrics, "n_trials": count_states(study),
+        "rows_dropped": data.rows_dropped + prep.test_rows_dropped,
+        "dropped_columns": data.dropped_columns, "train_rows": int(len(split.y_train)),
+        "test_rows": int(len(split.y_test)), "test_fingerprint": split.test_fingerprint,
+        "data_fingerprint": prep.data_fingerprint, "data": cfg.data, "seed": cfg.seed,
+        "storage": mask_url(storage), "model_path": str(model_path), **logged,
+    }

@@ -1,0 +1,66 @@
+"""Load a saved model and predict, keeping the input's row order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from automl.data import read_table
+from automl.errors import DataError, ModelLoadError
+
+
+def load_model(ref: str):
+    """A fitted pipeline from a file path (``model.joblib`` or its folder) or an MLflow model URI."""
+    if ref.startswith(("models:/", "runs:/", "mlflow-artifacts:/")):
+        from automl.tracking import load_logged_model
+
+        return load_logged_model(ref)
+    path = Path(ref)
+    if path.is_dir():
+        path = path / "model.joblib"
+    if not path.is_file():
+        raise ModelLoadError(f"{ref}: model not found; give a model.joblib path, its folder, or an "
+                             "MLflow URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model)")
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:
+        raise ModelLoadError(f"{ref}: cannot load model ({type(exc).__name__}: {exc})") from None
+
+
+def required_columns(model) -> list[str]:
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        raise ModelLoadError("the model does not record its input columns; was it saved by automl?")
+    return [str(c) for c in names]
+
+
+def predict_frame(model, frame: pd.DataFrame, proba: bool = False) -> pd.DataFrame:
+    """One output row per input row: ``prediction``, or one probability column per class."""
+    columns = required_columns(model)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"input is missing feature columns {missing}; the model needs {columns}")
+    X = frame[columns]
+    if proba:
+        if not hasattr(model, "predict_proba"):
+            raise DataError("--proba: this model gives no probabilities (regression or no predict_proba)")
+        classes = [str(c) for c in model.classes_]
+        return pd.DataFrame(model.predict_proba(X), columns=classes, index=frame.index)
+    return pd.DataFrame({"prediction": model.predict(X)}, index=frame.index)
+
+
+def predict_file(model_ref: str, data: str, output: str, proba: bool = False) -> int:
+    """Predict every row of ``data`` into ``output`` (CSV, or Parquet by extension). Returns rows."""
+    model = load_model(model_ref)
+    frame, _ = read_table(data)
+    result = predict_frame(model, frame, proba)
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        result.to_parquet(out, index=False)
+    else:
+        result.to_csv(out, index=False)
+    return len(result)

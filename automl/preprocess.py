@@ -1,0 +1,120 @@
+"""The preprocessing half of every model pipeline.
+
+It lives inside the scikit-learn ``Pipeline`` so it is fitted on each CV fold's training rows only,
+and travels with the saved model, so prediction applies exactly what training learnt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# Searchable preprocessing parameters and their allowed values (None = any value of that type).
+PREP_CHOICES: dict[str, tuple | None] = {
+    "numeric_imputer": ("mean", "median", "most_frequent"),
+    "scaler": ("standard", "robust", "minmax", "maxabs", "none"),
+    "categorical_imputer": ("most_frequent", "constant"),
+    "rare_min_frequency": None,  # categories rarer than this (count or share) become "infrequent"
+    "max_categories": None,
+    "missing_indicator": (True, False),
+}
+PREP_DEFAULTS: dict[str, Any] = {
+    "numeric_imputer": "median",
+    "scaler": "standard",
+    "categorical_imputer": "most_frequent",
+    "rare_min_frequency": 0.01,
+    "max_categories": 30,
+    "missing_indicator": False,
+}
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+
+
+class DatetimeExpander(TransformerMixin, BaseEstimator):
+    """Turn date/time columns (datetime dtype or parseable strings) into numeric parts."""
+
+    def fit(self, X, y=None):
+        self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def transform(self, X):
+        out = {}
+        for col in X.columns:
+            stamps = pd.to_datetime(X[col], errors="coerce", format="mixed")
+            for part in DATETIME_PARTS:
+                out[f"{col}_{part}"] = getattr(stamps.dt, part).astype("float64")
+        return pd.DataFrame(out, index=X.index)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in DATETIME_PARTS])
+
+
+def _to_float(X):
+    # Infinite values mean "unknown" here, as in training (data.prepare), so impute them.
+    X = np.asarray(X, dtype="float64")
+    return np.where(np.isfinite(X), X, np.nan)
+
+
+def _to_str(X):
+    # Mixed numbers and strings in one column break OneHotEncoder; compare everything as text.
+    frame = pd.DataFrame(X)
+    return frame.astype(object).where(frame.notna(), np.nan).map(
+        lambda v: v if v is np.nan or isinstance(v, str) else str(v)).to_numpy(dtype=object)
+
+
+def build_preprocessor(numeric: list[str], categorical: list[str], datetimes: list[str],
+                       params: dict[str, Any] | None = None):
+    """A ``ColumnTransformer`` for the given columns; ``params`` override :data:`PREP_DEFAULTS`."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    p = {**PREP_DEFAULTS, **(params or {})}
+    numeric_steps = [FunctionTransformer(_to_float, feature_names_out="one-to-one"),
+                     _imputer(p["numeric_imputer"], p["missing_indicator"]), _scaler(p["scaler"])]
+    parts = []
+    if numeric:
+        parts.append(("numeric", make_pipeline(*numeric_steps), numeric))
+    if categorical:
+        parts.append(("categorical", _categorical(p), categorical))
+    if datetimes:
+        parts.append(("datetime", make_pipeline(DatetimeExpander(), _imputer("median", False),
+                                                _scaler(p["scaler"])), datetimes))
+    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+
+
+def _imputer(strategy: str, indicator: bool):
+    from sklearn.impute import SimpleImputer
+
+    return SimpleImputer(strategy=strategy, add_indicator=bool(indicator), keep_empty_features=True)
+
+
+def _scaler(name: str):
+    from sklearn import preprocessing as skp
+
+    scalers = {"standard": skp.StandardScaler, "robust": skp.RobustScaler,
+               "minmax": skp.MinMaxScaler, "maxabs": skp.MaxAbsScaler}
+    return scalers[name]() if name != "none" else "passthrough"
+
+
+def _categorical(p: dict[str, Any]):
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    imputer = SimpleImputer(strategy=p["categorical_imputer"], fill_value="missing",
+                            keep_empty_features=True)
+    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=p["rare_min_frequency"],
+                            max_categories=p["max_categories"], sparse_output=False)
+    return make_pipeline(FunctionTransformer(_to_str, feature_names_out="one-to-one"), imputer, encoder)
+
+
+def build_pipeline(columns: tuple[list[str], list[str], list[str]], prep_params: dict[str, Any],
+                   estimator):
+    """The full model: preprocessing then the estimator, as one unfitted ``Pipeline``."""
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("preprocess", build_preprocessor(*columns, prep_params)), ("model", estimator)])

@@ -1,0 +1,75 @@
+"""What the terminal shows: a progress bar during the search, then the leaderboard and test metrics.
+
+All of it goes to stderr through one rich Console, so stdout stays clean for scripts; ``quiet``
+silences everything but errors.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class Reporter:
+    """Progress of the search and the final report; a no-op when ``quiet``."""
+
+    def __init__(self, quiet: bool = False, console: Console | None = None):
+        self.quiet = quiet
+        self.console = console or Console(stderr=True)
+        self._progress: Progress | None = None
+        self._task = None
+        self._start = time.perf_counter()
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, highlight=False)
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+    def start_search(self, n_trials: int | None) -> None:
+        if self.quiet:
+            return
+        self._progress = Progress(
+            TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
+            console=self.console, transient=False,
+        )
+        self._task = self._progress.add_task("search", total=n_trials, best="-")
+        self._progress.start()
+
+    def on_trial(self, study, trial) -> None:
+        """Optuna callback: advance the bar and show the best score so far."""
+        if self._progress is None:
+            return
+        try:
+            best = f"{study.best_value:.4f}"
+        except ValueError:  # no complete trial yet
+            best = "-"
+        self._progress.update(self._task, advance=1, best=best)
+
+    def end_search(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def final(self, summary: dict[str, Any], board) -> None:
+        if self.quiet:
+            return
+        table = Table(title=f"top trials ({summary['metric']}, {summary['direction']})")
+        for col in ("trial", "family", "cv_score", "cv_std", "fit_time_s"):
+            table.add_column(col, justify="right" if col != "family" else "left")
+        for row in board.itertuples():
+            table.add_row(str(row.trial), str(row.family), f"{row.cv_score:.4f}",
+                          f"{row.cv_std:.4f}" if row.cv_std == row.cv_std else "-",
+                          f"{row.fit_time_s:.2f}")
+        self.console.print(table)
+        metrics = ", ".join(f"{k}={v:.4f}" for k, v in summary["test_metrics"].items())
+        self.console.print(f"[bold]test[/bold] ({summary['test_rows']} rows, touched once): {metrics}")
+        self.console.print(f"trials: {summary['n_trials']}  model: {summary['model_path']}",
+                           highlight=False)

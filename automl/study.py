@@ -1,0 +1,103 @@
+"""Create or resume the Optuna study, and run it.
+
+The study remembers what it was created for (metric, task, data fingerprint); resuming it with
+something else is refused, since scores from different setups cannot be compared.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from pathlib import Path
+from typing import Callable
+
+from automl.errors import ConfigError, SearchFailedError, StudyMismatchError
+
+# Stored on the study so a later run (or another worker) can check it is continuing the same search.
+GUARDED_ATTRS = ("metric", "task", "data_fingerprint")
+
+
+def default_storage(workdir: Path) -> str:
+    """The embedded default: one SQLite file under ``<workdir>/mlruns``."""
+    (workdir / "mlruns").mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(workdir / 'mlruns' / 'optuna.db').resolve()}"
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of ``scheme://user:password@host`` URLs before printing or logging."""
+    return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
+
+
+def make_pruner(name: str):
+    import optuna
+
+    if name == "wilcoxon":
+        with warnings.catch_warnings():  # "experimental" since 3.6; it is the pruner built for k-fold CV
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(storage: str, study_name: str, direction: str, seed: int, pruner: str,
+               guards: dict[str, str]):
+    """Create the study, or load it and check it was made for the same metric, task and data."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report trials ourselves
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    try:
+        study = optuna.create_study(storage=storage, study_name=study_name, direction=direction,
+                                    sampler=sampler, pruner=make_pruner(pruner), load_if_exists=True)
+    except ValueError as exc:
+        raise StudyMismatchError(f"study {study_name!r}: {exc}; use another --study-name") from None
+    except Exception as exc:  # bad URL, unreachable server, missing driver
+        raise ConfigError(f"storage {mask_url(storage)}: cannot open ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    _check_guards(study, guards)
+    return study
+
+
+def _check_guards(study, guards: dict[str, str]) -> None:
+    attrs = study.user_attrs
+    for key in GUARDED_ATTRS:
+        old, new = attrs.get(key), guards.get(key)
+        if old is not None and new is not None and old != new:
+            raise StudyMismatchError(
+                f"study {study.study_name!r} was created with {key}={old!r}, this run has {new!r}; "
+                "use another --study-name to start a new study"
+            )
+    for key, value in guards.items():
+        if attrs.get(key) != value:
+            study.set_user_attr(key, value)
+
+
+def run_study(study, objective: Callable, n_trials: int | None, timeout: float | None,
+              callbacks: list[Callable]) -> None:
+    """Run trials; a trial that raises is recorded as FAIL and the search goes on."""
+    logging.getLogger("optuna").setLevel(logging.ERROR)
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(Exception,),
+                   callbacks=callbacks, gc_after_trial=False)
+
+
+def best_trial(study):
+    """The best COMPLETE trial, or a clear error that lists why trials failed."""
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if complete:
+        return study.best_trial
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    errors = sorted({t.user_attrs.get("error", "unknown error") for t in failed})
+    detail = f"; errors: {' | '.join(errors[:3])}" if errors else ""
+    raise SearchFailedError(f"study {study.study_name!r}: no trial completed "
+                            f"({len(failed)} failed){detail}")
+
+
+def count_states(study) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    return counts
