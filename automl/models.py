@@ -46,9 +46,10 @@ def mlp_classifier(n_layers: int = 1, layer_size: int = 64, activation: str = "r
                    max_iter: int = 200, early_stopping: bool = True,
                    random_state: int | None = None):
     """MLP classifier; ``n_layers`` x ``layer_size`` replaces the tuple-valued hidden_layer_sizes."""
+    kwargs = _mlp_kwargs(locals())  # before the import, which would add a local
     from sklearn.neural_network import MLPClassifier
 
-    return MLPClassifier(**_mlp_kwargs(locals()))
+    return MLPClassifier(**kwargs)
 
 
 def mlp_regressor(n_layers: int = 1, layer_size: int = 64, activation: str = "relu",
@@ -58,9 +59,23 @@ def mlp_regressor(n_layers: int = 1, layer_size: int = 64, activation: str = "re
                   max_iter: int = 200, early_stopping: bool = True,
                   random_state: int | None = None):
     """MLP regressor; see :func:`mlp_classifier`."""
+    kwargs = _mlp_kwargs(locals())  # before the import, which would add a local
     from sklearn.neural_network import MLPRegressor
 
-    return MLPRegressor(**_mlp_kwargs(locals()))
+    return MLPRegressor(**kwargs)
+
+
+def svm_classifier(C: float = 1.0, kernel: str = "rbf", gamma: str | float = "scale",
+                   degree: int = 3, coef0: float = 0.0, class_weight: str | None = None,
+                   tol: float = 1e-3, max_iter: int = -1, calibration_folds: int = 3,
+                   random_state: int | None = None):
+    """SVC with probabilities from a sigmoid calibration (replaces the deprecated probability=True)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    svc = SVC(C=C, kernel=kernel, gamma=gamma, degree=degree, coef0=coef0, class_weight=class_weight,
+              tol=tol, max_iter=max_iter, random_state=random_state)
+    return CalibratedClassifierCV(svc, method="sigmoid", cv=calibration_folds, ensemble=False)
 
 
 def _mlp_kwargs(args: dict) -> dict:

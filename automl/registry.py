@@ -53,7 +53,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     _f("linear", None, "automl.models:linear", "Ridge (L2), Lasso (L1) or ElasticNet"),
     _f("sgd", "sklearn.linear_model:SGDClassifier", "sklearn.linear_model:SGDRegressor",
        "linear model trained by scikit-learn's SGD with its learning-rate schedules"),
-    _f("svm", "sklearn.svm:SVC", "sklearn.svm:SVR", "support vector machine", probability=True),
+    _f("svm", "automl.models:svm_classifier", "sklearn.svm:SVR", "support vector machine"),
     _f("knn", "sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor",
        "k nearest neighbours"),
     _f("decision_tree", "sklearn.tree:DecisionTreeClassifier", "sklearn.tree:DecisionTreeRegressor",
