@@ -175,15 +175,14 @@ class BaseGD(BaseEstimator):
     def _fit_targets(self, X, Y, sample_weight, stratify=None):
         """Fit on float ``X`` (n, d) and targets ``Y`` (n, k); set the fitted attributes."""
         rng = check_random_state(self.random_state)
-        params = self._initial_params(X.shape[1], Y.shape[1])
+        W, b = self._initial_params(X.shape[1], Y.shape[1])
         trainer = Trainer(self, self._loss_function(Y.shape[1]), rng)
         train, validation = self._split((X, Y, sample_weight), stratify, rng)
         # Overflow is expected when a run diverges; the trainer detects it and raises.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            curve, val_curve, n_iter = trainer.run(params, train, validation)
-        coef = params[0].T
-        self.coef_ = coef.ravel() if self._flat_coef else coef
-        self.intercept_ = params[1] if self.fit_intercept else np.zeros(Y.shape[1])
+            W, b, curve, val_curve, n_iter = trainer.run(W, b, train, validation)
+        self.coef_ = W[:, 0] if self._flat_coef else W.T
+        self.intercept_ = np.zeros(Y.shape[1]) if b is None else b
         self.loss_curve_ = curve
         self.validation_loss_curve_ = val_curve
         self.n_iter_ = n_iter
@@ -203,7 +202,7 @@ class BaseGD(BaseEstimator):
                     f"but the previous fit left shape {previous.shape[::-1]}."
                 )
             W, b = previous.copy(), np.asarray(self.intercept_, dtype=float).copy()
-        return [W, b] if self.fit_intercept else [W]
+        return W, (b if self.fit_intercept else None)
 
     def _split(self, data, stratify, rng):
         """Return ``(train, validation)`` triples; validation is None without early stopping."""

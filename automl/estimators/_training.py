@@ -58,59 +58,75 @@ class Trainer:
             epsilon=estimator.epsilon,
         )
 
-    def objective(self, params, X, Y, s):
-        """Training objective (mean loss plus penalty) of ``params`` on ``(X, Y, s)``."""
-        return self.loss(self.forward(params, X), Y, s)[0] + self.penalty(params[0])
+    def objective(self, X, Y, s):
+        """Training objective (mean loss plus penalty) of the current parameters."""
+        return self.loss(self.forward(X), Y, s)[0] + self.penalty()
 
-    def forward(self, params, X):
-        """Linear outputs ``X @ W (+ b)``."""
-        Z = X @ params[0]
-        if len(params) > 1:
-            Z += params[1]
+    def forward(self, X):
+        """Linear outputs ``X @ W (+ b)`` of the current parameters."""
+        Z = X @ self.W
+        if self.b is not None:
+            Z += self.b
         return Z
 
-    def penalty(self, W):
+    def penalty(self):
         """Elastic-net penalty ``l2 / 2 * ||W||^2 + l1 * |W|_1`` of the coefficients."""
         value = 0.0
         if self.l2:
-            value += 0.5 * self.l2 * float(np.vdot(W, W))
+            value += 0.5 * self.l2 * float(np.vdot(self.W, self.W))
         if self.l1:
-            value += self.l1 * float(np.abs(W).sum())
+            value += self.l1 * float(np.abs(self.W).sum())
         return value
 
-    def run(self, params, train, validation=None):
-        """Train ``params`` in place; return ``(loss_curve, validation_curve, n_iter)``.
+    def run(self, W, b, train, validation=None):
+        """Train from ``W`` (d, k) and ``b`` (k,) or None; return ``(W, b, curves...)``.
 
         ``train`` and ``validation`` are ``(X, Y, s)`` triples. With a validation set the
         stopping rule watches the validation loss and the best parameters seen are restored.
+        Returns ``(W, b, loss_curve, validation_curve, n_iter)``.
         """
+        self._allocate(W, b)
         est = self.est
-        limit = DIVERGENCE_FACTOR * max(self._zero_model_loss(params, train), 1.0)
+        limit = DIVERGENCE_FACTOR * max(self._zero_model_loss(train), 1.0)
         losses, val_losses = [], ([] if validation is not None else None)
-        best, best_params, stale = math.inf, None, 0
+        best, best_theta, stale = math.inf, None, 0
         for epoch in range(est.max_epochs):
             self.optimizer.learning_rate = scheduled_learning_rate(
                 est.lr_schedule, est.learning_rate, epoch, est.power_t, est.step_size, est.decay
             )
-            loss = self._epoch(params, *train)
+            loss = self._epoch(*train)
             self._check_diverged(loss, limit, epoch)
             losses.append(loss)
             score = loss
             if validation is not None:
-                score = self.loss(self.forward(params, validation[0]), *validation[1:])[0]
+                score = self.loss(self.forward(validation[0]), *validation[1:])[0]
                 val_losses.append(score)
                 if score < best:
-                    best_params = [p.copy() for p in params]
+                    best_theta = self.theta.copy()
             stale = stale + 1 if est.tol is not None and score > best - est.tol else 0
             best = min(best, score)
             if stale >= est.n_iter_no_change:
                 break
-        if best_params is not None:
-            for param, kept in zip(params, best_params):
-                param[...] = kept
-        return losses, val_losses, epoch + 1
+        if best_theta is not None:
+            self.theta[...] = best_theta
+        b = None if self.b is None else self.b.copy()
+        return self.W.copy(), b, losses, val_losses, epoch + 1
 
-    def _epoch(self, params, X, Y, s):
+    def _allocate(self, W, b):
+        """Pack the parameters (and their gradients) in one flat vector with views W and b.
+
+        The optimizer then updates a single array per step, which halves its Python overhead
+        on mini-batches compared with updating coefficients and intercept separately.
+        """
+        size = W.size
+        self.theta = np.concatenate([W.ravel(), [] if b is None else b])
+        self.grad = np.empty_like(self.theta)
+        self.W = self.theta[:size].reshape(W.shape)
+        self.grad_W = self.grad[:size].reshape(W.shape)
+        self.b = None if b is None else self.theta[size:]
+        self.grad_b = None if b is None else self.grad[size:]
+
+    def _epoch(self, X, Y, s):
         """One pass over shuffled mini-batches; returns the mean batch objective."""
         n_samples = X.shape[0]
         batch = self.optimizer.batch_size(self.est.batch_size, n_samples)
@@ -122,35 +138,34 @@ class Trainer:
             else:
                 idx = order[start : start + batch]
                 Xb, Yb, sb = X[idx], Y[idx], (None if s is None else s[idx])
-            loss, dZ = self.loss(self.forward(params, Xb), Yb, sb)
+            loss, dZ = self.loss(self.forward(Xb), Yb, sb)
             if not math.isfinite(loss):
                 return loss
             total += loss * Xb.shape[0]
-            self._step(params, Xb, dZ)
-        return total / n_samples + self.penalty(params[0])
+            self._step(Xb, dZ)
+        return total / n_samples + self.penalty()
 
-    def _step(self, params, Xb, dZ):
+    def _step(self, Xb, dZ):
         """Gradient step on the smooth part, then the exact L1 proximal (soft-threshold) step."""
-        W = params[0]
-        grad_W = Xb.T @ dZ
+        np.matmul(Xb.T, dZ, out=self.grad_W)
         if self.l2:
-            grad_W += self.l2 * W
-        grads = [grad_W, dZ.sum(axis=0)] if len(params) > 1 else [grad_W]
-        self.optimizer.update(params, grads)
+            self.grad_W += self.l2 * self.W
+        if self.b is not None:
+            dZ.sum(axis=0, out=self.grad_b)
+        self.optimizer.update([self.theta], [self.grad])
         if self.l1:
             # Soft-thresholding by l1 * step is the proximal map of the L1 term for the step just
             # taken; unlike a subgradient step it sets small coefficients exactly to zero.
-            shrink = self.l1 * self.optimizer.step_size(0)
-            np.copyto(W, np.sign(W) * np.maximum(np.abs(W) - shrink, 0.0))
+            step = self.optimizer.step_size(0)
+            shrink = self.l1 * (step if np.isscalar(step) else step[: self.W.size])
+            coef = self.theta[: self.W.size]
+            np.copyto(coef, np.sign(coef) * np.maximum(np.abs(coef) - shrink, 0.0))
 
-    def _zero_model_loss(self, params, train):
-        zeros = [np.zeros_like(p) for p in params]
-        return self.loss(self.forward(zeros, train[0][:1000]), *self._head(train[1:]))[0]
-
-    @staticmethod
-    def _head(targets):
-        Y, s = targets
-        return Y[:1000], (None if s is None else s[:1000])
+    def _zero_model_loss(self, train):
+        """Loss of the all-zero model on (at most) the first 1000 training samples."""
+        X, Y, s = (None if a is None else a[:1000] for a in train)
+        Z = np.zeros((X.shape[0], self.W.shape[1]))
+        return self.loss(Z, Y, s)[0]
 
     def _check_diverged(self, loss, limit, epoch):
         if math.isfinite(loss) and loss < limit:
