@@ -149,9 +149,10 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
     n_classes = y.nunique()
     numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
     if task == "regression":
-        if not numeric and pd.to_numeric(y, errors="coerce").isna().any():
+        bad = y[pd.to_numeric(y, errors="coerce").isna()] if not numeric else y.iloc[:0]
+        if len(bad):
             raise DataError(f"{source}: target {target!r} is not numeric, so it cannot be a regression "
-                            f"target (e.g. {y.iloc[0]!r}); use --task binary or multiclass")
+                            f"target (e.g. {bad.iloc[0]!r}); use --task binary or multiclass")
         return task
     if task == "auto":
         integer_like = numeric and np.allclose(y, np.round(y))

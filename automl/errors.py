@@ -46,3 +46,7 @@ class SearchFailedError(AutomlError):
 
 class ModelLoadError(UserError):
     """A model path or URI cannot be loaded."""
+
+
+class TrackingError(AutomlError):
+    """MLflow could not record the run (the search results are still in the Optuna storage)."""

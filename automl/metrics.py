@@ -49,15 +49,35 @@ def score(model, X, y, metric: Metric) -> float:
     return evaluate(model, X, y, (metric.name,))[metric.name]
 
 
+@dataclass
+class Predictions:
+    """A model's outputs on some rows, computed once and shared by metrics and plots."""
+
+    labels: np.ndarray | None
+    scores: np.ndarray | None  # probabilities (n, n_classes) or a 1-d decision function
+    classes: np.ndarray | None
+
+
+def predict(model, X, names) -> Predictions:
+    """One prediction pass per kind of output the metrics ``names`` need."""
+    needs = {_ALL[n].needs for n in names}
+    labels = model.predict(X) if "label" in needs else None
+    scores = _scores(model, X) if "proba" in needs else None
+    return Predictions(labels, scores, getattr(model, "classes_", None))
+
+
 def evaluate(model, X, y, names) -> dict[str, float]:
-    """Compute several metrics with one prediction pass each kind (labels, probabilities)."""
+    """Compute several metrics of a fitted model on ``X, y``."""
+    return compute(y, predict(model, X, names), names)
+
+
+def compute(y, pred: Predictions, names) -> dict[str, float]:
+    """Metrics from already computed predictions."""
     from sklearn import metrics as skm
 
     y = np.asarray(y)
+    labels, proba, classes = pred.labels, pred.scores, pred.classes
     out: dict[str, float] = {}
-    labels = model.predict(X) if any(_ALL[n].needs == "label" for n in names) else None
-    proba = _scores(model, X) if any(_ALL[n].needs == "proba" for n in names) else None
-    classes = getattr(model, "classes_", None)
     for name in names:
         if name == "roc_auc":
             out[name] = float(skm.roc_auc_score(y, proba[:, 1] if proba.ndim == 2 else proba))

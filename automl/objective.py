@@ -64,13 +64,16 @@ class CVObjective:
     """Callable objective for ``Study.optimize``: mean CV score of the sampled pipeline."""
 
     def __init__(self, space: SearchSpace, X: pd.DataFrame, y: pd.Series, folds: list[tuple],
-                 columns, metric: Metric, seed: int, n_jobs: int):
+                 columns, metric: Metric, seed: int, n_jobs: int, on_start=None):
         self.space, self.X, self.y, self.folds = space, X, y, folds
         self.columns, self.metric, self.seed, self.n_jobs = columns, metric, seed, n_jobs
+        self.on_start = on_start  # e.g. the tracker linking the trial to its MLflow run
 
     def __call__(self, trial) -> float:
         import optuna
 
+        if self.on_start is not None:
+            self.on_start(trial)
         family, model_params, prep_params = self.space.suggest(trial)
         for key, value in ((ATTR_FAMILY, family), (ATTR_MODEL, model_params), (ATTR_PREP, prep_params)):
             trial.set_user_attr(key, value)

@@ -94,9 +94,13 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None) -> d
     guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint}
     study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards)
     columns = (data.numeric, data.categorical, data.datetime)
+    parent_tags = {"automl.data_fingerprint": prep.data_fingerprint,
+                   "automl.test_fingerprint": split.test_fingerprint, "automl.task": data.task,
+                   "automl.metric": prep.metric.name, "automl.data": cfg.data}
+    tracker = open_tracker(cfg, workdir, study_name, mask_url(storage), space.source, parent_tags,
+                           reporter.warn)
     objective = CVObjective(space, split.X_train, split.y_train, prep.folds, columns, prep.metric,
-                            cfg.seed, fold_jobs(cfg))
-    tracker = open_tracker(cfg, workdir, study_name, storage, space.source, prep)
+                            cfg.seed, fold_jobs(cfg), on_start=tracker.on_trial_start)
     with tracker:
         reporter.start_search(cfg.n_trials)
         try:
@@ -124,13 +128,22 @@ def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, t
 
     data, split = prep.data, prep.split
     pipeline = refit(trial, data, split, cfg.seed)
-    test_metrics = test_once(pipeline, split, data.task)
+    test_metrics, predictions = test_once(pipeline, split, data.task)
     model_schema = schema(data, split)
     out_dir = Path(cfg.output_dir) if cfg.output_dir else workdir / "mlruns" / "models" / study.study_name
     model_path = save_model(pipeline, model_schema, out_dir)
     board = leaderboard(study)
     board.to_csv(out_dir / "leaderboard.csv", index=False)
-    logged = tracker.log_model(pipeline, split, model_schema, test_metrics, board, study, trial)
+    plots = make_plots(study, split.y_test, predictions, data.task, out_dir / "plots")
+    metrics = {f"test_{k}": v for k, v in test_metrics.items()}
+    metrics[f"best_cv_{prep.metric.name}"] = trial.value
+    version_tags = {"study_name": study.study_name, "best_trial": trial.number,
+                    f"cv_{prep.metric.name}": trial.value, **metrics}
+    logged = tracker.log_model(
+        pipeline=pipeline, input_example=split.X_train.head(5), schema=model_schema,
+        metrics=metrics, leaderboard_csv=board.to_csv(index=False), plots=[str(p) for p in plots],
+        best_run_id=trial.user_attrs.get("mlflow_run_id"), register_name=cfg.register_model,
+        version_tags=version_tags)
     family = trial.user_attrs["family"]
     best_params = {"model": family, **{f"{family}.{k}": v for k, v in trial.user_attrs["model_params"].items()},
                    **{f"prep.{k}": v for k, v in trial.user_attrs["prep_params"].items()}}
@@ -143,5 +156,21 @@ def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, t
         "dropped_columns": data.dropped_columns, "train_rows": int(len(split.y_train)),
         "test_rows": int(len(split.y_test)), "test_fingerprint": split.test_fingerprint,
         "data_fingerprint": prep.data_fingerprint, "data": cfg.data, "seed": cfg.seed,
-        "storage": mask_url(storage), "model_path": str(model_path), **logged,
+        "storage": mask_url(storage), "model_path": str(model_path),
+        "plots": [str(p) for p in plots], **logged,
     }
+
+
+def make_plots(study, y_test, predictions, task: str, folder: Path) -> list[Path]:
+    """Search history, parameter importances and test diagnostics as PNG files."""
+    from automl import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [plots.optimization_history(study, folder / "optimization_history.png"),
+             plots.param_importances(study, folder / "param_importances.png")]
+    if task == "regression":
+        paths += plots.regression_plots(y_test, predictions.labels, folder)
+    else:
+        paths += plots.classification_plots(y_test, predictions.labels, predictions.scores,
+                                            list(predictions.classes), folder)
+    return [p for p in paths if p is not None]

@@ -29,7 +29,7 @@ PREP_DEFAULTS: dict[str, Any] = {
     "max_categories": 30,
     "missing_indicator": False,
 }
-DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+DATETIME_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 
 class DatetimeExpander(TransformerMixin, BaseEstimator):

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from automl.data import Dataset
-from automl.metrics import TASK_METRICS, evaluate
+from automl.metrics import TASK_METRICS, Predictions, compute, predict
 from automl.objective import TrialSpec
 from automl.split import Split
 
@@ -34,9 +34,13 @@ def refit(trial, data: Dataset, split: Split, seed: int):
     return pipeline
 
 
-def test_once(pipeline, split: Split, task: str) -> dict[str, float]:
-    """Every metric of the task on the locked-away test rows."""
-    return evaluate(pipeline, split.X_test, split.y_test, TASK_METRICS[task])
+def test_once(pipeline, split: Split, task: str) -> tuple[dict[str, float], Predictions]:
+    """Every metric of the task on the locked-away test rows, and the predictions behind them.
+
+    This is the one place the test rows are given to a model; plots reuse the returned predictions.
+    """
+    pred = predict(pipeline, split.X_test, TASK_METRICS[task])  # labels and scores for classification
+    return compute(split.y_test, pred, TASK_METRICS[task]), pred
 
 
 def schema(data: Dataset, split: Split) -> dict[str, Any]:

@@ -251,11 +251,11 @@ def _numeric(name, kind, spec, path, when, problems, before) -> Param | None:
     if not isinstance(log, bool):
         problems.append(f"{path}.log: must be true or false, got {log!r}")
     if low is not None and high is not None and low > high:
-        problems.append(f"{path}.low: must be <= high ({high}), got {low}")
+        problems.append(f"{path}.low: must be <= high ({high:g}), got {low:g}")
     if log is True and low is not None and low <= 0:
-        problems.append(f"{path}.low: must be > 0 when log is true, got {low}")
+        problems.append(f"{path}.low: must be > 0 when log is true, got {low:g}")
     if step is not None and step <= 0:
-        problems.append(f"{path}.step: must be > 0, got {step}")
+        problems.append(f"{path}.step: must be > 0, got {step:g}")
     if step is not None and log is True and (kind == "float" or step != 1):
         problems.append(f"{path}.step: cannot be combined with log: true")
     if len(problems) > before:

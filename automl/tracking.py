@@ -1,10 +1,43 @@
-"""MLflow tracking (placeholder interface while the writer is built)."""
+"""MLflow tracking: the only module that imports mlflow.
+
+Design, for near-zero overhead: a writer *process* owns the MLflow client. The search process only
+puts small records on a queue, so MLflow's (pure-Python, GIL-bound) client work runs on another
+core. Child runs are created one trial ahead (when the previous trial ends), so a trial finds its
+run id ready when it starts and stores it on the Optuna trial; the record logged when it ends
+names the trial on the run. Every run is closed with its true status: FINISHED, FAILED or KILLED.
+The writer also closes everything if the search process disappears.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import queue
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from automl.errors import ConfigError, ModelLoadError, TrackingError
+
+DB_FILE = "mlflow.db"
+ATTR_RUN_ID = "mlflow_run_id"
+STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
+READY_TIMEOUT_S = 600  # a fresh SQLite store runs its migrations first (~5 s), a server may be slow
+REPLY_TIMEOUT_S = 600
+
+
+def resolve_tracking_uri(uri: str | None, workdir: Path) -> tuple[str, str | None]:
+    """The tracking URI and, for the embedded store, where a new experiment keeps its artifacts."""
+    if uri:
+        return uri, None
+    mlruns = (workdir / "mlruns").resolve()
+    mlruns.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{mlruns / DB_FILE}", (mlruns / "artifacts").as_uri()
+
 
 class NullTracker:
-    """Tracking turned off: every hook does nothing."""
+    """Tracking turned off (``--no-tracking``): every hook does nothing."""
 
     def __enter__(self):
         return self
@@ -21,12 +54,442 @@ class NullTracker:
     def flush(self) -> None:
         pass
 
-    def log_model(self, *args, **kwargs) -> dict:
+    def log_model(self, **final) -> dict:
         return {}
 
-    def log_summary(self, summary) -> None:
+    def log_summary(self, summary: dict) -> None:
         pass
 
 
-def open_tracker(cfg, workdir, study_name, storage, space_source, prep):
-    return NullTracker()
+def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space_path: str,
+                 parent_tags: dict[str, str], warn: Callable[[str], None]):
+    """A tracker for this run: :class:`MlflowTracker`, or :class:`NullTracker` when turned off."""
+    if not cfg.tracking:
+        return NullTracker()
+    uri, artifacts = resolve_tracking_uri(cfg.tracking_uri, workdir)
+    params = {k: v for k, v in cfg.model_dump().items() if v is not None}
+    files = {"config.json": json.dumps(cfg.model_dump(), indent=2, default=str)}
+    space = Path(space_path)
+    if space.is_file():
+        files[f"search_space/{space.name}"] = space.read_text()
+    tags = {"automl.study_name": study_name, "automl.storage": storage_masked,
+            "automl.config_hash": cfg.fingerprint(), "automl.version": _version(), **parent_tags}
+    commit = _git_commit(workdir)
+    if commit:
+        tags["mlflow.source.git.commit"] = tags["automl.git_commit"] = commit
+    settings = {"uri": uri, "experiment": cfg.experiment or study_name, "artifacts": artifacts,
+                "run_name": f"{study_name}-{time.strftime('%Y%m%d-%H%M%S')}", "tags": tags,
+                "params": params, "files": files, "study_name": study_name}
+    return MlflowTracker(settings, warn)
+
+
+class MlflowTracker:
+    """Search-process side of the tracker: queues records for the writer process."""
+
+    def __init__(self, settings: dict[str, Any], warn: Callable[[str], None]):
+        self.settings, self.warn = settings, warn
+        self.parent_run_id: str | None = None
+        self._ready_runs: list[str] = []
+        self._current: str | None = None
+        self._closed = False
+
+    def __enter__(self):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # no fork: the search process may hold threads and locks
+        self._requests, self._replies = ctx.Queue(), ctx.Queue()
+        self._proc = ctx.Process(target=_writer_main, name="automl-mlflow-writer", daemon=True,
+                                 args=(self._requests, self._replies, self.settings, os.getpid()))
+        self._proc.start()
+        _, self.experiment_id, self.parent_run_id = self._await("ready", READY_TIMEOUT_S)
+        self._requests.put(("new_run",))
+        return self
+
+    def on_trial_start(self, trial) -> None:
+        """Give the starting trial its (already created) child run and link both ways."""
+        while not self._ready_runs:
+            self._await("run", REPLY_TIMEOUT_S)
+        self._current = self._ready_runs.pop(0)
+        trial.set_user_attr(ATTR_RUN_ID, self._current)
+
+    def on_trial(self, study, trial) -> None:
+        """Optuna callback after each trial: queue its record, pre-create the next run."""
+        run_id = trial.user_attrs.get(ATTR_RUN_ID)
+        self._requests.put(("new_run",))
+        if run_id:
+            self._requests.put(("trial", run_id, trial_record(trial, study.user_attrs.get("metric"))))
+        self._current = None
+
+    def flush(self) -> None:
+        """Wait until every queued record is written."""
+        self._requests.put(("flush",))
+        self._await("flushed", REPLY_TIMEOUT_S)
+
+    def log_model(self, **final) -> dict[str, Any]:
+        """Log the final model and its evidence on the parent run; register it if asked."""
+        self._requests.put(("final", final))
+        return self._await("final_done", REPLY_TIMEOUT_S)[1]
+
+    def log_summary(self, summary: dict[str, Any]) -> None:
+        text = json.dumps(summary, indent=2, default=str)
+        self._requests.put(("text", "summary.json", text))
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        self._close(status)
+        return False
+
+    def _close(self, status: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._proc.is_alive():
+                self._requests.put(("close", status, self._current))
+                self._await("closed", REPLY_TIMEOUT_S)
+        finally:
+            self._proc.join(timeout=30)
+            if self._proc.is_alive():
+                self._proc.terminate()
+
+    def _await(self, kind: str, timeout: float) -> tuple:
+        """Read replies until ``kind`` arrives; keep run ids, surface errors as warnings."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msg = self._replies.get(timeout=0.5)
+            except queue.Empty:
+                if not self._proc.is_alive():
+                    raise TrackingError("the MLflow writer process stopped unexpectedly") from None
+                if time.monotonic() > deadline:
+                    raise TrackingError(f"MLflow did not answer within {timeout:.0f} s") from None
+                continue
+            if msg[0] == "run":
+                self._ready_runs.append(msg[1])
+            elif msg[0] == "error":
+                self.warn(f"MLflow: {msg[1]}")
+            elif msg[0] == "fatal":
+                raise ConfigError(f"tracking {self.settings['uri']}: {msg[1]}")
+            if msg[0] == kind:
+                return msg
+
+
+def trial_record(trial, metric: str | None) -> dict[str, Any]:
+    """Params, metrics and tags of one finished Optuna trial, ready for ``log_batch``."""
+    attrs, m = trial.user_attrs, metric or "score"
+    family = attrs.get("family")
+    if family is not None:
+        params = {"model": family, **{f"{family}.{k}": v for k, v in attrs.get("model_params", {}).items()},
+                  **{f"prep.{k}": v for k, v in attrs.get("prep_params", {}).items()}}
+    else:
+        params = dict(trial.params)
+    metrics = [(f"fold_{m}", v, i) for i, v in enumerate(attrs.get("fold_scores", []))]
+    if trial.state.name == "COMPLETE":
+        metrics.append((f"cv_{m}", trial.value, 0))
+    if attrs.get("cv_std") is not None:
+        metrics.append((f"cv_{m}_std", attrs["cv_std"], 0))
+    if attrs.get("fit_time_s") is not None:
+        metrics.append(("fit_time_s", attrs["fit_time_s"], 0))
+    tags = {"mlflow.runName": f"trial-{trial.number:04d}", "optuna.trial_number": str(trial.number),
+            "optuna.state": trial.state.name}
+    if "pruned_at_fold" in attrs:
+        tags["automl.pruned_at_fold"] = str(attrs["pruned_at_fold"])
+    if "error" in attrs:
+        tags["automl.error"] = str(attrs["error"])[:5000]
+    start, end = trial.datetime_start, trial.datetime_complete
+    return {"params": params, "metrics": metrics, "tags": tags, "status": STATUS[trial.state.name],
+            "end_ms": int(end.timestamp() * 1000) if end else None,
+            "duration_s": (end - start).total_seconds() if start and end else None}
+
+
+# --------------------------------------------------------------------------------------------
+# Writer process
+
+
+def _writer_main(requests, replies, settings: dict[str, Any], parent_pid: int) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group; the search process decides how runs end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    try:
+        writer = _Writer(settings)
+    except Exception as exc:
+        replies.put(("fatal", f"cannot open ({type(exc).__name__}: {_first_line(exc)})"))
+        return
+    replies.put(("ready", writer.experiment_id, writer.parent_id))
+    writer.serve(requests, replies, parent_pid)
+
+
+class _Writer:
+    """Owns the MlflowClient; handles one request at a time."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+        self.client = _open_store(settings["uri"])
+        self.experiment_id = _experiment(self.client, settings["experiment"], settings["artifacts"])
+        run = self.client.create_run(self.experiment_id, run_name=settings["run_name"],
+                                     tags=settings["tags"])
+        self.parent_id = run.info.run_id
+        self.pending: set[str] = set()  # child runs created but not yet closed
+        _log_params(self.client, self.parent_id, settings["params"])
+        for name, text in settings["files"].items():
+            self.client.log_text(self.parent_id, text, name)
+
+    def serve(self, requests, replies, parent_pid: int) -> None:
+        while True:
+            batch = self._next_batch(requests, parent_pid)
+            if batch is None:  # the search process is gone: close what it left open
+                self.close("KILLED", None)
+                return
+            # Run creation first, so a starting trial never waits behind a backlog of logging.
+            batch.sort(key=lambda m: m[0] != "new_run")
+            for msg in batch:
+                try:
+                    reply = self.handle(msg)
+                except Exception as exc:
+                    replies.put(("error", f"{msg[0]}: {type(exc).__name__}: {_first_line(exc)}"))
+                    reply = {"final": ("final_done", {}), "flush": ("flushed",),
+                             "close": ("closed",)}.get(msg[0])
+                if reply is not None:
+                    replies.put(reply)
+                if msg[0] == "close":
+                    return
+
+    @staticmethod
+    def _next_batch(requests, parent_pid: int) -> list | None:
+        while True:
+            try:
+                batch = [requests.get(timeout=1.0)]
+                break
+            except queue.Empty:
+                if not _alive(parent_pid):
+                    return None
+        while True:
+            try:
+                batch.append(requests.get_nowait())
+            except queue.Empty:
+                return batch
+
+    def handle(self, msg: tuple):
+        kind = msg[0]
+        if kind == "new_run":
+            run = _retry(lambda: self.client.create_run(
+                self.experiment_id, tags={"mlflow.parentRunId": self.parent_id,
+                                          "automl.study_name": self.settings["study_name"]},
+                run_name="trial-pending"))
+            self.pending.add(run.info.run_id)
+            return ("run", run.info.run_id)
+        if kind == "trial":
+            self.log_trial(msg[1], msg[2])
+        elif kind == "flush":
+            return ("flushed",)
+        elif kind == "final":
+            return ("final_done", _log_final(self.client, self.parent_id, msg[1]))
+        elif kind == "text":
+            _retry(lambda: self.client.log_text(self.parent_id, msg[2], msg[1]))
+        elif kind == "close":
+            self.close(msg[1], msg[2])
+            return ("closed",)
+        return None
+
+    def log_trial(self, run_id: str, rec: dict[str, Any]) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        ts = rec["end_ms"] or int(time.time() * 1000)
+        metrics = [Metric(k, float(v), ts, int(step)) for k, v, step in rec["metrics"]]
+        if rec["duration_s"] is not None:
+            metrics.append(Metric("duration_s", rec["duration_s"], ts, 0))
+        params = [Param(k, str(v)[:6000]) for k, v in rec["params"].items()]
+        tags = [RunTag(k, v) for k, v in rec["tags"].items()]
+        _retry(lambda: self.client.log_batch(run_id, metrics=metrics, params=params, tags=tags))
+        _retry(lambda: self.client.set_terminated(run_id, rec["status"], end_time=ts))
+        self.pending.discard(run_id)
+
+    def close(self, status: str, current: str | None) -> None:
+        """End the parent with ``status``; the interrupted trial's run too; drop unused runs."""
+        for run_id in list(self.pending):
+            if run_id == current:
+                self.client.set_tag(run_id, "optuna.state", "FAIL")
+                self.client.set_terminated(run_id, "KILLED" if status != "FAILED" else "FAILED")
+            else:  # created ahead for a trial that never started
+                self.client.set_terminated(run_id, "KILLED")
+                self.client.delete_run(run_id)
+        self.pending.clear()
+        self.client.set_terminated(self.parent_id, status)
+
+
+def _open_store(uri: str):
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(uri)  # log_model goes through the fluent API; keep it on our store
+    mlflow.set_registry_uri(uri)
+    if not uri.startswith("sqlite:///"):
+        client = MlflowClient(tracking_uri=uri)
+        client.search_experiments(max_results=1)  # fail now, clearly, if the server is unreachable
+        return client
+    from filelock import FileLock
+
+    db = Path(uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    # Creating a fresh DB runs migrations; two processes doing it at once corrupt each other.
+    with FileLock(f"{db}.lock", timeout=600):
+        client = MlflowClient(tracking_uri=uri)
+        client.search_experiments(max_results=1)
+        _enable_wal(db)
+    return client
+
+
+def _enable_wal(db: Path) -> None:
+    import sqlite3
+
+    # WAL lets concurrent runs read while one writes; the setting persists in the file.
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def _experiment(client, name: str, artifacts: str | None) -> str:
+    from mlflow.exceptions import MlflowException
+
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            client.restore_experiment(exp.experiment_id)
+        return exp.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifacts)
+    except MlflowException:  # another process created it in between
+        return client.get_experiment_by_name(name).experiment_id
+
+
+def _log_params(client, run_id: str, params: dict[str, Any]) -> None:
+    from mlflow.entities import Param
+
+    items = [Param(k, str(v)[:6000]) for k, v in params.items()]
+    for i in range(0, len(items), 100):
+        client.log_batch(run_id, params=items[i:i + 100])
+
+
+def _log_final(client, parent_id: str, final: dict[str, Any]) -> dict[str, Any]:
+    """Model (with signature and pinned requirements), test metrics, schema, leaderboard, plots."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    pipeline, example = final["pipeline"], final["input_example"]
+    signature = infer_signature(example, pipeline.predict(example))
+    info = mlflow.sklearn.log_model(
+        pipeline, name="model", run_id=parent_id, signature=signature, input_example=example,
+        pip_requirements=_requirements(), serialization_format="skops",
+        skops_trusted_types=_trusted_types(pipeline))
+    client.log_batch(parent_id, metrics=_metrics(final["metrics"]))
+    client.log_text(parent_id, json.dumps(final["schema"], indent=2), "schema.json")
+    client.log_text(parent_id, final["leaderboard_csv"], "leaderboard.csv")
+    for path in final["plots"]:
+        client.log_artifact(parent_id, path, "plots")
+    best_run = final.get("best_run_id")
+    if best_run:
+        client.set_tag(best_run, "automl.best", "true")
+        client.set_tag(parent_id, "automl.best_run_id", best_run)
+    result = {"mlflow_run_id": parent_id, "model_uri": info.model_uri,
+              "run_model_uri": f"runs:/{parent_id}/model"}
+    name = final.get("register_name")
+    if name:
+        version = _register(client, name, info.model_uri, parent_id, final["version_tags"])
+        result.update(registered_model=name, registered_version=int(version.version),
+                      model_uri=f"models:/{name}/{version.version}")
+    return result
+
+
+def _register(client, name: str, source: str, run_id: str, tags: dict[str, str]):
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException:  # already exists
+        pass
+    version = client.create_model_version(name, source, run_id=run_id,
+                                          tags={k: str(v) for k, v in tags.items()})
+    return version
+
+
+def _metrics(values: dict[str, float]):
+    from mlflow.entities import Metric
+
+    ts = int(time.time() * 1000)
+    return [Metric(k, float(v), ts, 0) for k, v in values.items() if v is not None]
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for pkg in ("scikit-learn", "numpy", "pandas", "scipy", "skops", "joblib"):
+        try:
+            pins.append(f"{pkg}=={version(pkg)}")
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def _trusted_types(pipeline) -> list[str]:
+    import skops.io
+
+    # We just built this pipeline ourselves; trust exactly the types it contains.
+    return skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
+
+
+def load_logged_model(uri: str):
+    """Load a model logged by automl from ``models:/...`` or ``runs:/...``."""
+    import mlflow.sklearn
+
+    try:
+        return mlflow.sklearn.load_model(uri)
+    except Exception as exc:
+        raise ModelLoadError(f"{uri}: cannot load model ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def _retry(fn, attempts: int = 8):
+    # SQLite allows one writer at a time; a concurrent run can hold the lock for a moment.
+    for i in range(attempts):
+        try:
+            return fn()
+        except Exception as exc:
+            if "locked" not in str(exc) or i == attempts - 1:
+                raise
+            time.sleep(0.05 * 2 ** i)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _version() -> str:
+    from automl import __version__
+
+    return __version__
+
+
+def _git_commit(folder: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else ""

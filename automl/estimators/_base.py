@@ -208,12 +208,17 @@ class BaseGD(BaseEstimator):
         """Return ``(train, validation)`` triples; validation is None without early stopping."""
         if not self.early_stopping:
             return data, None
-        idx_train, idx_val = train_test_split(
-            np.arange(data[0].shape[0]),
-            test_size=self.validation_fraction,
-            stratify=stratify,
-            random_state=rng,
-        )
+        indices = np.arange(data[0].shape[0])
+        seed = rng.randint(np.iinfo(np.int32).max)
+        try:
+            idx_train, idx_val = train_test_split(
+                indices, test_size=self.validation_fraction, stratify=stratify, random_state=seed
+            )
+        except ValueError:
+            # Too few samples of some class to stratify: a plain random split still works.
+            idx_train, idx_val = train_test_split(
+                indices, test_size=self.validation_fraction, random_state=seed
+            )
 
         def take(idx):
             return tuple(None if a is None else a[idx] for a in data)
