@@ -1,0 +1,141 @@
+"""Shared fixtures: a seed, a private work folder per test, small synthetic tables, a CLI runner.
+
+Every test runs in its own temporary folder with ``AUTOML_WORKDIR`` pointing there, so nothing is
+written into the repository's ``mlruns/``. Runs never log to MLflow (``--no-tracking``), use
+``--n-jobs 1`` and the bundled ``fast.yaml`` space, and count trials instead of seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from automl.cli import app
+from automl.config import ExperimentConfig
+
+# Flags every test run uses unless it overrides them: fast, serial, untracked, quiet.
+FAST_FLAGS = {"--space": "fast.yaml", "--n-trials": "3", "--cv": "3", "--n-jobs": "1"}
+
+
+@pytest.fixture
+def seed() -> int:
+    return 0
+
+
+@pytest.fixture
+def rng(seed) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture(autouse=True)
+def workdir(tmp_path, monkeypatch) -> Path:
+    """Each test gets a fresh folder as cwd and AUTOML_WORKDIR; MLflow env settings are cleared."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTOML_WORKDIR", str(tmp_path))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("AUTOML_DEBUG", raising=False)
+    return tmp_path
+
+
+def make_frame(rng: np.random.Generator, n: int = 60, classes=("a", "b")) -> pd.DataFrame:
+    """Two informative numeric features and a string label."""
+    label = np.asarray(classes)[np.arange(n) % len(classes)]
+    shift = np.arange(n) % len(classes)
+    return pd.DataFrame({"x1": rng.normal(size=n) + shift, "x2": rng.normal(size=n) - shift,
+                         "label": label})
+
+
+@pytest.fixture
+def make_table(rng):
+    """``make_table(n=60, classes=("a", "b"))``: a fresh synthetic table from the seeded ``rng``."""
+    return lambda n=60, classes=("a", "b"): make_frame(rng, n, classes)
+
+
+@pytest.fixture
+def frame(make_table) -> pd.DataFrame:
+    return make_table()
+
+
+@pytest.fixture
+def messy_frame(rng) -> pd.DataFrame:
+    """Dates, a category with NaNs and a rare level, numeric NaN/inf, useless columns, missing targets."""
+    n = 90
+    df = pd.DataFrame({
+        "num": rng.normal(size=n),
+        "num_nan": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),
+        "when": pd.date_range("2021-01-01", periods=n, freq="D").astype(str),
+        "colour": rng.choice(["red", "green", "blue"], n).astype(object),
+        "empty": np.nan,
+        "const": 7,
+        "ident": [f"cust-{i:05d}" for i in range(n)],
+        "label": np.asarray(["yes", "no"], dtype=object)[np.arange(n) % 2],
+    })
+    df.loc[[3, 5, 8], "colour"] = np.nan
+    df.loc[7, "colour"] = "purple"
+    df.loc[[1, 2], "num"] = [np.inf, -np.inf]
+    df.loc[[10, 11, 12], "label"] = np.nan
+    return df
+
+
+@pytest.fixture
+def write_csv(workdir):
+    """Write a frame (or raw text) to ``<workdir>/<name>`` and return the path as a string."""
+    def write(content, name: str = "data.csv") -> str:
+        path = workdir / name
+        if isinstance(content, pd.DataFrame):
+            content.to_csv(path, index=False)
+        else:
+            path.write_text(content)
+        return str(path)
+    return write
+
+
+@pytest.fixture
+def config(workdir, seed):
+    """An ``ExperimentConfig`` with the fast test settings; keyword arguments override them."""
+    def build(**overrides) -> ExperimentConfig:
+        settings = dict(data="demo:iris", space="fast.yaml", n_trials=3, cv=3, n_jobs=1, seed=seed,
+                        tracking=False, quiet=True, workdir=str(workdir))
+        return ExperimentConfig(**{**settings, **overrides})
+    return build
+
+
+@pytest.fixture
+def cli():
+    """Invoke the app in-process; returns the click ``Result`` (``exit_code``, ``stdout``, ``stderr``)."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args))
+    return invoke
+
+
+@pytest.fixture
+def run_cli(cli):
+    """``automl run`` with the fast flags, ``--no-tracking`` and ``--quiet``; extra args override."""
+    def invoke(*args: str, quiet: bool = True):
+        given = set(args)
+        fast = [x for flag, value in FAST_FLAGS.items() if flag not in given for x in (flag, value)]
+        extra = ["--no-tracking", *(["--quiet"] if quiet else [])]
+        return cli("run", *args, *fast, *extra)
+    return invoke
+
+
+@pytest.fixture
+def user_error():
+    """Check a CLI result failed with ``code`` and one line on stderr matching ``match``, no traceback."""
+    return check_user_error
+
+
+def check_user_error(result, match: str, code: int = 2) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "Traceback" not in result.output
+    assert re.search(match, lines[0]), lines[0]
+    return lines[0]

@@ -1,0 +1,184 @@
+"""End-to-end runs of the ``automl`` command line on bundled and synthetic data, and its errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.space import SPACES_DIR
+
+DEMO_TASKS = [("demo:iris", "multiclass", "log_loss"), ("demo:breast_cancer", "binary", "roc_auc"),
+              ("demo:diabetes", "regression", "rmse")]
+
+
+@pytest.mark.parametrize(("data", "task", "metric"), DEMO_TASKS)
+def test_run_on_demo_data(run_cli, workdir, data, task, metric):
+    summary_path = workdir / "summary.json"
+    result = run_cli("--data", data, "--summary-json", str(summary_path))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(summary_path.read_text())
+    assert (summary["task"], summary["metric"]) == (task, metric)
+    assert summary["n_trials"] == {"COMPLETE": 3}
+    assert set(summary["test_metrics"]) >= {metric}
+    assert all(np.isfinite(v) for v in summary["test_metrics"].values())
+    model_path = Path(summary["model_path"])
+    assert model_path.is_file() and model_path.is_relative_to(workdir)
+    assert (model_path.parent / "schema.json").is_file()
+    assert (model_path.parent / "leaderboard.csv").is_file()
+
+
+def test_run_reports_progress_and_test_metrics_on_stderr(run_cli):
+    result = run_cli("--data", "demo:iris", quiet=False)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # stdout stays clean for scripts
+    assert "touched once" in result.stderr and "accuracy=" in result.stderr
+
+
+def test_config_file_values_and_flag_overrides(run_cli, workdir):
+    (workdir / "exp.yaml").write_text("data: demo:iris\nn_trials: 2\nseed: 3\nsummary_json: out/s.json\n")
+    result = run_cli("--config", "exp.yaml", "--seed", "4")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((workdir / "out" / "s.json").read_text())
+    assert summary["seed"] == 4  # the flag wins over the file
+    assert summary["n_trials"] == {"COMPLETE": 3}  # --n-trials from the fast flags wins too
+
+
+def test_messy_table_runs_end_to_end(run_cli, write_csv, messy_frame, workdir):
+    path = write_csv(messy_frame, "messy.csv")
+    result = run_cli("--data", path, "--target", "label", "--summary-json", "s.json", quiet=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((workdir / "s.json").read_text())
+    assert summary["rows_dropped"] == 3
+    assert set(summary["dropped_columns"]) == {"empty", "const", "ident"}
+    for column in ("empty", "const", "ident"):
+        assert f"dropped column {column!r}" in result.stderr
+    assert "dropped 3 rows with a missing target" in result.stderr
+    schema = json.loads((Path(summary["model_path"]).parent / "schema.json").read_text())
+    kinds = {c["name"]: c["kind"] for c in schema["columns"]}
+    assert kinds == {"num": "numeric", "num_nan": "numeric", "colour": "categorical",
+                     "when": "datetime"}
+
+
+def test_rows_without_target_in_test_file_are_counted(run_cli, write_csv, make_table, workdir):
+    test = make_table(n=20)
+    test.loc[[0, 1], "label"] = np.nan
+    train, test_path = write_csv(make_table()), write_csv(test, "test.csv")
+    result = run_cli("--data", train, "--target", "label", "--test-data", test_path,
+                     "--summary-json", "s.json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((workdir / "s.json").read_text())
+    assert (summary["rows_dropped"], summary["test_rows"], summary["train_rows"]) == (2, 18, 60)
+
+
+# --- bad input: one line, exit code 2, no traceback -------------------------------------------
+
+GOOD = "x1,x2,label\n" + "".join(f"{i},{i % 7},{'ab'[i % 2]}\n" for i in range(30))
+
+
+@pytest.mark.parametrize(("files", "args", "match"), [
+    ({}, ["--data", "missing.csv"], r"missing\.csv: file not found"),
+    ({"bad.parquet": "not a parquet file"}, ["--data", "bad.parquet"], r"bad\.parquet: cannot read"),
+    ({"latin.csv": b"a,b\n\xff\xfe,1\n"}, ["--data", "latin.csv"], r"latin\.csv: cannot read"),
+    ({"empty.csv": ""}, ["--data", "empty.csv"], r"empty\.csv: file is empty"),
+    ({"header.csv": "x1,x2,label\n"}, ["--data", "header.csv"], r"header\.csv: no data rows"),
+    ({"d.json": "{}"}, ["--data", "d.json"], r"unsupported data file"),
+    ({}, ["--data", "demo:nope"], r"unknown demo data set; choose one of .*iris"),
+    ({"d.csv": GOOD}, ["--data", "d.csv", "--target", "nope"], r"unknown target column 'nope'; columns are x1"),
+    ({"d.csv": GOOD}, ["--data", "d.csv"], r"no --target given"),
+    ({"d.csv": GOOD.replace(",b\n", ",a\n")}, ["--data", "d.csv", "--target", "label"],
+     r"target 'label' has a single class \('a'\)"),
+    ({"d.csv": GOOD + "30,1,c\n31,2,c\n"}, ["--data", "d.csv", "--target", "label"],
+     r"class 'c' has \d rows? in the training part, fewer than the 3 CV folds"),
+    ({"d.csv": GOOD.replace("x1,x2,", "x1,x1,")}, ["--data", "d.csv", "--target", "label"],
+     r"duplicate column names \['x1'\]"),
+    ({"d.csv": GOOD}, ["--data", "d.csv", "--target", "label", "--task", "regression"],
+     r"target 'label' is not numeric, so it cannot be a regression target"),
+    ({"d.csv": GOOD}, ["--data", "d.csv", "--target", "x2", "--task", "binary"],
+     r"--task binary but target 'x2' has 7 classes"),
+    ({"d.csv": GOOD, "t.csv": GOOD.replace("x2,", "other,")},
+     ["--data", "d.csv", "--target", "label", "--test-data", "t.csv"],
+     r"t\.csv: test data is missing training columns \['x2'\]"),
+    ({}, ["--data", "demo:iris", "--task", "foo"], r"task -> Input should be 'auto', .* \(got 'foo'\)"),
+    ({}, ["--data", "demo:iris", "--cv", "1"], r"cv -> .*greater than or equal to 2 \(got 1\)"),
+    ({}, ["--data", "demo:iris", "--n-trials", "0"], r"n_trials -> .*greater than 0"),
+    ({}, ["--data", "demo:iris", "--n-jobs", "-2"], r"n_jobs must be -1 \(all cores\) or a positive"),
+    ({}, ["--data", "demo:iris", "--metric", "rmse"], r"metric: 'rmse' is not available for a multiclass"),
+    ({"c.yaml": "n_trials: 2\nbogus_key: 1\n"}, ["--data", "demo:iris", "--config", "c.yaml"],
+     r"c\.yaml: bogus_key -> unknown key"),
+    ({"c.yaml": "- a list\n"}, ["--config", "c.yaml"], r"c\.yaml: must be a mapping of settings"),
+    ({"c.yaml": "data: [\n"}, ["--config", "c.yaml"], r"c\.yaml: line \d+ is not valid YAML"),
+    ({}, ["--config", "nope.yaml"], r"nope\.yaml: config file not found"),
+    ({"s.yaml": "models:\n  svm:\n    C: {type: float, low: 0, high: 1, log: true}\n"},
+     ["--data", "demo:iris", "--space", "./s.yaml"], r"models\.svm\.C\.low: must be > 0 when log is true"),
+    ({}, ["--data", "demo:iris", "--space", "nope.yaml"], r"search-space file not found; bundled spaces: .*fast\.yaml"),
+    ({"s.yaml": "regression:\n  models:\n    linear: {}\n"}, ["--data", "demo:iris", "--space", "./s.yaml"],
+     r"no model family in this space supports a multiclass task"),
+])
+def test_bad_input_is_one_line_exit_2(run_cli, workdir, user_error, files, args, match):
+    for name, content in files.items():
+        path = workdir / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    user_error(run_cli(*args), match)
+
+
+def test_debug_flag_shows_the_traceback(run_cli):
+    result = run_cli("--data", "missing.csv", "--debug")
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "file not found" in result.stderr
+
+
+# --- validate-space ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SPACES_DIR.glob("*.yaml")))
+def test_bundled_spaces_validate(cli, name):
+    result = cli("validate-space", name)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith(f"{name}: ok")
+
+
+def test_validate_space_reports_every_problem_with_its_path(cli, workdir):
+    (workdir / "bad.yaml").write_text(
+        "models:\n"
+        "  svm:\n    C: {type: float, low: 0, high: 1, log: true}\n"
+        "  knn:\n    n_neighbors: {type: int, low: 5, high: 1}\n    colour: 3\n"
+        "  nope: {}\n"
+        "preprocessing:\n  scaler: {type: categorical, choices: [standard, fancy]}\n")
+    result = cli("validate-space", "bad.yaml")
+    assert result.exit_code == 2
+    problems = [line.split(": ", 1)[1] for line in result.stderr.strip().splitlines()]
+    assert len(problems) == 5
+    assert problems[0] == "models.svm.C.low: must be > 0 when log is true, got 0"
+    assert problems[1] == "models.knn.n_neighbors.low: must be <= high (1), got 5"
+    assert problems[2].startswith("models.knn.colour: unknown parameter; allowed: ")
+    assert "n_neighbors" in problems[2]
+    assert problems[3].startswith("models.nope: unknown model family; choose one of ")
+    assert problems[4].startswith("preprocessing.scaler: 'fancy' is not allowed")
+
+
+def test_validate_space_missing_file(cli, user_error):
+    user_error(cli("validate-space", "nope.yaml"), r"search-space file not found")
+
+
+# --- subprocess: the installed entry point --------------------------------------------------
+
+def test_python_m_automl_runs_and_writes_nothing_outside_workdir(workdir):
+    cmd = [sys.executable, "-m", "automl", "run", "--data", "demo:iris", "--space", "fast.yaml",
+           "--n-trials", "2", "--cv", "3", "--n-jobs", "1", "--no-tracking", "--quiet",
+           "--summary-json", "s.json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((workdir / "s.json").read_text())["storage"].endswith(
+        f"{workdir}/mlruns/optuna.db")
+
+
+def test_python_m_automl_user_error_has_no_traceback(workdir):
+    proc = subprocess.run([sys.executable, "-m", "automl", "run", "--data", "nope.csv", "--no-tracking"],
+                          capture_output=True, text=True, cwd=workdir, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: {workdir / 'nope.csv'}: file not found"]

@@ -1,0 +1,105 @@
+"""automl.split: the locked-away test rows and the CV folds on the training part."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.data import prepare
+from automl.errors import DataError
+from automl.split import cv_folds, given_test, holdout
+
+
+@pytest.fixture
+def data(frame):
+    return prepare(frame, "label", "auto", "src")
+
+
+def test_holdout_is_disjoint_stratified_and_seeded(data, seed):
+    split = holdout(data, 0.25, seed)
+    train, test = set(split.X_train.index), set(split.X_test.index)
+    assert not train & test and train | test == set(data.X.index)
+    assert len(test) == 15
+    assert sorted(split.y_test.value_counts().tolist()) == [7, 8]
+    again = holdout(data, 0.25, seed)
+    assert again.test_fingerprint == split.test_fingerprint
+    assert holdout(data, 0.25, seed + 1).test_fingerprint != split.test_fingerprint
+
+
+def test_time_ordered_holdout_takes_the_latest_rows(frame):
+    frame["t"] = np.arange(len(frame))[::-1]
+    data = prepare(frame, "label", "auto", "src", time_column="t")
+    split = holdout(data, 0.2, 0, time_ordered=True)
+    assert split.X_test.index.tolist() == list(range(12))[::-1]  # smallest t are the latest rows
+
+
+def test_group_holdout_keeps_groups_together(frame):
+    frame["g"] = np.arange(len(frame)) // 4
+    data = prepare(frame, "label", "auto", "src", group_column="g")
+    split = holdout(data, 0.25, 0)
+    test_groups = set(frame.loc[split.X_test.index, "g"])
+    assert test_groups and not test_groups & set(split.groups_train)
+
+
+@pytest.mark.parametrize(("rows", "test_size", "match"), [
+    (["a", "b", "a"], 0.5, "only 3 rows with a target; too few"),
+    (["a"] * 10 + ["b"], 0.2, r"class 'b' has only 1 row; each class needs at least 2"),
+    (["a", "b", "c", "d"] * 3, 0.1, r"the test part \(1 rows\) is smaller than the number of classes \(4\)"),
+])
+def test_holdout_errors(rows, test_size, match):
+    frame = pd.DataFrame({"x": np.arange(len(rows), dtype=float) % 3, "y": rows})
+    data = prepare(frame, "y", "auto", "src")
+    with pytest.raises(DataError, match=match):
+        holdout(data, test_size, 0)
+
+
+def test_given_test_uses_all_rows_for_training(data, frame):
+    split = given_test(data, frame[["x1", "x2"]].head(5), frame["label"].head(5))
+    assert len(split.X_train) == len(frame) and len(split.X_test) == 5
+
+
+@pytest.mark.parametrize("time_ordered", [False, True])
+def test_folds_cover_only_training_rows(data, seed, time_ordered):
+    split = holdout(data, 0.2, seed, time_ordered)
+    folds = cv_folds(split, data.task, 3, seed, time_ordered)
+    assert len(folds) == 3
+    n_train = len(split.y_train)
+    validated = np.concatenate([valid for _, valid in folds])
+    for train, valid in folds:
+        assert not set(train) & set(valid)
+        assert max(train.max(), valid.max()) < n_train  # positions inside the training part
+    if not time_ordered:
+        assert sorted(validated) == list(range(n_train))  # every training row validated once
+    labels = {split.X_train.index[i] for _, valid in folds for i in valid}
+    assert not labels & set(split.X_test.index)
+
+
+def test_folds_are_seeded(data):
+    split = holdout(data, 0.2, 0)
+    same = [v.tolist() for _, v in cv_folds(split, data.task, 3, 0, False)]
+    assert same == [v.tolist() for _, v in cv_folds(split, data.task, 3, 0, False)]
+    assert same != [v.tolist() for _, v in cv_folds(split, data.task, 3, 1, False)]
+
+
+@pytest.mark.parametrize(("labels", "groups", "k", "match"), [
+    (["a"] * 10 + ["b"] * 2, None, 3, r"class 'b' has 2 rows in the training part, fewer than the 3 CV folds"),
+    (["a", "b"] * 6, [0, 1] * 6, 3, r"group_column has 2 groups in the training part, fewer than the 3"),
+    (["a", "b"] * 4, None, 5, r"class '\w' has 4 rows .* fewer than the 5 CV folds"),
+])
+def test_fold_errors(labels, groups, k, match):
+    from automl.split import Split
+
+    X = pd.DataFrame({"x": np.arange(len(labels), dtype=float)})
+    y = pd.Series(labels)
+    split = Split(X, y, X.head(1), y.head(1), pd.Series(groups) if groups else None, "")
+    with pytest.raises(DataError, match=match):
+        cv_folds(split, "binary", k, 0, False)
+
+
+def test_too_few_rows_for_regression_folds():
+    from automl.split import Split
+
+    X, y = pd.DataFrame({"x": np.arange(5.0)}), pd.Series(np.arange(5.0))
+    with pytest.raises(DataError, match="the training part has 5 rows, too few for 3 CV folds"):
+        cv_folds(Split(X, y, X, y, None, ""), "regression", 3, 0, False)
