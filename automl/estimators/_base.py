@@ -96,6 +96,9 @@ class BaseGD(BaseEstimator):
     Subclasses define ``_loss_function(n_outputs)``; everything else is shared.
     """
 
+    # Regressors expose coef_ as (n_features,), classifiers as (n_outputs, n_features).
+    _flat_coef = False
+
     _constraints = {
         "optimizer": [Options(*OPTIMIZERS)],
         "learning_rate": [Interval(float, 0, None, open=("low",))],
@@ -187,8 +190,6 @@ class BaseGD(BaseEstimator):
         self.validation_loss_curve_ = val_curve
         self.n_iter_ = n_iter
         return self
-
-    _flat_coef = False
 
     def _initial_params(self, n_features, n_outputs):
         """Zeros, or copies of the previous fit's coefficients under ``warm_start``."""

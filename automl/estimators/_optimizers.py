@@ -68,7 +68,8 @@ class Optimizer:
         return self.learning_rate
 
     def _new_state(self, param):
-        return None
+        # One zero array per parameter: the velocity or squared-gradient sum of subclasses.
+        return np.zeros_like(param)
 
     def _update_one(self, index, param, grad):
         param -= self.learning_rate * grad
@@ -99,9 +100,6 @@ class MiniBatchGD(Optimizer):
 
 class Momentum(Optimizer):
     """Heavy-ball momentum: ``v <- momentum * v - lr * g``; ``w <- w + v``."""
-
-    def _new_state(self, param):
-        return np.zeros_like(param)
 
     def _update_one(self, index, param, grad):
         velocity = self._slots[index]
@@ -140,30 +138,24 @@ class _Adaptive(Optimizer):
 class Adagrad(_Adaptive):
     """Adagrad: the step of each coordinate shrinks with its sum of squared gradients."""
 
-    def _new_state(self, param):
-        return np.zeros_like(param)
-
     def _update_one(self, index, param, grad):
-        total = self._slots[index]
-        total += grad * grad
-        step = self.learning_rate / (np.sqrt(total) + self.epsilon)
+        scale = self._accumulate(self._slots[index], grad)
+        step = self.learning_rate / (np.sqrt(scale) + self.epsilon)
         self._steps[index] = step
         param -= step * grad
 
+    def _accumulate(self, total, grad):
+        total += grad * grad
+        return total
 
-class RMSprop(_Adaptive):
+
+class RMSprop(Adagrad):
     """RMSprop: like Adagrad with an exponential average (decay ``beta2``) of squared gradients."""
 
-    def _new_state(self, param):
-        return np.zeros_like(param)
-
-    def _update_one(self, index, param, grad):
-        average = self._slots[index]
+    def _accumulate(self, average, grad):
         average *= self.beta2
         average += (1.0 - self.beta2) * grad * grad
-        step = self.learning_rate / (np.sqrt(average) + self.epsilon)
-        self._steps[index] = step
-        param -= step * grad
+        return average
 
 
 class Adam(_Adaptive):

@@ -58,10 +58,6 @@ class Trainer:
             epsilon=estimator.epsilon,
         )
 
-    def objective(self, X, Y, s):
-        """Training objective (mean loss plus penalty) of the current parameters."""
-        return self.loss(self.forward(X), Y, s)[0] + self.penalty()
-
     def forward(self, X):
         """Linear outputs ``X @ W (+ b)`` of the current parameters."""
         Z = X @ self.W
@@ -168,7 +164,8 @@ class Trainer:
         return self.loss(Z, Y, s)[0]
 
     def _check_diverged(self, loss, limit, epoch):
-        if math.isfinite(loss) and loss < limit:
+        # The last update of an epoch can overflow the parameters after its loss was computed.
+        if math.isfinite(loss) and loss < limit and np.isfinite(self.theta).all():
             return
         est = self.est
         raise DivergenceError(
