@@ -31,7 +31,7 @@ def linear(penalty: str = "l2", alpha: float = 1.0, l1_ratio: float = 0.5, max_i
 
     _check_penalty(penalty)
     if penalty == "l2":
-        return Ridge(alpha=alpha, fit_intercept=fit_intercept)
+        return Ridge(alpha=alpha, fit_intercept=fit_intercept, random_state=random_state)
     if penalty == "l1":
         return Lasso(alpha=alpha, max_iter=max_iter, tol=tol, fit_intercept=fit_intercept,
                      random_state=random_state)
