@@ -24,6 +24,31 @@ def default_storage(workdir: Path) -> str:
     return f"sqlite:///{(workdir / 'mlruns' / 'optuna.db').resolve()}"
 
 
+def make_storage(url: str):
+    """An Optuna storage for ``url``; SQLite files get WAL journaling.
+
+    In WAL mode a commit appends to the log instead of rewriting the journal, which makes the
+    handful of small writes Optuna does per trial several times cheaper; readers never block.
+    """
+    import optuna
+
+    if not url.startswith("sqlite:///"):
+        return url
+    from sqlalchemy import event
+
+    storage = optuna.storages.RDBStorage(url)
+
+    @event.listens_for(storage.engine, "connect")
+    def _pragmas(dbapi_conn, _record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes, not power loss
+        cursor.close()
+
+    storage.engine.dispose()  # connections opened during set-up predate the listener
+    return storage
+
+
 def mask_url(url: str) -> str:
     """Hide the password of ``scheme://user:password@host`` URLs before printing or logging."""
     return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
@@ -49,7 +74,7 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report trials ourselves
     sampler = optuna.samplers.TPESampler(seed=seed)
     try:
-        study = optuna.create_study(storage=storage, study_name=study_name, direction=direction,
+        study = optuna.create_study(storage=make_storage(storage), study_name=study_name, direction=direction,
                                     sampler=sampler, pruner=make_pruner(pruner), load_if_exists=True)
     except ValueError as exc:
         raise StudyMismatchError(f"study {study_name!r}: {exc}; use another --study-name") from None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import time
 from pathlib import Path
@@ -79,7 +78,8 @@ def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space
         tags["mlflow.source.git.commit"] = tags["automl.git_commit"] = commit
     settings = {"uri": uri, "experiment": cfg.experiment or study_name, "artifacts": artifacts,
                 "run_name": f"{study_name}-{time.strftime('%Y%m%d-%H%M%S')}", "tags": tags,
-                "params": params, "files": files, "study_name": study_name}
+                "params": params, "files": files, "study_name": study_name,
+                "metric": parent_tags.get("automl.metric")}
     return MlflowTracker(settings, warn)
 
 
@@ -94,15 +94,10 @@ class MlflowTracker:
         self._closed = False
 
     def __enter__(self):
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")  # no fork: the search process may hold threads and locks
-        self._requests, self._replies = ctx.Queue(), ctx.Queue()
-        self._proc = ctx.Process(target=_writer_main, name="automl-mlflow-writer", daemon=True,
-                                 args=(self._requests, self._replies, self.settings, os.getpid()))
-        self._proc.start()
+        self._proc, self._send, self._recv = _start_writer()
+        self._send.send(self.settings)
         _, self.experiment_id, self.parent_run_id = self._await("ready", READY_TIMEOUT_S)
-        self._requests.put(("new_run",))
+        self._send.send(("new_run",))
         return self
 
     def on_trial_start(self, trial) -> None:
@@ -115,24 +110,28 @@ class MlflowTracker:
     def on_trial(self, study, trial) -> None:
         """Optuna callback after each trial: queue its record, pre-create the next run."""
         run_id = trial.user_attrs.get(ATTR_RUN_ID)
-        self._requests.put(("new_run",))
+        self._send.send(("new_run",))
         if run_id:
-            self._requests.put(("trial", run_id, trial_record(trial, study.user_attrs.get("metric"))))
+            self._send.send(("trial", run_id, trial_record(trial, self.settings["metric"])))
         self._current = None
 
     def flush(self) -> None:
         """Wait until every queued record is written."""
-        self._requests.put(("flush",))
+        self._send.send(("flush",))
         self._await("flushed", REPLY_TIMEOUT_S)
 
     def log_model(self, **final) -> dict[str, Any]:
         """Log the final model and its evidence on the parent run; register it if asked."""
-        self._requests.put(("final", final))
-        return self._await("final_done", REPLY_TIMEOUT_S)[1]
+        self._send.send(("final", final))
+        result = self._await("final_done", REPLY_TIMEOUT_S)[1]
+        if "error" in result:  # the parent run is then closed as FAILED; nothing half-registered
+            raise TrackingError(f"could not log the final model to {self.settings['uri']}: "
+                                f"{result['error']}")
+        return result
 
     def log_summary(self, summary: dict[str, Any]) -> None:
         text = json.dumps(summary, indent=2, default=str)
-        self._requests.put(("text", "summary.json", text))
+        self._send.send(("text", "summary.json", text))
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
@@ -149,26 +148,31 @@ class MlflowTracker:
             return
         self._closed = True
         try:
-            if self._proc.is_alive():
-                self._requests.put(("close", status, self._current))
+            if self._proc.poll() is None:
+                self._send.send(("close", status, self._current))
                 self._await("closed", REPLY_TIMEOUT_S)
         finally:
-            self._proc.join(timeout=30)
-            if self._proc.is_alive():
-                self._proc.terminate()
+            self._send.close()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
 
     def _await(self, kind: str, timeout: float) -> tuple:
         """Read replies until ``kind`` arrives; keep run ids, surface errors as warnings."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                msg = self._replies.get(timeout=0.5)
-            except queue.Empty:
-                if not self._proc.is_alive():
-                    raise TrackingError("the MLflow writer process stopped unexpectedly") from None
+            if not self._recv.poll(0.5):
+                if self._proc.poll() is not None:
+                    raise TrackingError("the MLflow writer process stopped unexpectedly "
+                                        "(rerun with AUTOML_DEBUG=1 to see its output)")
                 if time.monotonic() > deadline:
-                    raise TrackingError(f"MLflow did not answer within {timeout:.0f} s") from None
+                    raise TrackingError(f"MLflow did not answer within {timeout:.0f} s")
                 continue
+            try:
+                msg = self._recv.recv()
+            except EOFError:
+                raise TrackingError("the MLflow writer process stopped unexpectedly") from None
             if msg[0] == "run":
                 self._ready_runs.append(msg[1])
             elif msg[0] == "error":
@@ -211,19 +215,47 @@ def trial_record(trial, metric: str | None) -> dict[str, Any]:
 # Writer process
 
 
-def _writer_main(requests, replies, settings: dict[str, Any], parent_pid: int) -> None:
-    import signal
+def _start_writer():
+    """Start the writer as a fresh interpreter talking over two pipes.
 
-    # Ctrl-C reaches the whole process group; the search process decides how runs end.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    A plain subprocess (not multiprocessing's spawn) never re-imports the caller's ``__main__``,
+    and its own session keeps Ctrl-C in the terminal from reaching it: the search process decides
+    how runs end.
+    """
+    import sys
+    from multiprocessing.connection import Connection
+
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    debug = os.environ.get("AUTOML_DEBUG") == "1"
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    code = f"from automl.tracking import _writer_main; _writer_main({req_r}, {rep_w})"
+    out = None if debug else subprocess.DEVNULL  # MLflow prints "View run at ..." per run
+    proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(req_r, rep_w), env=env,
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+    os.close(req_r)
+    os.close(rep_w)
+    return proc, Connection(req_w, readable=False), Connection(rep_r, writable=False)
+
+
+def _writer_main(req_fd: int, rep_fd: int) -> None:
+    """Entry point of the writer process."""
+    import logging
+    from multiprocessing.connection import Connection
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    requests, replies = Connection(req_fd, writable=False), Connection(rep_fd, readable=False)
+    settings = requests.recv()
     try:
         writer = _Writer(settings)
     except Exception as exc:
-        replies.put(("fatal", f"cannot open ({type(exc).__name__}: {_first_line(exc)})"))
+        replies.send(("fatal", f"cannot open ({type(exc).__name__}: {_first_line(exc)})"))
         return
-    replies.put(("ready", writer.experiment_id, writer.parent_id))
-    writer.serve(requests, replies, parent_pid)
+    replies.send(("ready", writer.experiment_id, writer.parent_id))
+    writer.serve(requests, replies)
 
 
 class _Writer:
@@ -233,6 +265,9 @@ class _Writer:
         self.settings = settings
         self.client = _open_store(settings["uri"])
         self.experiment_id = _experiment(self.client, settings["experiment"], settings["artifacts"])
+        import mlflow
+
+        mlflow.set_experiment(experiment_id=self.experiment_id)  # where log_model files the model
         run = self.client.create_run(self.experiment_id, run_name=settings["run_name"],
                                      tags=settings["tags"])
         self.parent_id = run.info.run_id
@@ -241,9 +276,9 @@ class _Writer:
         for name, text in settings["files"].items():
             self.client.log_text(self.parent_id, text, name)
 
-    def serve(self, requests, replies, parent_pid: int) -> None:
+    def serve(self, requests, replies) -> None:
         while True:
-            batch = self._next_batch(requests, parent_pid)
+            batch = self._next_batch(requests)
             if batch is None:  # the search process is gone: close what it left open
                 self.close("KILLED", None)
                 return
@@ -253,28 +288,24 @@ class _Writer:
                 try:
                     reply = self.handle(msg)
                 except Exception as exc:
-                    replies.put(("error", f"{msg[0]}: {type(exc).__name__}: {_first_line(exc)}"))
-                    reply = {"final": ("final_done", {}), "flush": ("flushed",),
+                    error = f"{msg[0]}: {type(exc).__name__}: {_first_line(exc)}"
+                    replies.send(("error", error))
+                    reply = {"final": ("final_done", {"error": error}), "flush": ("flushed",),
                              "close": ("closed",)}.get(msg[0])
                 if reply is not None:
-                    replies.put(reply)
+                    replies.send(reply)
                 if msg[0] == "close":
                     return
 
     @staticmethod
-    def _next_batch(requests, parent_pid: int) -> list | None:
-        while True:
-            try:
-                batch = [requests.get(timeout=1.0)]
-                break
-            except queue.Empty:
-                if not _alive(parent_pid):
-                    return None
-        while True:
-            try:
-                batch.append(requests.get_nowait())
-            except queue.Empty:
-                return batch
+    def _next_batch(requests) -> list | None:
+        try:
+            batch = [requests.recv()]
+            while requests.poll(0):
+                batch.append(requests.recv())
+        except (EOFError, OSError):  # the pipe closed without "close": the search process died
+            return None
+        return batch
 
     def handle(self, msg: tuple):
         kind = msg[0]
@@ -400,22 +431,17 @@ def _log_final(client, parent_id: str, final: dict[str, Any]) -> dict[str, Any]:
               "run_model_uri": f"runs:/{parent_id}/model"}
     name = final.get("register_name")
     if name:
-        version = _register(client, name, info.model_uri, parent_id, final["version_tags"])
+        version = _register(name, info.model_uri, final["version_tags"])
         result.update(registered_model=name, registered_version=int(version.version),
                       model_uri=f"models:/{name}/{version.version}")
     return result
 
 
-def _register(client, name: str, source: str, run_id: str, tags: dict[str, str]):
-    from mlflow.exceptions import MlflowException
+def _register(name: str, model_uri: str, tags: dict[str, str]):
+    import mlflow
 
-    try:
-        client.create_registered_model(name)
-    except MlflowException:  # already exists
-        pass
-    version = client.create_model_version(name, source, run_id=run_id,
-                                          tags={k: str(v) for k, v in tags.items()})
-    return version
+    # register_model creates the registered model if needed and links the logged model by id.
+    return mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
 
 
 def _metrics(values: dict[str, float]):
@@ -445,13 +471,29 @@ def _trusted_types(pipeline) -> list[str]:
 
 
 def load_logged_model(uri: str):
-    """Load a model logged by automl from ``models:/...`` or ``runs:/...``."""
+    """Load a model logged by automl from ``models:/...`` or ``runs:/RUN_ID/model``."""
     import mlflow.sklearn
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        return mlflow.sklearn.load_model(uri)
+        return mlflow.sklearn.load_model(_logged_model_uri(uri))
     except Exception as exc:
         raise ModelLoadError(f"{uri}: cannot load model ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def _logged_model_uri(uri: str) -> str:
+    # MLflow 3 keeps logged models outside the run's artifacts, so resolve runs:/ID/NAME to the
+    # logged model that run produced under that name.
+    if not uri.startswith("runs:/"):
+        return uri
+    from mlflow import MlflowClient
+
+    run_id, _, name = uri.removeprefix("runs:/").partition("/")
+    client = MlflowClient()
+    run = client.get_run(run_id)
+    found = client.search_logged_models([run.info.experiment_id], max_results=1,
+                                        filter_string=f"source_run_id = '{run_id}' AND name = '{name}'")
+    return found[0].model_uri if found else uri
 
 
 def _retry(fn, attempts: int = 8):
@@ -463,16 +505,6 @@ def _retry(fn, attempts: int = 8):
             if "locked" not in str(exc) or i == attempts - 1:
                 raise
             time.sleep(0.05 * 2 ** i)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _version() -> str:
