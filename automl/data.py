@@ -225,8 +225,22 @@ def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str
     test = test.loc[keep]
     if test.empty:
         raise DataError(f"{source}: test data has no rows with a target value")
+    for col in (*data.numeric, *([target] if data.task == "regression" else [])):
+        _check_numeric(test[col], source, col)
     y = pd.to_numeric(test[target]) if data.task == "regression" else test[target]
+    if data.task != "regression":
+        unseen = sorted(map(str, set(y.unique()) - set(data.y.unique())))  # 1.0 == 1: NaN-widened ints
+        if unseen:
+            raise DataError(f"{source}: test target {target!r} has classes not in the training data "
+                            f"{unseen[:5]}; the model can only predict {sorted(map(str, data.y.unique()))}")
     return test[data.feature_columns], y, int((~keep).sum())
+
+
+def _check_numeric(values: pd.Series, source: str, col: str) -> None:
+    bad = values[values.notna() & pd.to_numeric(values, errors="coerce").isna()]
+    if len(bad):
+        raise DataError(f"{source}: column {col!r} is numeric in the training data but has "
+                        f"non-numeric values in the test data (e.g. {bad.iloc[0]!r})")
 
 
 def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:

@@ -76,6 +76,20 @@ def test_rows_without_target_in_test_file_are_counted(run_cli, write_csv, make_t
     assert (summary["rows_dropped"], summary["test_rows"], summary["train_rows"]) == (2, 18, 60)
 
 
+@pytest.mark.parametrize("scheme", ["group_column", "time_column"])
+def test_group_and_time_cv_from_config(run_cli, write_csv, make_table, workdir, scheme):
+    table = make_table(n=80)
+    table["key"] = np.arange(80) // 4 if scheme == "group_column" else np.arange(80)
+    (workdir / "exp.yaml").write_text(f"data: {write_csv(table)}\ntarget: label\n{scheme}: key\n"
+                                      "summary_json: s.json\n")
+    result = run_cli("--config", "exp.yaml")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((workdir / "s.json").read_text())
+    assert summary["train_rows"] + summary["test_rows"] == 80
+    schema = json.loads((Path(summary["model_path"]).parent / "schema.json").read_text())
+    assert [c["name"] for c in schema["columns"]] == ["x1", "x2"]  # the key is not a feature
+
+
 # --- bad input: one line, exit code 2, no traceback -------------------------------------------
 
 GOOD = "x1,x2,label\n" + "".join(f"{i},{i % 7},{'ab'[i % 2]}\n" for i in range(30))

@@ -177,6 +177,34 @@ def test_align_test_frame_missing_columns(frame, drop, match):
         align_test_frame(frame.drop(columns=drop), data, "label", "t.csv")
 
 
+@pytest.mark.parametrize(("change", "match"), [
+    (lambda t: t.assign(x1=["oops"] + [1.0] * (len(t) - 1)),
+     r"t\.csv: column 'x1' is numeric in the training data but has non-numeric values in the test "
+     r"data \(e\.g\. 'oops'\)"),
+    (lambda t: t.assign(label=["zzz"] + ["a"] * (len(t) - 1)),
+     r"test target 'label' has classes not in the training data \['zzz'\]; the model can only "
+     r"predict \['a', 'b'\]"),
+])
+def test_align_test_frame_bad_values(frame, change, match):
+    data = prepare(frame, "label", "auto", "src")
+    with pytest.raises(DataError, match=match):
+        align_test_frame(change(frame.copy()), data, "label", "t.csv")
+
+
+def test_integer_classes_read_as_floats_in_test_data_match(frame):
+    data = prepare(frame.assign(label=np.arange(len(frame)) % 2), "label", "auto", "src")
+    test = frame.assign(label=(np.arange(len(frame)) % 2).astype(float))
+    test.loc[0, "label"] = np.nan  # what makes pandas read an integer column as floats
+    assert align_test_frame(test, data, "label", "t.csv")[1].tolist()[:2] == [1.0, 0.0]
+
+
+def test_align_test_frame_regression_target_must_be_numeric(frame):
+    frame["amount"] = np.linspace(0, 1, len(frame))
+    data = prepare(frame.drop(columns="label"), "amount", "auto", "src")
+    with pytest.raises(DataError, match=r"column 'amount' is numeric .* \(e\.g\. 'n/a!'\)"):
+        align_test_frame(frame.assign(amount=["n/a!"] * len(frame)), data, "amount", "t.csv")
+
+
 def test_align_test_frame_without_targets(frame):
     data = prepare(frame, "label", "auto", "src")
     with pytest.raises(DataError, match="test data has no rows with a target value"):
