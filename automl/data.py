@@ -226,7 +226,7 @@ def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str
     if test.empty:
         raise DataError(f"{source}: test data has no rows with a target value")
     for col in (*data.numeric, *([target] if data.task == "regression" else [])):
-        _check_numeric(test[col], source, col)
+        check_numeric(test[col], f"{source}: column {col!r}", "test data")
     y = pd.to_numeric(test[target]) if data.task == "regression" else test[target]
     if data.task != "regression":
         unseen = sorted(map(str, set(y.unique()) - set(data.y.unique())))  # 1.0 == 1: NaN-widened ints
@@ -236,11 +236,12 @@ def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str
     return test[data.feature_columns], y, int((~keep).sum())
 
 
-def _check_numeric(values: pd.Series, source: str, col: str) -> None:
+def check_numeric(values: pd.Series, where: str, what: str) -> None:
+    """Raise if a column that was numeric in training holds values that are not numbers."""
     bad = values[values.notna() & pd.to_numeric(values, errors="coerce").isna()]
     if len(bad):
-        raise DataError(f"{source}: column {col!r} is numeric in the training data but has "
-                        f"non-numeric values in the test data (e.g. {bad.iloc[0]!r})")
+        raise DataError(f"{where} is numeric in the training data but has non-numeric values in the "
+                        f"{what} (e.g. {bad.iloc[0]!r})")
 
 
 def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:

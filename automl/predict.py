@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl.data import read_table
+from automl.data import check_numeric, read_table
 from automl.errors import DataError, ModelLoadError
 
 
@@ -44,12 +44,23 @@ def predict_frame(model, frame: pd.DataFrame, proba: bool = False) -> pd.DataFra
     if missing:
         raise DataError(f"input is missing feature columns {missing}; the model needs {columns}")
     X = frame[columns]
+    for col in _numeric_columns(model):
+        check_numeric(X[col], f"input column {col!r}", "input")
     if proba:
         if not hasattr(model, "predict_proba"):
             raise DataError("--proba: this model gives no probabilities (regression or no predict_proba)")
         classes = [str(c) for c in model.classes_]
         return pd.DataFrame(model.predict_proba(X), columns=classes, index=frame.index)
     return pd.DataFrame({"prediction": model.predict(X)}, index=frame.index)
+
+
+def _numeric_columns(model) -> list[str]:
+    # The columns the fitted preprocessing treats as numbers (automl pipelines name that part).
+    preprocess = getattr(model, "named_steps", {}).get("preprocess")
+    for name, _, cols in getattr(preprocess, "transformers_", []):
+        if name == "numeric":
+            return [str(c) for c in cols]
+    return []
 
 
 def predict_file(model_ref: str, data: str, output: str, proba: bool = False) -> int:

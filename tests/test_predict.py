@@ -89,6 +89,14 @@ def test_cli_predict_writes_rows_and_proba(cli, iris_model, iris_rows, workdir):
     assert list(pd.read_parquet(workdir / "p.parquet").columns) == ["setosa", "versicolor", "virginica"]
 
 
+def test_non_numeric_value_in_numeric_column(iris_model, iris_rows):
+    rows = iris_rows.astype({"sepal width (cm)": object})
+    rows.iloc[3, rows.columns.get_loc("sepal width (cm)")] = "wide"
+    with pytest.raises(DataError, match=r"input column 'sepal width \(cm\)' is numeric in the training "
+                                        r"data but has non-numeric values in the input \(e\.g\. 'wide'\)"):
+        predict_frame(load_model(iris_model), rows)
+
+
 @pytest.mark.parametrize(("drop", "args", "match"), [
     ("sepal length (cm)", [], r"input is missing feature columns \['sepal length \(cm\)'\]"),
     (None, ["--model", "nope.joblib"], r"nope\.joblib: model not found"),
