@@ -49,6 +49,16 @@ def _errors(debug: bool):
         raise typer.Exit(1) from None
 
 
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (systemd stop, kill) like Ctrl-C, so open runs are closed as KILLED."""
+    import signal
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
 @app.command()
 def run(
     config: Optional[str] = typer.Option(None, "--config", help="Experiment YAML; flags override it."),
@@ -85,6 +95,7 @@ def run(
         from automl.config import load_config
         from automl.pipeline import run_experiment
 
+        _stop_on_sigterm()
         run_experiment(load_config(config, overrides))
 
 

@@ -77,9 +77,11 @@ def compute(y, pred: Predictions, names) -> dict[str, float]:
 
     y = np.asarray(y)
     labels, proba, classes = pred.labels, pred.scores, pred.classes
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for name in names:
-        if name == "roc_auc":
+        if name == "roc_auc" and len(np.unique(y)) < 2:
+            out[name] = None  # undefined on rows of a single class (a tiny or skewed test file)
+        elif name == "roc_auc":
             out[name] = float(skm.roc_auc_score(y, proba[:, 1] if proba.ndim == 2 else proba))
         elif name == "log_loss":
             if proba.ndim != 2:

@@ -26,11 +26,11 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, highlight=False)
+            self.console.print(message, highlight=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+            self.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
 
     def start_search(self, n_trials: int | None) -> None:
         if self.quiet:
@@ -69,7 +69,8 @@ class Reporter:
                           f"{row.cv_std:.4f}" if row.cv_std == row.cv_std else "-",
                           f"{row.fit_time_s:.2f}")
         self.console.print(table)
-        metrics = ", ".join(f"{k}={v:.4f}" for k, v in summary["test_metrics"].items())
+        metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
+                            for k, v in summary["test_metrics"].items())
         self.console.print(f"[bold]test[/bold] ({summary['test_rows']} rows, touched once): {metrics}")
         self.console.print(f"trials: {summary['n_trials']}  model: {summary['model_path']}",
                            highlight=False)

@@ -49,6 +49,20 @@ def make_storage(url: str):
     return storage
 
 
+def _creation_lock(url: str):
+    """Serialise first-time creation of a SQLite file: two processes creating its tables at once
+    fail with "table ... already exists". Server databases handle this themselves."""
+    import contextlib
+
+    if not url.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(f"{path}.lock", timeout=600)
+
+
 def mask_url(url: str) -> str:
     """Hide the password of ``scheme://user:password@host`` URLs before printing or logging."""
     return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
@@ -74,14 +88,19 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report trials ourselves
     sampler = optuna.samplers.TPESampler(seed=seed)
     try:
-        study = optuna.create_study(storage=make_storage(storage), study_name=study_name, direction=direction,
-                                    sampler=sampler, pruner=make_pruner(pruner), load_if_exists=True)
+        with _creation_lock(storage):
+            study = optuna.create_study(storage=make_storage(storage), study_name=study_name,
+                                        direction=direction, sampler=sampler,
+                                        pruner=make_pruner(pruner), load_if_exists=True)
     except ValueError as exc:
         raise StudyMismatchError(f"study {study_name!r}: {exc}; use another --study-name") from None
     except Exception as exc:  # bad URL, unreachable server, missing driver
         raise ConfigError(f"storage {mask_url(storage)}: cannot open ({type(exc).__name__}: "
                           f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    _check_guards(study, guards)
+    _check_guards(study, guards)  # names the metric that differs, so check it first
+    if study.direction.name.lower() != direction:  # load_if_exists keeps the stored direction
+        raise StudyMismatchError(f"study {study_name!r} {study.direction.name.lower()}s its objective, "
+                                 f"this run would {direction} it; use another --study-name")
     return study
 
 

@@ -1,0 +1,114 @@
+"""The same tracking promises against a real ``mlflow server`` over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow import MlflowClient  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``mlflow server`` with a temporary SQLite backend and artifact root; stopped afterwards."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = _free_port()
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+           "--workers", "1", "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
+           "--artifacts-destination", str(root / "artifacts")]
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if _get(f"{url}/health") == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def server_run(server, tmp_path_factory):
+    work = tmp_path_factory.mktemp("work")
+    summary_path = work / "summary.json"
+    cmd = [sys.executable, "-m", "automl", "run", "--data", "demo:wine", "--space", "fast.yaml",
+           "--n-trials", "8", "--cv", "3", "--n-jobs", "1", "--tracking-uri", server,
+           "--experiment", "over-http", "--register-model", "wine-http",
+           "--summary-json", str(summary_path), "--workdir", str(work), "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "", "quiet runs print nothing on stdout"
+    return json.loads(summary_path.read_text()), MlflowClient(server), work
+
+
+def test_ui_answers(server):
+    assert _get(server) == 200
+
+
+def test_runs_over_http(server_run):
+    summary, client, _ = server_run
+    exp = client.get_experiment_by_name("over-http")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert [p.info.run_id for p in parents] == [summary["mlflow_run_id"]]
+    assert len(children) == sum(summary["n_trials"].values()) == 8
+    assert all(r.info.status in ("FINISHED", "FAILED") for r in runs)
+    for child in children:
+        assert child.data.params["model"]
+        assert child.data.tags["optuna.state"] in ("COMPLETE", "PRUNED", "FAIL")
+        folds = client.get_metric_history(child.info.run_id, "fold_log_loss")
+        assert len(folds) >= 1
+    # No password-bearing URL may leak; here the storage is a local SQLite path.
+    assert parents[0].data.tags["automl.storage"].startswith("sqlite:///")
+
+
+def test_registered_model_predicts_over_http(server_run, server, tmp_path):
+    summary, client, work = server_run
+    assert summary["model_uri"] == "models:/wine-http/1"
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).data.head(9)
+    data = tmp_path / "rows.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "pred.csv"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": server}
+    for uri in ("models:/wine-http/1", summary["run_model_uri"]):
+        done = subprocess.run([sys.executable, "-m", "automl", "predict", "--model", uri,
+                               "--data", str(data), "--output", str(out)],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert len(out.read_text().splitlines()) == 1 + len(frame)
