@@ -22,7 +22,7 @@ from automl.space import SearchSpace
 # User attributes written on every trial; tracking and refit read them back.
 ATTR_FAMILY, ATTR_MODEL, ATTR_PREP = "family", "model_params", "prep_params"
 ATTR_FOLDS, ATTR_STD, ATTR_FIT_TIME = "fold_scores", "cv_std", "fit_time_s"
-ATTR_ERROR, ATTR_PRUNED_AT = "error", "pruned_at_fold"
+ATTR_ERROR, ATTR_PRUNED_AT, ATTR_EPOCH_LOSS = "error", "pruned_at_fold", "epoch_loss"
 
 
 @dataclass
@@ -44,8 +44,12 @@ class TrialSpec:
 
 
 def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, valid: np.ndarray,
-                  metric: Metric) -> tuple[float, float]:
-    """Fit on the fold's training rows only, score on its validation rows. Runs in a worker."""
+                  metric: Metric) -> tuple[float, float, list[float] | None]:
+    """Fit on the fold's training rows only, score on its validation rows. Runs in a worker.
+
+    Returns the score, the fit time and, for models trained epoch by epoch (automl's gradient-
+    descent models), their per-epoch validation (else training) loss curve.
+    """
     from sklearn.exceptions import ConvergenceWarning
 
     start = time.perf_counter()
@@ -57,7 +61,14 @@ def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, va
     value = score(pipeline, X.iloc[valid], y.iloc[valid], metric)
     if not np.isfinite(value):
         raise ValueError(f"the {metric.name} score is not finite ({value}); the model diverged")
-    return value, elapsed
+    return value, elapsed, _epoch_curve(pipeline[-1])
+
+
+def _epoch_curve(model) -> list[float] | None:
+    curve = getattr(model, "validation_loss_curve_", None)
+    if curve is None:
+        curve = getattr(model, "loss_curve_", None)
+    return [float(v) for v in curve] if curve is not None else None
 
 
 class CVObjective:
@@ -82,7 +93,9 @@ class CVObjective:
         try:
             for chunk in self._chunks():
                 results = self._run_chunk(spec, chunk)
-                for fold, (value, elapsed) in zip(chunk, results):
+                for fold, (value, elapsed, curve) in zip(chunk, results):
+                    if fold == 0 and curve:  # one fold's curve shows how the optimizer behaved
+                        trial.set_user_attr(ATTR_EPOCH_LOSS, curve)
                     trial.report(value, fold)
                     scores.append(value)
                     fit_time += elapsed
@@ -105,7 +118,7 @@ class CVObjective:
         idx = list(range(len(self.folds)))
         return [idx[i:i + size] for i in range(0, len(idx), size)]
 
-    def _run_chunk(self, spec: TrialSpec, chunk: list[int]) -> list[tuple[float, float]]:
+    def _run_chunk(self, spec: TrialSpec, chunk: list[int]) -> list[tuple]:
         jobs = [(spec.build(self.space.task, self.columns, self.seed), *self.folds[i]) for i in chunk]
         if self.n_jobs == 1 or len(chunk) == 1:
             return [fit_and_score(p, self.X, self.y, tr, va, self.metric) for p, tr, va in jobs]
