@@ -85,18 +85,60 @@ def run(
     debug: bool = DebugOpt,
 ):
     """Search for the best model for a table and test it once on held-out rows."""
-    overrides = dict(data=data, target=target, test_data=test_data, task=task, metric=metric,
-                     space=space, n_trials=n_trials, timeout=timeout, seed=seed, cv=cv, n_jobs=n_jobs,
-                     storage=storage, study_name=study_name, summary_json=summary_json,
-                     tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
-                     experiment=experiment, register_model=register_model, workdir=workdir,
-                     quiet=quiet or None, tracking=False if no_tracking else None)
+    options = {k: v for k, v in locals().items() if k not in ("config", "debug")}
     with _errors(debug):
-        from automl.config import load_config
         from automl.pipeline import run_experiment
 
-        _stop_on_sigterm()
-        run_experiment(load_config(config, overrides))
+        run_experiment(_config(config, options))
+
+
+def _config(config: str | None, options: dict):
+    """The experiment config from the file and the flags given (None = not given)."""
+    from automl.config import load_config
+
+    options = dict(options)
+    options["tracking_uri"] = options["tracking_uri"] or os.environ.get("MLFLOW_TRACKING_URI")
+    options["quiet"] = options["quiet"] or None
+    options["tracking"] = False if options.pop("no_tracking") else None
+    _stop_on_sigterm()
+    return load_config(config, options)
+
+
+def _with_run_options(fn):
+    """Give ``fn`` every option of ``run`` (before its own), so both commands stay in step."""
+    import inspect
+    import typing
+
+    def resolved(f):  # typer reads annotations from the signature; this module's are strings
+        hints = typing.get_type_hints(f)
+        return [p.replace(annotation=hints.get(p.name, p.annotation))
+                for p in inspect.signature(f).parameters.values() if p.kind != p.VAR_KEYWORD]
+
+    shared = [p for p in resolved(run) if p.name != "debug"]
+    fn.__signature__ = inspect.Signature(shared + resolved(fn))
+    return fn
+
+
+@app.command()
+@_with_run_options
+def retrain(
+    allow_schema_change: bool = typer.Option(False, "--allow-schema-change", help="Accept data whose schema differs from the champion's."),
+    min_improvement: float = typer.Option(0.0, "--min-improvement", help="Required gain over the champion on the optimised metric (0: not worse)."),
+    debug: bool = DebugOpt,
+    **options,
+):
+    """Retrain unattended: check new data, warm-start, promote the challenger only if it wins.
+
+    Exit codes: 0 promoted or kept the champion (the summary says which), 2 user error,
+    3 data refused, 75 another retrain holds the lock, 1 unexpected.
+    """
+    config = options.pop("config")
+    with _errors(debug):
+        from automl.retrain import retrain as run_retrain
+
+        summary = run_retrain(_config(config, options), allow_schema_change, min_improvement)
+        if not options.get("quiet"):
+            typer.echo(f"{summary['decision']}: {summary['reason']}", err=True)
 
 
 @app.command()

@@ -50,3 +50,15 @@ class ModelLoadError(UserError):
 
 class TrackingError(AutomlError):
     """MLflow could not record the run (the search results are still in the Optuna storage)."""
+
+
+class DataRefusedError(AutomlError):
+    """New data no longer looks like what the champion was trained on. Exit code 3."""
+
+    exit_code = 3
+
+
+class LockHeldError(AutomlError):
+    """Another retrain of the same model holds the lock. Exit code 75 (EX_TEMPFAIL: try later)."""
+
+    exit_code = 75

@@ -64,8 +64,12 @@ def fold_jobs(cfg: ExperimentConfig) -> int:
     return max(1, min(wanted, cfg.cv))
 
 
-def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None) -> dict[str, Any]:
+def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
+                   gate=None) -> dict[str, Any]:
     """Run the whole experiment and return the summary (also written to ``summary_json``).
+
+    ``gate`` (an :class:`automl.retrain.Gate`) turns the run into a retrain: data checked against
+    the champion, warm start, and the champion alias moved only for a better challenger.
 
     Examples
     --------
@@ -85,20 +89,27 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None) -> d
     workdir = resolve_workdir(cfg)
     prep = prepare_data(cfg, reporter)
     data, split = prep.data, prep.split
+    if gate is not None:
+        gate.check_data(data, split)  # refuses (exit 3) before any search
     space = load_space(cfg.space, data.task)
     storage = cfg.storage or default_storage(workdir)
     study_name = cfg.study_name or default_study_name(cfg, data.name, str(data.y.name))
+    if gate is not None:
+        study_name = gate.study_name(study_name, prep.data_fingerprint)
     reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
     guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint}
     study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards)
+    if gate is not None:
+        queued = gate.prepare_study(study, space)
+        reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
     columns = (data.numeric, data.categorical, data.datetime)
     parent_tags = {"automl.data_fingerprint": prep.data_fingerprint,
                    "automl.test_fingerprint": split.test_fingerprint, "automl.task": data.task,
                    "automl.metric": prep.metric.name, "automl.data": cfg.data}
     tracker = open_tracker(cfg, workdir, study_name, mask_url(storage), space.source, parent_tags,
-                           reporter.warn)
+                           reporter.warn, retrain_of=gate.model_name if gate is not None else None)
     objective = CVObjective(space, split.X_train, split.y_train, prep.folds, columns, prep.metric,
                             cfg.seed, fold_jobs(cfg), on_start=tracker.on_trial_start)
     with tracker:
@@ -108,7 +119,7 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None) -> d
         finally:
             reporter.end_search()
         tracker.flush()
-        summary = finish(cfg, study, best_trial(study), prep, workdir, tracker, storage)
+        summary = finish(cfg, study, best_trial(study), prep, workdir, tracker, storage, gate)
         summary["elapsed_s"] = round(time.perf_counter() - started, 3)
         tracker.log_summary(summary)
     if cfg.summary_json:
@@ -121,7 +132,7 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None) -> d
 
 
 def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, tracker,
-           storage: str) -> dict[str, Any]:
+           storage: str, gate=None) -> dict[str, Any]:
     """Refit the best trial, test it once, save and log it; build the summary."""
     from automl.refit import leaderboard, refit, save_model, schema, test_once
     from automl.study import count_states, mask_url
@@ -139,11 +150,19 @@ def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, t
     metrics[f"best_cv_{prep.metric.name}"] = trial.value
     version_tags = {"study_name": study.study_name, "best_trial": trial.number,
                     f"cv_{prep.metric.name}": trial.value, **metrics}
+    decision = gate.decide(split, prep.metric, test_metrics) if gate is not None else None
+    texts = {}
+    if decision is not None:
+        version_tags.update({f"automl.{k}": decision[k] for k in ("decision", "reason",
+                             "challenger_score", "champion_score", "champion_version")})
+        metrics.update({f"drift_psi_{c}": v for c, v in decision["drift"].items()})
+        texts["drift.json"] = json.dumps(decision["drift"], indent=2)
     logged = tracker.log_model(
         pipeline=pipeline, input_example=split.X_train.head(5), schema=model_schema,
         metrics=metrics, leaderboard_csv=board.to_csv(index=False), plots=[str(p) for p in plots],
         best_run_id=trial.user_attrs.get("mlflow_run_id"), register_name=cfg.register_model,
-        version_tags=version_tags)
+        version_tags=version_tags, texts=texts,
+        alias="champion" if decision is not None and decision["promote"] else None)
     family = trial.user_attrs["family"]
     best_params = {"model": family, **{f"{family}.{k}": v for k, v in trial.user_attrs["model_params"].items()},
                    **{f"prep.{k}": v for k, v in trial.user_attrs["prep_params"].items()}}
@@ -158,6 +177,7 @@ def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, t
         "data_fingerprint": prep.data_fingerprint, "data": cfg.data, "seed": cfg.seed,
         "storage": mask_url(storage), "model_path": str(model_path),
         "plots": [str(p) for p in plots], **logged,
+        **({k: v for k, v in decision.items() if k != "promote"} if decision is not None else {}),
     }
 
 

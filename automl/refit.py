@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from automl.data import Dataset
+from automl.drift import profile
 from automl.metrics import TASK_METRICS, Predictions, compute, predict
 from automl.objective import TrialSpec
 from automl.split import Split
@@ -57,6 +58,8 @@ def schema(data: Dataset, split: Split) -> dict[str, Any]:
                     for c in data.feature_columns],
         "n_train_rows": int(len(split.y_train)),
         "dropped_columns": data.dropped_columns,
+        # Distributions of the training part, so a retrain can measure drift against them.
+        "profile": profile(split.X_train, split.y_train, kinds, data.task),
     }
 
 

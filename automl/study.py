@@ -140,6 +140,18 @@ def best_trial(study):
                             f"({len(failed)} failed){detail}")
 
 
+def fail_stale_trials(study) -> int:
+    """Mark trials left RUNNING (by a crashed process) as FAIL. Call only when no live worker
+    can own them, e.g. under the retrain lock. Returns how many were failed."""
+    from optuna.trial import TrialState
+
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for trial in stale:
+        study._storage.set_trial_user_attr(trial._trial_id, "error", "stale: its process died")
+        study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+    return len(stale)
+
+
 def count_states(study) -> dict[str, int]:
     counts: dict[str, int] = {}
     for t in study.get_trials(deepcopy=False):

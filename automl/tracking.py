@@ -61,7 +61,8 @@ class NullTracker:
 
 
 def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space_path: str,
-                 parent_tags: dict[str, str], warn: Callable[[str], None]):
+                 parent_tags: dict[str, str], warn: Callable[[str], None],
+                 retrain_of: str | None = None):
     """A tracker for this run: :class:`MlflowTracker`, or :class:`NullTracker` when turned off."""
     if not cfg.tracking:
         return NullTracker()
@@ -79,7 +80,9 @@ def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space
     settings = {"uri": uri, "experiment": cfg.experiment or study_name, "artifacts": artifacts,
                 "run_name": f"{study_name}-{time.strftime('%Y%m%d-%H%M%S')}", "tags": tags,
                 "params": params, "files": files, "study_name": study_name,
-                "metric": parent_tags.get("automl.metric")}
+                "metric": parent_tags.get("automl.metric"), "retrain_of": retrain_of}
+    if retrain_of:
+        tags["automl.retrain_of"] = retrain_of
     return MlflowTracker(settings, warn)
 
 
@@ -266,6 +269,8 @@ class _Writer:
         self.settings = settings
         self.client = _open_store(settings["uri"])
         self.experiment_id = _experiment(self.client, settings["experiment"], settings["artifacts"])
+        if settings.get("retrain_of"):
+            _close_stale_runs(self.client, self.experiment_id, settings["retrain_of"])
         import mlflow
 
         mlflow.set_experiment(experiment_id=self.experiment_id)  # where log_model files the model
@@ -273,6 +278,10 @@ class _Writer:
                                      tags=settings["tags"])
         self.parent_id = run.info.run_id
         self.pending: set[str] = set()  # child runs created but not yet closed
+        self.child_tags = {"mlflow.parentRunId": self.parent_id,
+                           "automl.study_name": settings["study_name"]}
+        if settings.get("retrain_of"):
+            self.child_tags["automl.retrain_of"] = settings["retrain_of"]
         _log_params(self.client, self.parent_id, settings["params"])
         for name, text in settings["files"].items():
             self.client.log_text(self.parent_id, text, name)
@@ -312,8 +321,7 @@ class _Writer:
         kind = msg[0]
         if kind == "new_run":
             run = _retry(lambda: self.client.create_run(
-                self.experiment_id, tags={"mlflow.parentRunId": self.parent_id,
-                                          "automl.study_name": self.settings["study_name"]},
+                self.experiment_id, tags=self.child_tags,
                 run_name="trial-pending"))
             self.pending.add(run.info.run_id)
             return ("run", run.info.run_id)
@@ -414,6 +422,40 @@ def _experiment(client, name: str, artifacts: str | None) -> str:
         return client.get_experiment_by_name(name).experiment_id
 
 
+def _close_stale_runs(client, experiment_id: str, retrain_of: str) -> None:
+    """Runs a crashed retrain left RUNNING are closed as FAILED (the caller holds the lock)."""
+    stale = client.search_runs([experiment_id], max_results=10000,
+                               filter_string=f"tags.`automl.retrain_of` = '{retrain_of}' "
+                                             "AND attributes.status = 'RUNNING'")
+    for run in stale:
+        client.set_tag(run.info.run_id, "automl.stale", "closed by a later retrain")
+        client.set_terminated(run.info.run_id, "FAILED")
+
+
+def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
+    """The version ``alias`` points at, its model and its training schema; None if no alias."""
+    import tempfile
+
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    import logging
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # no migration chatter on a fresh store
+    client = _open_store(uri)
+    try:
+        version = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None  # no such registered model, or no champion yet
+    with tempfile.TemporaryDirectory() as tmp:
+        path = client.download_artifacts(version.run_id, "schema.json", tmp)
+        schema = json.loads(Path(path).read_text())
+    model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
+    return {"version": int(version.version), "model": model, "schema": schema,
+            "tags": dict(version.tags)}
+
+
 def _log_params(client, run_id: str, params: dict[str, Any]) -> None:
     from mlflow.entities import Param
 
@@ -438,6 +480,8 @@ def _log_final(client, parent_id: str, final: dict[str, Any]) -> dict[str, Any]:
     client.log_text(parent_id, final["leaderboard_csv"], "leaderboard.csv")
     for path in final["plots"]:
         client.log_artifact(parent_id, path, "plots")
+    for name, text in final.get("texts", {}).items():
+        client.log_text(parent_id, text, name)
     best_run = final.get("best_run_id")
     if best_run:
         client.set_tag(best_run, "automl.best", "true")
@@ -447,6 +491,8 @@ def _log_final(client, parent_id: str, final: dict[str, Any]) -> dict[str, Any]:
     name = final.get("register_name")
     if name:
         version = _register(name, info.model_uri, final["version_tags"])
+        if final.get("alias"):  # only after the version exists completely
+            client.set_registered_model_alias(name, final["alias"], version.version)
         result.update(registered_model=name, registered_version=int(version.version),
                       model_uri=f"models:/{name}/{version.version}")
     return result

@@ -1,0 +1,190 @@
+"""Scheduled retraining with a champion/challenger gate.
+
+``automl retrain`` is ``automl run`` plus four things a scheduler needs: a lock (one retrain of a
+model at a time), a data check against what the champion was trained on, a warm start from the
+champion and the previous study, and a gate that moves the registry alias ``champion`` only to a
+challenger at least as good on the same evaluation rows.
+"""
+
+from __future__ import annotations
+
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automl.config import ExperimentConfig, resolve_workdir
+from automl.errors import ConfigError, DataRefusedError, LockHeldError
+from automl.report import Reporter
+
+ALIAS = "champion"
+WARM_START_TOP = 3
+
+
+@dataclass
+class Champion:
+    """The registered version the alias points at, with what it was trained on."""
+
+    version: int
+    model: Any
+    schema: dict[str, Any]
+    tags: dict[str, str]
+
+
+@dataclass
+class Gate:
+    """Hooks ``run_experiment`` calls when it runs as a retrain."""
+
+    cfg: ExperimentConfig
+    champion: Champion | None
+    allow_schema_change: bool = False
+    min_improvement: float = 0.0
+    reporter: Reporter | None = None
+    drift: dict[str, float] = field(default_factory=dict)
+    schema_changes: list[str] = field(default_factory=list)
+
+    @property
+    def model_name(self) -> str:
+        return self.cfg.register_model
+
+    def study_name(self, base: str, data_fingerprint: str) -> str:
+        # Same data -> same study, so rerunning after a crash resumes it; new data -> new study.
+        return f"{base}-{data_fingerprint[:10]}"
+
+    def check_data(self, data, split) -> None:
+        """Refuse data that no longer fits the champion (exit 3); measure drift."""
+        from automl.drift import PSI_WARN, drift, schema_problems
+        from automl.refit import schema
+
+        if self.champion is None:
+            return
+        problems = schema_problems(self.champion.schema, schema(data, split))
+        if problems and not self.allow_schema_change:
+            raise DataRefusedError(f"refused: new data does not match champion version "
+                                   f"{self.champion.version} of {self.model_name!r}: "
+                                   f"{'; '.join(problems)} (use --allow-schema-change to accept)")
+        self.schema_changes = problems
+        self.drift = drift(self.champion.schema["profile"], split.X_train, split.y_train)
+        shifted = {c: v for c, v in self.drift.items() if v > PSI_WARN}
+        if shifted and self.reporter is not None:
+            listed = ", ".join(f"{c} {v:.2f}" for c, v in sorted(shifted.items(), key=lambda kv: -kv[1]))
+            self.reporter.warn(f"distribution drift (PSI > {PSI_WARN}): {listed}")
+
+    def prepare_study(self, study, space) -> int:
+        """Fail trials a crashed retrain left RUNNING; enqueue warm-start trials. Returns count."""
+        from automl.study import fail_stale_trials
+
+        fail_stale_trials(study)
+        queued = 0
+        for params in self._warm_start_params(study):
+            if params.get("model") in space.models:
+                study.enqueue_trial(params, skip_if_exists=True)
+                queued += 1
+        return queued
+
+    def _warm_start_params(self, study) -> list[dict[str, Any]]:
+        import optuna
+        from optuna.trial import TrialState
+
+        if self.champion is None:
+            return []
+        name, number = self.champion.tags.get("study_name"), self.champion.tags.get("best_trial")
+        try:
+            previous = optuna.load_study(study_name=name, storage=study._storage)
+        except (KeyError, ValueError, TypeError):
+            return []  # the champion's study lives elsewhere; start cold
+        trials = previous.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        champion = [t.params for t in trials if str(t.number) == str(number)]
+        reverse = previous.direction.name == "MAXIMIZE"
+        best = sorted(trials, key=lambda t: t.value, reverse=reverse)[:WARM_START_TOP]
+        return champion + [t.params for t in best]
+
+    def decide(self, split, metric, challenger_metrics: dict[str, float]) -> dict[str, Any]:
+        """Score the champion on the challenger's test rows and decide on the alias."""
+        from automl.metrics import evaluate
+
+        challenger = challenger_metrics[metric.name]
+        if self.champion is None:
+            return self._decision(True, "first model: no champion yet", challenger, None)
+        try:
+            champion = evaluate(self.champion.model, split.X_test, split.y_test, (metric.name,))[metric.name]
+        except Exception as exc:  # e.g. a column the champion needs is gone (--allow-schema-change)
+            return self._decision(True, f"champion cannot score the new data ({type(exc).__name__})",
+                                  challenger, None)
+        gain = challenger - champion if metric.direction == "maximize" else champion - challenger
+        promote = gain >= self.min_improvement
+        verb = "beats" if promote else "does not beat"
+        reason = (f"challenger {metric.name} {challenger:.6g} {verb} champion v{self.champion.version} "
+                  f"{champion:.6g} by the required {self.min_improvement:g} (gain {gain:.6g})")
+        return self._decision(promote, reason, challenger, champion)
+
+    def _decision(self, promote: bool, reason: str, challenger: float, champion: float | None):
+        return {"decision": "promoted" if promote else "kept_champion", "promote": promote,
+                "reason": reason, "challenger_score": challenger, "champion_score": champion,
+                "champion_version": self.champion.version if self.champion else None,
+                "schema_changes": self.schema_changes, "drift": self.drift}
+
+
+@contextmanager
+def retrain_lock(name: str, storage: str, workdir: Path):
+    """Hold the retrain lock for ``name``: a file lock, or a PostgreSQL advisory lock when the
+    study lives in PostgreSQL (so retrains on different hosts exclude each other too)."""
+    if storage.startswith(("postgresql", "postgres")):
+        with _advisory_lock(name, storage):
+            yield
+        return
+    from filelock import FileLock, Timeout
+
+    folder = workdir / "mlruns" / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / f"retrain-{name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise LockHeldError(f"another retrain of {name!r} is running (lock {lock.lock_file}); "
+                            "try again later") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _advisory_lock(name: str, storage: str):
+    from sqlalchemy import create_engine, text
+
+    key = zlib.crc32(f"automl-retrain:{name}".encode())
+    engine = create_engine(storage)
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            raise LockHeldError(f"another retrain of {name!r} holds the PostgreSQL advisory lock "
+                                f"{key}; try again later")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    engine.dispose()
+
+
+def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improvement: float = 0.0,
+            reporter: Reporter | None = None) -> dict[str, Any]:
+    """One unattended retrain cycle; returns the summary with the gate's decision."""
+    from automl.pipeline import run_experiment
+    from automl.study import default_storage
+    from automl.tracking import fetch_champion, resolve_tracking_uri
+
+    if not cfg.register_model:
+        raise ConfigError("retrain: register_model (--register-model NAME) is required: the gate "
+                          "compares against that model's 'champion' alias")
+    if not cfg.tracking:
+        raise ConfigError("retrain: tracking cannot be turned off; the champion lives in the registry")
+    reporter = reporter or Reporter(cfg.quiet)
+    workdir = resolve_workdir(cfg)
+    storage = cfg.storage or default_storage(workdir)
+    with retrain_lock(cfg.register_model, storage, workdir):
+        uri, _ = resolve_tracking_uri(cfg.tracking_uri, workdir)
+        found = fetch_champion(uri, cfg.register_model, ALIAS)
+        champion = Champion(**found) if found else None
+        gate = Gate(cfg, champion, allow_schema_change, min_improvement, reporter)
+        return run_experiment(cfg, reporter, gate=gate)
