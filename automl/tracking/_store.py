@@ -1,11 +1,7 @@
-"""MLflow tracking: the only module that imports mlflow.
+"""The MLflow side of tracking: the writer process and registry access.
 
-Design, for near-zero overhead: a writer *process* owns the MLflow client. The search process only
-puts small records on a queue, so MLflow's (pure-Python, GIL-bound) client work runs on another
-core. Child runs are created one trial ahead (when the previous trial ends), so a trial finds its
-run id ready when it starts and stores it on the Optuna trial; the record logged when it ends
-names the trial on the run. Every run is closed with its true status: FINISHED, FAILED or KILLED.
-The writer also closes everything if the search process disappears.
+This is the only module that imports mlflow (always inside functions: ``import mlflow`` costs
+seconds). ``automl.tracking`` drives it over two pipes; see that package's docstring.
 """
 
 from __future__ import annotations
@@ -15,211 +11,12 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from automl.errors import ConfigError, ModelLoadError, TrackingError
-
-DB_FILE = "mlflow.db"
-ATTR_RUN_ID = "mlflow_run_id"
-STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
-READY_TIMEOUT_S = 600  # a fresh SQLite store runs its migrations first (~5 s), a server may be slow
-REPLY_TIMEOUT_S = 600
+from automl.errors import ModelLoadError
 
 
-def resolve_tracking_uri(uri: str | None, workdir: Path) -> tuple[str, str | None]:
-    """The tracking URI and, for the embedded store, where a new experiment keeps its artifacts."""
-    if uri:
-        return uri, None
-    mlruns = (workdir / "mlruns").resolve()
-    mlruns.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{mlruns / DB_FILE}", (mlruns / "artifacts").as_uri()
-
-
-class NullTracker:
-    """Tracking turned off (``--no-tracking``): every hook does nothing."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def on_trial_start(self, trial) -> None:
-        pass
-
-    def on_trial(self, study, trial) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def log_model(self, **final) -> dict:
-        return {}
-
-    def log_summary(self, summary: dict) -> None:
-        pass
-
-
-def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space_path: str,
-                 parent_tags: dict[str, str], warn: Callable[[str], None],
-                 retrain_of: str | None = None):
-    """A tracker for this run: :class:`MlflowTracker`, or :class:`NullTracker` when turned off."""
-    if not cfg.tracking:
-        return NullTracker()
-    uri, artifacts = resolve_tracking_uri(cfg.tracking_uri, workdir)
-    params = {k: v for k, v in cfg.model_dump().items() if v is not None}
-    files = {"config.json": json.dumps(cfg.model_dump(), indent=2, default=str)}
-    space = Path(space_path)
-    if space.is_file():
-        files[f"search_space/{space.name}"] = space.read_text()
-    tags = {"automl.study_name": study_name, "automl.storage": storage_masked,
-            "automl.config_hash": cfg.fingerprint(), "automl.version": _version(), **parent_tags}
-    commit = _git_commit(workdir)
-    if commit:
-        tags["mlflow.source.git.commit"] = tags["automl.git_commit"] = commit
-    settings = {"uri": uri, "experiment": cfg.experiment or study_name, "artifacts": artifacts,
-                "run_name": f"{study_name}-{time.strftime('%Y%m%d-%H%M%S')}", "tags": tags,
-                "params": params, "files": files, "study_name": study_name,
-                "metric": parent_tags.get("automl.metric"), "retrain_of": retrain_of}
-    if retrain_of:
-        tags["automl.retrain_of"] = retrain_of
-    return MlflowTracker(settings, warn)
-
-
-class MlflowTracker:
-    """Search-process side of the tracker: queues records for the writer process."""
-
-    def __init__(self, settings: dict[str, Any], warn: Callable[[str], None]):
-        self.settings, self.warn = settings, warn
-        self.parent_run_id: str | None = None
-        self._ready_runs: list[str] = []
-        self._current: str | None = None
-        self._closed = False
-
-    def __enter__(self):
-        self._proc, self._send, self._recv = _start_writer()
-        self._send.send(self.settings)
-        _, self.experiment_id, self.parent_run_id = self._await("ready", READY_TIMEOUT_S)
-        self._send.send(("new_run",))
-        return self
-
-    def on_trial_start(self, trial) -> None:
-        """Give the starting trial its (already created) child run and link both ways."""
-        while not self._ready_runs:
-            self._await("run", REPLY_TIMEOUT_S)
-        self._current = self._ready_runs.pop(0)
-        trial.set_user_attr(ATTR_RUN_ID, self._current)
-
-    def on_trial(self, study, trial) -> None:
-        """Optuna callback after each trial: queue its record, pre-create the next run."""
-        run_id = trial.user_attrs.get(ATTR_RUN_ID)
-        self._send.send(("new_run",))
-        if run_id:
-            self._send.send(("trial", run_id, trial_record(trial, self.settings["metric"])))
-        self._current = None
-
-    def flush(self) -> None:
-        """Wait until every queued record is written."""
-        self._send.send(("flush",))
-        self._await("flushed", REPLY_TIMEOUT_S)
-
-    def log_model(self, **final) -> dict[str, Any]:
-        """Log the final model and its evidence on the parent run; register it if asked."""
-        self._send.send(("final", final))
-        result = self._await("final_done", REPLY_TIMEOUT_S)[1]
-        if "error" in result:  # the parent run is then closed as FAILED; nothing half-registered
-            raise TrackingError(f"could not log the final model to {self.settings['uri']}: "
-                                f"{result['error']}")
-        return result
-
-    def log_summary(self, summary: dict[str, Any]) -> None:
-        text = json.dumps(summary, indent=2, default=str)
-        self._send.send(("text", "summary.json", text))
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            status = "FINISHED"
-        elif issubclass(exc_type, KeyboardInterrupt):
-            status = "KILLED"
-        else:
-            status = "FAILED"
-        self._close(status)
-        return False
-
-    def _close(self, status: str) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            if self._proc.poll() is None:
-                self._send.send(("close", status, self._current))
-                self._await("closed", REPLY_TIMEOUT_S)
-        finally:
-            self._send.close()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-
-    def _await(self, kind: str, timeout: float) -> tuple:
-        """Read replies until ``kind`` arrives; keep run ids, surface errors as warnings."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self._recv.poll(0.5):
-                if self._proc.poll() is not None:
-                    raise TrackingError("the MLflow writer process stopped unexpectedly "
-                                        "(rerun with AUTOML_DEBUG=1 to see its output)")
-                if time.monotonic() > deadline:
-                    raise TrackingError(f"MLflow did not answer within {timeout:.0f} s")
-                continue
-            try:
-                msg = self._recv.recv()
-            except EOFError:
-                raise TrackingError("the MLflow writer process stopped unexpectedly") from None
-            if msg[0] == "run":
-                self._ready_runs.append(msg[1])
-            elif msg[0] == "error":
-                self.warn(f"MLflow: {msg[1]}")
-            elif msg[0] == "fatal":
-                raise ConfigError(f"tracking {self.settings['uri']}: {msg[1]}")
-            if msg[0] == kind:
-                return msg
-
-
-def trial_record(trial, metric: str | None) -> dict[str, Any]:
-    """Params, metrics and tags of one finished Optuna trial, ready for ``log_batch``."""
-    attrs, m = trial.user_attrs, metric or "score"
-    family = attrs.get("family")
-    if family is not None:
-        params = {"model": family, **{f"{family}.{k}": v for k, v in attrs.get("model_params", {}).items()},
-                  **{f"prep.{k}": v for k, v in attrs.get("prep_params", {}).items()}}
-    else:
-        params = dict(trial.params)
-    metrics = [(f"fold_{m}", v, i) for i, v in enumerate(attrs.get("fold_scores", []))]
-    if trial.state.name == "COMPLETE":
-        metrics.append((f"cv_{m}", trial.value, 0))
-    if attrs.get("cv_std") is not None:
-        metrics.append((f"cv_{m}_std", attrs["cv_std"], 0))
-    metrics += [("epoch_loss", v, i) for i, v in enumerate(attrs.get("epoch_loss") or [])]
-    if attrs.get("fit_time_s") is not None:
-        metrics.append(("fit_time_s", attrs["fit_time_s"], 0))
-    tags = {"mlflow.runName": f"trial-{trial.number:04d}", "optuna.trial_number": str(trial.number),
-            "optuna.state": trial.state.name}
-    if "pruned_at_fold" in attrs:
-        tags["automl.pruned_at_fold"] = str(attrs["pruned_at_fold"])
-    if "error" in attrs:
-        tags["automl.error"] = str(attrs["error"])[:5000]
-    start, end = trial.datetime_start, trial.datetime_complete
-    return {"params": params, "metrics": metrics, "tags": tags, "status": STATUS[trial.state.name],
-            "end_ms": int(end.timestamp() * 1000) if end else None,
-            "duration_s": (end - start).total_seconds() if start and end else None}
-
-
-# --------------------------------------------------------------------------------------------
-# Writer process
-
-
-def _start_writer():
+def start_writer():
     """Start the writer as a fresh interpreter talking over two pipes.
 
     A plain subprocess (not multiprocessing's spawn) never re-imports the caller's ``__main__``,
@@ -236,7 +33,7 @@ def _start_writer():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
     env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
-    code = f"from automl.tracking import _writer_main; _writer_main({req_r}, {rep_w})"
+    code = f"from automl.tracking._store import writer_main; writer_main({req_r}, {rep_w})"
     out = None if debug else subprocess.DEVNULL  # MLflow prints "View run at ..." per run
     proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(req_r, rep_w), env=env,
                             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
@@ -245,7 +42,7 @@ def _start_writer():
     return proc, Connection(req_w, readable=False), Connection(rep_r, writable=False)
 
 
-def _writer_main(req_fd: int, rep_fd: int) -> None:
+def writer_main(req_fd: int, rep_fd: int) -> None:
     """Entry point of the writer process."""
     import logging
     from multiprocessing.connection import Connection
@@ -274,17 +71,21 @@ class _Writer:
         import mlflow
 
         mlflow.set_experiment(experiment_id=self.experiment_id)  # where log_model files the model
-        run = self.client.create_run(self.experiment_id, run_name=settings["run_name"],
-                                     tags=settings["tags"])
-        self.parent_id = run.info.run_id
+        self.parent_id = settings.get("parent_run_id") or self._create_parent(settings)
         self.pending: set[str] = set()  # child runs created but not yet closed
+        self.claimed: set[str] = set()  # ... of which a trial has started
         self.child_tags = {"mlflow.parentRunId": self.parent_id,
                            "automl.study_name": settings["study_name"]}
         if settings.get("retrain_of"):
             self.child_tags["automl.retrain_of"] = settings["retrain_of"]
-        _log_params(self.client, self.parent_id, settings["params"])
+
+    def _create_parent(self, settings: dict[str, Any]) -> str:
+        run = self.client.create_run(self.experiment_id, run_name=settings["run_name"],
+                                     tags=settings["tags"])
+        _log_params(self.client, run.info.run_id, settings["params"])
         for name, text in settings["files"].items():
-            self.client.log_text(self.parent_id, text, name)
+            self.client.log_text(run.info.run_id, text, name)
+        return run.info.run_id
 
     def serve(self, requests, replies) -> None:
         while True:
@@ -325,7 +126,11 @@ class _Writer:
                 run_name="trial-pending"))
             self.pending.add(run.info.run_id)
             return ("run", run.info.run_id)
-        if kind == "trial":
+        if kind == "claim":
+            self.claimed.add(msg[1])
+        elif kind == "kill":
+            self.kill(msg[1])
+        elif kind == "trial":
             self.log_trial(msg[1], msg[2])
         elif kind == "flush":
             return ("flushed",)
@@ -351,17 +156,24 @@ class _Writer:
         _retry(lambda: self.client.set_terminated(run_id, rec["status"], end_time=ts))
         self.pending.discard(run_id)
 
+    def kill(self, run_id: str) -> None:
+        _retry(lambda: self.client.set_tag(run_id, "optuna.state", "FAIL"))
+        _retry(lambda: self.client.set_terminated(run_id, "KILLED"))
+        self.pending.discard(run_id)
+
     def close(self, status: str, current: str | None) -> None:
-        """End the parent with ``status``; the interrupted trial's run too; drop unused runs."""
+        """End the parent with ``status`` (if this process owns it), the interrupted trial's run
+        too; drop runs created ahead for trials that never started."""
         for run_id in list(self.pending):
-            if run_id == current:
+            if run_id == current or run_id in self.claimed:
                 self.client.set_tag(run_id, "optuna.state", "FAIL")
-                self.client.set_terminated(run_id, "KILLED" if status != "FAILED" else "FAILED")
-            else:  # created ahead for a trial that never started
+                self.client.set_terminated(run_id, "FAILED" if status == "FAILED" else "KILLED")
+            else:
                 self.client.set_terminated(run_id, "KILLED")
                 self.client.delete_run(run_id)
         self.pending.clear()
-        self.client.set_terminated(self.parent_id, status)
+        if self.settings.get("close_parent", True):
+            self.client.set_terminated(self.parent_id, status)
 
 
 def _open_store(uri: str):
@@ -568,19 +380,6 @@ def _retry(fn, attempts: int = 8):
             time.sleep(0.05 * 2 ** i)
 
 
-def _version() -> str:
-    from automl import __version__
-
-    return __version__
-
-
-def _git_commit(folder: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
-                             text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _first_line(exc: BaseException) -> str:
