@@ -80,6 +80,7 @@ def run(
     experiment: Optional[str] = typer.Option(None, "--experiment", help="MLflow experiment (default: the study name)."),
     no_tracking: bool = typer.Option(False, "--no-tracking", help="Do not log to MLflow."),
     register_model: Optional[str] = typer.Option(None, "--register-model", help="Register the model under this name."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes sharing the study on this host (journal storage)."),
     workdir: Optional[str] = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives output."),
     quiet: bool = typer.Option(False, "--quiet", help="Print only errors."),
     debug: bool = DebugOpt,
@@ -98,6 +99,8 @@ def _config(config: str | None, options: dict):
 
     options = dict(options)
     options["tracking_uri"] = options["tracking_uri"] or os.environ.get("MLFLOW_TRACKING_URI")
+    # A storage URL with a password is better passed in the environment than on the command line.
+    options["storage"] = options["storage"] or os.environ.get("AUTOML_STORAGE")
     options["quiet"] = options["quiet"] or None
     options["tracking"] = False if options.pop("no_tracking") else None
     _stop_on_sigterm()
@@ -139,6 +142,52 @@ def retrain(
         summary = run_retrain(_config(config, options), allow_schema_change, min_improvement)
         if not options.get("quiet"):
             typer.echo(f"{summary['decision']}: {summary['reason']}", err=True)
+
+
+@app.command()
+@_with_run_options
+def worker(debug: bool = DebugOpt, **options):
+    """Join a study (from any machine) and run trials until its global budget is spent.
+
+    Use the same experiment config on every host, the shared --storage (PostgreSQL across hosts;
+    or AUTOML_STORAGE) and --study-name, and a shared --tracking-uri.
+    """
+    config = options.pop("config")
+    with _errors(debug):
+        from automl.report import Reporter
+        from automl.workers import worker_main
+
+        cfg = _config(config, options)
+        worker_main(cfg, Reporter(cfg.quiet))
+
+
+@app.command()
+def finalize(
+    storage: Optional[str] = typer.Option(None, "--storage", help="The study's Optuna storage (or AUTOML_STORAGE)."),
+    study_name: str = typer.Option(..., "--study-name", help="The study to finalize."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (or MLFLOW_TRACKING_URI)."),
+    register_model: Optional[str] = typer.Option(None, "--register-model", help="Register the model under this name."),
+    data: Optional[str] = typer.Option(None, "--data", help="The data, if its path differs on this host."),
+    summary_json: Optional[str] = typer.Option(None, "--summary-json", help="Write the summary here."),
+    workdir: Optional[str] = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives output."),
+    no_tracking: bool = typer.Option(False, "--no-tracking", help="Do not log to MLflow."),
+    quiet: bool = typer.Option(False, "--quiet", help="Print only errors."),
+    debug: bool = DebugOpt,
+):
+    """Refit a (multi-worker) study's best trial, test it once, log and register it."""
+    with _errors(debug):
+        from automl.errors import ConfigError
+        from automl.report import Reporter
+        from automl.workers import finalize as run_finalize
+
+        storage = storage or os.environ.get("AUTOML_STORAGE")
+        if not storage:
+            raise ConfigError("finalize: --storage (or AUTOML_STORAGE) is required")
+        overrides = dict(tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+                         register_model=register_model, data=data, summary_json=summary_json,
+                         workdir=workdir, quiet=quiet or None, tracking=False if no_tracking else None)
+        _stop_on_sigterm()
+        run_finalize(storage, study_name, overrides, Reporter(quiet))
 
 
 @app.command()

@@ -65,6 +65,10 @@ class ExperimentConfig(BaseModel):
     tracking_uri: str | None = None
     experiment: str | None = None
     register_model: str | None = None
+    # Scale-out: worker processes sharing the study; stale-trial detection on RDB storages.
+    workers: int = Field(default=1, ge=1, le=256)
+    heartbeat_interval: int = Field(default=10, ge=1)
+    grace_period: int = Field(default=60, ge=2)
 
     @model_validator(mode="after")
     def _check(self) -> "ExperimentConfig":

@@ -20,9 +20,12 @@ _EPS = 1e-4
 
 
 def profile(X: pd.DataFrame, y: pd.Series, kinds: dict[str, str], task: str) -> dict[str, Any]:
-    """Distribution summary of every feature column and of the target."""
+    """Distribution summary of every numeric and categorical column and of the target.
+
+    Datetime columns are left out: time moves on, so their values always "drift".
+    """
     columns = {c: _numeric_profile(X[c]) if kinds[c] == "numeric" else _category_profile(X[c])
-               for c in X.columns}
+               for c in X.columns if kinds.get(c) in ("numeric", "categorical")}
     target = _numeric_profile(y) if task == "regression" else _category_profile(y)
     return {"columns": columns, "target": target}
 

@@ -64,12 +64,82 @@ def fold_jobs(cfg: ExperimentConfig) -> int:
     return max(1, min(wanted, cfg.cv))
 
 
+@dataclass
+class Context:
+    """One experiment, set up: data prepared, space loaded, study open."""
+
+    cfg: ExperimentConfig
+    reporter: Reporter
+    workdir: Path
+    prep: Prepared
+    space: Any
+    storage: str
+    study: Any
+    started: float
+
+    @property
+    def parent_tags(self) -> dict[str, str]:
+        prep = self.prep
+        return {"automl.data_fingerprint": prep.data_fingerprint,
+                "automl.test_fingerprint": prep.split.test_fingerprint,
+                "automl.task": prep.data.task, "automl.metric": prep.metric.name,
+                "automl.data": self.cfg.data}
+
+    def objective(self, on_start, n_jobs: int):
+        from automl.objective import CVObjective
+
+        data, split = self.prep.data, self.prep.split
+        columns = (data.numeric, data.categorical, data.datetime)
+        return CVObjective(self.space, split.X_train, split.y_train, self.prep.folds, columns,
+                           self.prep.metric, self.cfg.seed, n_jobs, on_start=on_start)
+
+    def tracker(self, gate=None, parent_run_id: str | None = None, close_parent: bool = True):
+        from automl.study import mask_url
+        from automl.tracking import open_tracker
+
+        return open_tracker(self.cfg, self.workdir, self.study.study_name, mask_url(self.storage),
+                            self.space.source, self.parent_tags, self.reporter.warn,
+                            retrain_of=gate.model_name if gate is not None else None,
+                            parent_run_id=parent_run_id, close_parent=close_parent)
+
+
+def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False) -> Context:
+    """Data, space and study: everything before the first trial."""
+    from automl.space import load_space
+    from automl.study import default_storage, mask_url, open_study
+
+    started = time.perf_counter()
+    workdir = resolve_workdir(cfg)
+    prep = prepare_data(cfg, reporter)
+    data, split = prep.data, prep.split
+    if gate is not None:
+        gate.check_data(data, split)  # refuses (exit 3) before any search
+    space = load_space(cfg.space, data.task)
+    storage = cfg.storage or default_storage(workdir, parallel=cfg.workers > 1)
+    study_name = cfg.study_name or default_study_name(cfg, data.name, str(data.y.name))
+    if gate is not None:
+        study_name = gate.study_name(study_name, prep.data_fingerprint)
+    reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
+                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
+                  f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
+    guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint,
+              "test_fingerprint": split.test_fingerprint}
+    heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
+    study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
+                       heartbeat=heartbeat_cfg)
+    if gate is not None:
+        queued = gate.prepare_study(study, space)
+        reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
+    return Context(cfg, reporter, workdir, prep, space, storage, study, started)
+
+
 def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
                    gate=None) -> dict[str, Any]:
     """Run the whole experiment and return the summary (also written to ``summary_json``).
 
     ``gate`` (an :class:`automl.retrain.Gate`) turns the run into a retrain: data checked against
     the champion, warm start, and the champion alias moved only for a better challenger.
+    With ``cfg.workers > 1`` the trials run in that many worker processes sharing the study.
 
     Examples
     --------
@@ -79,55 +149,49 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
     >>> summary["task"]  # doctest: +SKIP
     'multiclass'
     """
-    from automl.objective import CVObjective
-    from automl.space import load_space
-    from automl.study import best_trial, default_storage, mask_url, open_study, run_study
-    from automl.tracking import open_tracker
+    from automl.study import run_study
 
-    started = time.perf_counter()
     reporter = reporter or Reporter(cfg.quiet)
-    workdir = resolve_workdir(cfg)
-    prep = prepare_data(cfg, reporter)
-    data, split = prep.data, prep.split
-    if gate is not None:
-        gate.check_data(data, split)  # refuses (exit 3) before any search
-    space = load_space(cfg.space, data.task)
-    storage = cfg.storage or default_storage(workdir)
-    study_name = cfg.study_name or default_study_name(cfg, data.name, str(data.y.name))
-    if gate is not None:
-        study_name = gate.study_name(study_name, prep.data_fingerprint)
-    reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
-                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
-                  f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
-    guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint}
-    study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards)
-    if gate is not None:
-        queued = gate.prepare_study(study, space)
-        reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
-    columns = (data.numeric, data.categorical, data.datetime)
-    parent_tags = {"automl.data_fingerprint": prep.data_fingerprint,
-                   "automl.test_fingerprint": split.test_fingerprint, "automl.task": data.task,
-                   "automl.metric": prep.metric.name, "automl.data": cfg.data}
-    tracker = open_tracker(cfg, workdir, study_name, mask_url(storage), space.source, parent_tags,
-                           reporter.warn, retrain_of=gate.model_name if gate is not None else None)
-    objective = CVObjective(space, split.X_train, split.y_train, prep.folds, columns, prep.metric,
-                            cfg.seed, fold_jobs(cfg), on_start=tracker.on_trial_start)
+    if cfg.workers > 1:
+        from automl.workers import run_parallel
+
+        return run_parallel(cfg, reporter)
+    ctx = setup(cfg, reporter, gate)
+    tracker = ctx.tracker(gate)
+    objective = ctx.objective(tracker.on_trial_start, fold_jobs(cfg))
     with tracker:
         reporter.start_search(cfg.n_trials)
         try:
-            run_study(study, objective, cfg.n_trials, cfg.timeout, [tracker.on_trial, reporter.on_trial])
+            run_study(ctx.study, objective, cfg.n_trials, cfg.timeout,
+                      [tracker.on_trial, reporter.on_trial])
         finally:
             reporter.end_search()
-        tracker.flush()
-        summary = finish(cfg, study, best_trial(study), prep, workdir, tracker, storage, gate)
-        summary["elapsed_s"] = round(time.perf_counter() - started, 3)
-        tracker.log_summary(summary)
+        summary = conclude(ctx, tracker, gate)
+    return report(ctx, summary)
+
+
+def conclude(ctx: Context, tracker, gate=None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """After the search: refit the best trial, test it once, log it; the summary."""
+    from automl.study import best_trial
+
+    tracker.flush()
+    summary = finish(ctx.cfg, ctx.study, best_trial(ctx.study), ctx.prep, ctx.workdir, tracker,
+                     ctx.storage, gate)
+    summary.update(extra or {})
+    summary["elapsed_s"] = round(time.perf_counter() - ctx.started, 3)
+    tracker.log_summary(summary)
+    return summary
+
+
+def report(ctx: Context, summary: dict[str, Any]) -> dict[str, Any]:
+    """Write the summary JSON and print the leaderboard and test metrics."""
+    from automl.refit import leaderboard
+
+    cfg = ctx.cfg
     if cfg.summary_json:
         Path(cfg.summary_json).parent.mkdir(parents=True, exist_ok=True)
         Path(cfg.summary_json).write_text(json.dumps(summary, indent=2, default=str))
-    from automl.refit import leaderboard
-
-    reporter.final(summary, leaderboard(study, limit=10))
+    ctx.reporter.final(summary, leaderboard(ctx.study, limit=10))
     return summary
 
 

@@ -53,6 +53,17 @@ class Reporter:
             best = "-"
         self._progress.update(self._task, advance=1, best=best)
 
+    def set_progress(self, study) -> None:
+        """Show the study's finished-trial count (trials run by other processes)."""
+        if self._progress is None:
+            return
+        finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        try:
+            best = f"{study.best_value:.4f}"
+        except ValueError:
+            best = "-"
+        self._progress.update(self._task, completed=finished, best=best)
+
     def end_search(self) -> None:
         if self._progress is not None:
             self._progress.stop()

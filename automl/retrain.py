@@ -8,6 +8,8 @@ challenger at least as good on the same evaluation rows.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from automl.report import Reporter
 
 ALIAS = "champion"
 WARM_START_TOP = 3
+RETRAIN_ATTR = "retrain_of"  # study user attribute: the registered model a retrain study serves
 
 
 @dataclass
@@ -49,8 +52,17 @@ class Gate:
         return self.cfg.register_model
 
     def study_name(self, base: str, data_fingerprint: str) -> str:
-        # Same data -> same study, so rerunning after a crash resumes it; new data -> new study.
-        return f"{base}-{data_fingerprint[:10]}"
+        """``<base>-<data>-<setup>``: same data and setup -> same study, so rerunning after a crash
+        resumes it; new data, or another search space, metric, seed or CV -> a new study (a study
+        resumed with another space would fail every trial on the changed distributions)."""
+        return f"{base}-{data_fingerprint[:10]}-{self._setup_fingerprint()[:6]}"
+
+    def _setup_fingerprint(self) -> str:
+        from automl.space import resolve_space_path
+
+        space = resolve_space_path(self.cfg.space)
+        text = space.read_text() if space.is_file() else ""
+        return hashlib.sha256(f"{self.cfg.fingerprint()}\n{text}".encode()).hexdigest()
 
     def check_data(self, data, split) -> None:
         """Refuse data that no longer fits the champion (exit 3); measure drift."""
@@ -65,6 +77,8 @@ class Gate:
                                    f"{self.champion.version} of {self.model_name!r}: "
                                    f"{'; '.join(problems)} (use --allow-schema-change to accept)")
         self.schema_changes = problems
+        if "profile" not in self.champion.schema:
+            return  # a champion saved before profiles existed: nothing to measure drift against
         self.drift = drift(self.champion.schema["profile"], split.X_train, split.y_train)
         shifted = {c: v for c, v in self.drift.items() if v > PSI_WARN}
         if shifted and self.reporter is not None:
@@ -72,25 +86,36 @@ class Gate:
             self.reporter.warn(f"distribution drift (PSI > {PSI_WARN}): {listed}")
 
     def prepare_study(self, study, space) -> int:
-        """Fail trials a crashed retrain left RUNNING; enqueue warm-start trials. Returns count."""
-        from automl.study import fail_stale_trials
-
-        fail_stale_trials(study)
-        queued = 0
+        """Fail trials a crashed retrain of this model left RUNNING (in this study and in the
+        earlier ones it ran); enqueue warm-start trials. Returns how many were enqueued."""
+        study.set_user_attr(RETRAIN_ATTR, self.model_name)
+        self._fail_stale_trials(study)
+        before = len(study.get_trials(deepcopy=False))
         for params in self._warm_start_params(study):
             if params.get("model") in space.models:
                 study.enqueue_trial(params, skip_if_exists=True)
-                queued += 1
-        return queued
+        return len(study.get_trials(deepcopy=False)) - before
+
+    def _fail_stale_trials(self, study) -> None:
+        import optuna
+
+        from automl.study import fail_stale_trials
+
+        fail_stale_trials(study)
+        for summary in optuna.get_all_study_summaries(study._storage, include_best_trial=False):
+            if summary.study_name != study.study_name and \
+                    summary.user_attrs.get(RETRAIN_ATTR) == self.model_name:
+                fail_stale_trials(optuna.load_study(study_name=summary.study_name,
+                                                    storage=study._storage))
 
     def _warm_start_params(self, study) -> list[dict[str, Any]]:
         import optuna
         from optuna.trial import TrialState
 
-        if self.champion is None:
+        if self.champion is None or not self.champion.tags.get("study_name"):
             return []
-        name, number = self.champion.tags.get("study_name"), self.champion.tags.get("best_trial")
-        try:
+        name, number = self.champion.tags["study_name"], self.champion.tags.get("best_trial")
+        try:  # without a name, load_study would pick any study that is alone in the storage
             previous = optuna.load_study(study_name=name, storage=study._storage)
         except (KeyError, ValueError, TypeError):
             return []  # the champion's study lives elsewhere; start cold
@@ -98,7 +123,11 @@ class Gate:
         champion = [t.params for t in trials if str(t.number) == str(number)]
         reverse = previous.direction.name == "MAXIMIZE"
         best = sorted(trials, key=lambda t: t.value, reverse=reverse)[:WARM_START_TOP]
-        return champion + [t.params for t in best]
+        unique: list[dict[str, Any]] = []
+        for params in champion + [t.params for t in best]:
+            if params not in unique:
+                unique.append(params)
+        return unique
 
     def decide(self, split, metric, challenger_metrics: dict[str, float]) -> dict[str, Any]:
         """Score the champion on the challenger's test rows and decide on the alias."""
@@ -123,7 +152,14 @@ class Gate:
         return {"decision": "promoted" if promote else "kept_champion", "promote": promote,
                 "reason": reason, "challenger_score": challenger, "champion_score": champion,
                 "champion_version": self.champion.version if self.champion else None,
-                "schema_changes": self.schema_changes, "drift": self.drift}
+                "schema_changes": self.schema_changes, "drift": metric_safe(self.drift)}
+
+
+def metric_safe(values: dict[str, float]) -> dict[str, float]:
+    """Keys MLflow accepts in a metric name (``drift_psi_<col>``): other characters become ``_``.
+
+    A column such as ``size (cm)`` would otherwise make the final log of the model fail."""
+    return {re.sub(r"[^/\w.\- :]", "_", k): v for k, v in values.items()}
 
 
 @contextmanager
@@ -138,7 +174,7 @@ def retrain_lock(name: str, storage: str, workdir: Path):
 
     folder = workdir / "mlruns" / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / f"retrain-{name}.lock"))
+    lock = FileLock(str(folder / f"retrain-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.lock"))
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -156,15 +192,17 @@ def _advisory_lock(name: str, storage: str):
 
     key = zlib.crc32(f"automl-retrain:{name}".encode())
     engine = create_engine(storage)
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-            raise LockHeldError(f"another retrain of {name!r} holds the PostgreSQL advisory lock "
-                                f"{key}; try again later")
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                raise LockHeldError(f"another retrain of {name!r} holds the PostgreSQL advisory "
+                                    f"lock {key}; try again later")
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    finally:
+        engine.dispose()
 
 
 def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improvement: float = 0.0,

@@ -15,25 +15,41 @@ from typing import Callable
 from automl.errors import ConfigError, SearchFailedError, StudyMismatchError
 
 # Stored on the study so a later run (or another worker) can check it is continuing the same search.
-GUARDED_ATTRS = ("metric", "task", "data_fingerprint")
+GUARDED_ATTRS = ("metric", "task", "data_fingerprint", "test_fingerprint")
 
 
-def default_storage(workdir: Path) -> str:
-    """The embedded default: one SQLite file under ``<workdir>/mlruns``."""
+def default_storage(workdir: Path, parallel: bool = False) -> str:
+    """The embedded default: one SQLite file under ``<workdir>/mlruns``; for several worker
+    processes Optuna's journal file instead (SQLite is not built for concurrent writers)."""
     (workdir / "mlruns").mkdir(parents=True, exist_ok=True)
+    if parallel:
+        return f"journal://{(workdir / 'mlruns' / 'optuna-journal.log').resolve()}"
     return f"sqlite:///{(workdir / 'mlruns' / 'optuna.db').resolve()}"
 
 
-def make_storage(url: str):
-    """An Optuna storage for ``url``; SQLite files get WAL journaling.
+def make_storage(url: str, heartbeat: tuple[int, int] | None = None):
+    """An Optuna storage for ``url``.
 
-    In WAL mode a commit appends to the log instead of rewriting the journal, which makes the
-    handful of small writes Optuna does per trial several times cheaper; readers never block.
+    - ``journal:///path/file.log``: Optuna's JournalStorage on a file (many processes, one host).
+    - ``sqlite:///...``: WAL journaling. A commit then appends to the log instead of rewriting
+      the journal, making Optuna's few small writes per trial several times cheaper.
+    - other RDB URLs (PostgreSQL): with ``heartbeat=(interval, grace)``, trials whose worker stops
+      beating are failed and retried once (Optuna's heartbeat + RetryFailedTrialCallback).
     """
     import optuna
 
+    if url.startswith("journal://"):
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(url.removeprefix("journal://"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if not url.startswith("sqlite:///"):
-        return url
+        if heartbeat is None:
+            return url
+        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat[0],
+                                          grace_period=heartbeat[1],
+                                          heartbeat_stale_trial_callback=retry_callback())
     from sqlalchemy import event
 
     storage = optuna.storages.RDBStorage(url)
@@ -63,6 +79,15 @@ def _creation_lock(url: str):
     return FileLock(f"{path}.lock", timeout=600)
 
 
+def retry_callback():
+    """Optuna's callback that re-enqueues a stale trial (same parameters), at most once."""
+    import optuna
+
+    with warnings.catch_warnings():  # "experimental" since 2.8; it is the documented way
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+
 def mask_url(url: str) -> str:
     """Hide the password of ``scheme://user:password@host`` URLs before printing or logging."""
     return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
@@ -81,7 +106,7 @@ def make_pruner(name: str):
 
 
 def open_study(storage: str, study_name: str, direction: str, seed: int, pruner: str,
-               guards: dict[str, str]):
+               guards: dict[str, str], heartbeat: tuple[int, int] | None = None):
     """Create the study, or load it and check it was made for the same metric, task and data."""
     import optuna
 
@@ -89,7 +114,7 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
     sampler = optuna.samplers.TPESampler(seed=seed)
     try:
         with _creation_lock(storage):
-            study = optuna.create_study(storage=make_storage(storage), study_name=study_name,
+            study = optuna.create_study(storage=make_storage(storage, heartbeat), study_name=study_name,
                                         direction=direction, sampler=sampler,
                                         pruner=make_pruner(pruner), load_if_exists=True)
     except ValueError as exc:
