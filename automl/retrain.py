@@ -217,6 +217,8 @@ def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improv
                           "compares against that model's 'champion' alias")
     if not cfg.tracking:
         raise ConfigError("retrain: tracking cannot be turned off; the champion lives in the registry")
+    if cfg.workers > 1:  # the parallel path has no gate: it would register without checks
+        raise ConfigError(f"retrain: workers must be 1 (the gate runs in one process), got {cfg.workers}")
     reporter = reporter or Reporter(cfg.quiet)
     workdir = resolve_workdir(cfg)
     storage = cfg.storage or default_storage(workdir)

@@ -329,3 +329,13 @@ def test_killed_retrain_leaves_nothing_running_and_rerun_resumes(tmp_path, start
         filter_string="tags.`automl.stale` = 'closed by a later retrain'")
     assert stale and all(r.info.status == "FAILED" for r in stale)
     assert _champion(tmp_path) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], r"register_model \(--register-model NAME\) is required"),
+    (["--register-model", MODEL, "--no-tracking"], r"tracking cannot be turned off"),
+    (["--register-model", MODEL, "--workers", "2"], r"workers must be 1 .* got 2"),
+])
+def test_retrain_user_errors_exit_2(args, message, user_error):
+    result = CliRunner().invoke(app, ["retrain", "--data", "demo:iris", "--quiet", *FAST, *args])
+    user_error(result, message)
