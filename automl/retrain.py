@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,8 +165,13 @@ def metric_safe(values: dict[str, float]) -> dict[str, float]:
 def retrain_lock(name: str, storage: str, workdir: Path):
     """Hold the retrain lock for ``name``: a file lock, or a PostgreSQL advisory lock when the
     study lives in PostgreSQL (so retrains on different hosts exclude each other too)."""
-    if storage.startswith(("postgresql", "postgres")):
-        with _advisory_lock(name, storage):
+    from automl.study import advisory_lock, is_postgres
+
+    if is_postgres(storage):
+        with advisory_lock(storage, f"automl-retrain:{name}", wait=False) as held:
+            if not held:
+                raise LockHeldError(f"another retrain of {name!r} holds its PostgreSQL advisory "
+                                    "lock; try again later")
             yield
         return
     from filelock import FileLock, Timeout
@@ -184,25 +188,6 @@ def retrain_lock(name: str, storage: str, workdir: Path):
         yield
     finally:
         lock.release()
-
-
-@contextmanager
-def _advisory_lock(name: str, storage: str):
-    from sqlalchemy import create_engine, text
-
-    key = zlib.crc32(f"automl-retrain:{name}".encode())
-    engine = create_engine(storage)
-    try:
-        with engine.connect() as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                raise LockHeldError(f"another retrain of {name!r} holds the PostgreSQL advisory "
-                                    f"lock {key}; try again later")
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-    finally:
-        engine.dispose()
 
 
 def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improvement: float = 0.0,

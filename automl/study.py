@@ -6,9 +6,11 @@ something else is refused, since scores from different setups cannot be compared
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import warnings
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -47,9 +49,12 @@ def make_storage(url: str, heartbeat: tuple[int, int] | None = None):
     if not url.startswith("sqlite:///"):
         if heartbeat is None:
             return url
-        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat[0],
-                                          grace_period=heartbeat[1],
-                                          heartbeat_stale_trial_callback=retry_callback())
+        with warnings.catch_warnings():  # "heartbeat is meant for Study.optimize": we beat ourselves
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat[0],
+                                              grace_period=heartbeat[1],
+                                              heartbeat_stale_trial_callback=retry_callback())
     from sqlalchemy import event
 
     storage = optuna.storages.RDBStorage(url)
@@ -65,11 +70,41 @@ def make_storage(url: str, heartbeat: tuple[int, int] | None = None):
     return storage
 
 
-def _creation_lock(url: str):
-    """Serialise first-time creation of a SQLite file: two processes creating its tables at once
-    fail with "table ... already exists". Server databases handle this themselves."""
-    import contextlib
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql", "postgres:"))
 
+
+@contextlib.contextmanager
+def advisory_lock(url: str, name: str, wait: bool = True):
+    """A PostgreSQL session advisory lock named ``name``: mutual exclusion across hosts.
+
+    With ``wait=False``, yields False at once if another session holds it.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    key = zlib.crc32(name.encode())
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            elif not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    finally:
+        engine.dispose()
+
+
+def _creation_lock(url: str):
+    """Serialise first-time creation of the storage's tables: processes creating them at once
+    fail with "table ... already exists" (SQLite file lock; PostgreSQL advisory lock)."""
+    if is_postgres(url):
+        return advisory_lock(url, "automl-create-tables")
     if not url.startswith("sqlite:///"):
         return contextlib.nullcontext()
     from filelock import FileLock

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
+from datetime import datetime
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,18 +45,11 @@ def host_id() -> str:
 @contextmanager
 def claim_lock(storage: str, study_name: str, workdir: Path):
     """Mutual exclusion among every worker of ``study_name``, on any host the storage reaches."""
-    if storage.startswith(("postgresql", "postgres")):
-        from sqlalchemy import create_engine, text
+    from automl.study import advisory_lock, is_postgres
 
-        key = zlib.crc32(f"automl-claim:{study_name}".encode())
-        engine = create_engine(storage, poolclass=_null_pool())
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-        engine.dispose()
+    if is_postgres(storage):
+        with advisory_lock(storage, f"automl-claim:{study_name}"):
+            yield
         return
     from filelock import FileLock
 
@@ -64,12 +57,6 @@ def claim_lock(storage: str, study_name: str, workdir: Path):
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / f"claim-{study_name}.lock")):
         yield
-
-
-def _null_pool():
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
 
 
 def budget_used(trials) -> int:
@@ -81,8 +68,12 @@ def budget_used(trials) -> int:
     return sum(1 for t in trials if not (t.state == TrialState.FAIL and t.number in retried))
 
 
-def fail_stale(study) -> list:
-    """Fail (and retry once) trials whose worker is gone; return them."""
+def fail_stale(study, grace: float) -> list:
+    """Fail (and retry once) trials whose worker is gone; return them.
+
+    Gone means: no heartbeat within the grace period (RDB storages), a dead process on this host,
+    or (a worker killed between ``ask`` and naming itself) no owner after the grace period.
+    """
     import optuna
     from optuna.trial import TrialState
 
@@ -96,9 +87,13 @@ def fail_stale(study) -> list:
         optuna.storages.fail_stale_trials(study)  # heartbeat older than the grace period
     host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner_host, _, pid = str(t.user_attrs.get(ATTR_WORKER, "")).rpartition(":")
-        if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
-            storage.set_trial_user_attr(t._trial_id, "error", f"worker {t.user_attrs[ATTR_WORKER]} died")
+        owner = str(t.user_attrs.get(ATTR_WORKER, ""))
+        owner_host, _, pid = owner.rpartition(":")
+        dead = owner_host == host and pid.isdigit() and not _pid_alive(int(pid))
+        orphan = not owner and t.datetime_start is not None and \
+            (datetime.now() - t.datetime_start).total_seconds() > grace
+        if dead or orphan:
+            storage.set_trial_user_attr(t._trial_id, "error", f"worker {owner or '?'} died")
             storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
             retry_callback()(study, study._storage.get_trial(t._trial_id))
     return [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)) if t.number in running]
@@ -119,7 +114,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def next_trial(study, lock_factory, on_stale):
+def next_trial(study, lock_factory, on_stale, grace: float):
     """Ask for a trial while budget and time are left; None when this worker should stop.
 
     Waits while others still run trials at the end of the budget: one of them may die, and its
@@ -129,7 +124,7 @@ def next_trial(study, lock_factory, on_stale):
 
     while True:
         with lock_factory():
-            on_stale(fail_stale(study))
+            on_stale(fail_stale(study, grace))
             attrs = study.user_attrs
             deadline = attrs.get(ATTR_DEADLINE)
             if deadline is not None and time.time() > deadline:
@@ -173,7 +168,7 @@ class Heartbeat:
         return False
 
 
-def work(study, objective, tracker, lock_factory, reporter=None) -> int:
+def work(study, objective, tracker, lock_factory, grace: float, reporter=None) -> int:
     """Run trials until the study's budget or deadline is spent. Returns trials run here."""
     import optuna
     from optuna.trial import TrialState
@@ -182,10 +177,10 @@ def work(study, objective, tracker, lock_factory, reporter=None) -> int:
         for t in trials:
             run_id = t.user_attrs.get("mlflow_run_id")
             if run_id:
-                tracker.kill_run(run_id)
+                tracker.kill_run(run_id, t.number)
 
     done = 0
-    while (trial := next_trial(study, lock_factory, on_stale)) is not None:
+    while (trial := next_trial(study, lock_factory, on_stale, grace)) is not None:
         with Heartbeat(study, trial):
             try:
                 frozen = study.tell(trial, objective(trial))
@@ -303,7 +298,7 @@ def run_parallel(cfg: ExperimentConfig, reporter) -> dict[str, Any]:
             # Leftovers: retries no live worker picked up, trials of workers that died last.
             lock = lambda: claim_lock(ctx.storage, name, ctx.workdir)  # noqa: E731
             objective = ctx.objective(tracker.on_trial_start, n_jobs * cfg.workers)
-            work(study, objective, tracker, lock)
+            work(study, objective, tracker, lock, cfg.grace_period)
             fail_stale_trials(study)  # every worker has exited: nothing can still be running
         finally:
             reporter.end_search()
@@ -326,7 +321,8 @@ def worker_main(cfg: ExperimentConfig, reporter) -> int:
         if parent is None and getattr(tracker, "parent_run_id", None):
             study.set_user_attr(ATTR_PARENT, tracker.parent_run_id)
     try:
-        done = work(study, ctx.objective(tracker.on_trial_start, fold_jobs(cfg)), tracker, lock)
+        done = work(study, ctx.objective(tracker.on_trial_start, fold_jobs(cfg)), tracker, lock,
+                    cfg.grace_period)
     except BaseException as exc:
         tracker.__exit__(type(exc), exc, exc.__traceback__)
         raise

@@ -4,64 +4,24 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 mlflow = pytest.importorskip("mlflow")
-from mlflow import MlflowClient  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str) -> int:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.status
+from mlflow import MlflowClient  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``mlflow server`` with a temporary SQLite backend and artifact root; stopped afterwards."""
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", "1", "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
-           "--artifacts-destination", str(root / "artifacts")]
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if _get(f"{url}/health") == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def server_run(server, tmp_path_factory):
+def server_run(mlflow_server, tmp_path_factory):
+    server = mlflow_server
     work = tmp_path_factory.mktemp("work")
     summary_path = work / "summary.json"
     cmd = [sys.executable, "-m", "automl", "run", "--data", "demo:wine", "--space", "fast.yaml",
@@ -74,8 +34,8 @@ def server_run(server, tmp_path_factory):
     return json.loads(summary_path.read_text()), MlflowClient(server), work
 
 
-def test_ui_answers(server):
-    assert _get(server) == 200
+def test_ui_answers(mlflow_server):
+    assert _get(mlflow_server) == 200
 
 
 def test_runs_over_http(server_run):
@@ -96,7 +56,8 @@ def test_runs_over_http(server_run):
     assert parents[0].data.tags["automl.storage"].startswith("sqlite:///")
 
 
-def test_registered_model_predicts_over_http(server_run, server, tmp_path):
+def test_registered_model_predicts_over_http(server_run, mlflow_server, tmp_path):
+    server = mlflow_server
     summary, client, work = server_run
     assert summary["model_uri"] == "models:/wine-http/1"
     from sklearn.datasets import load_wine

@@ -54,9 +54,8 @@ class NullTracker:
     def on_trial(self, study, trial) -> None:
         pass
 
-    def kill_run(self, run_id: str) -> None:
-        """Close the run of a trial whose worker died (found stale) as KILLED."""
-        self._send.send(("kill", run_id))
+    def kill_run(self, run_id: str, number: int) -> None:
+        pass
 
     def flush(self) -> None:
         pass
@@ -122,7 +121,7 @@ class MlflowTracker:
             self._await("run", REPLY_TIMEOUT_S)
         self._current = self._ready_runs.pop(0)
         trial.set_user_attr(ATTR_RUN_ID, self._current)
-        self._send.send(("claim", self._current))  # if this process dies, the run is KILLED
+        self._send.send(("claim", self._current, trial.number))  # dies -> run KILLED
 
     def on_trial(self, study, trial) -> None:
         """Optuna callback after each trial: queue its record, pre-create the next run."""
@@ -132,9 +131,9 @@ class MlflowTracker:
             self._send.send(("trial", run_id, trial_record(trial, self.settings["metric"])))
         self._current = None
 
-    def kill_run(self, run_id: str) -> None:
-        """Close the run of a trial whose worker died (found stale) as KILLED."""
-        self._send.send(("kill", run_id))
+    def kill_run(self, run_id: str, number: int) -> None:
+        """Close the run of trial ``number`` whose worker died (found stale) as KILLED."""
+        self._send.send(("kill", run_id, number))
 
     def flush(self) -> None:
         """Wait until every queued record is written."""

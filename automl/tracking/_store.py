@@ -73,7 +73,7 @@ class _Writer:
         mlflow.set_experiment(experiment_id=self.experiment_id)  # where log_model files the model
         self.parent_id = settings.get("parent_run_id") or self._create_parent(settings)
         self.pending: set[str] = set()  # child runs created but not yet closed
-        self.claimed: set[str] = set()  # ... of which a trial has started
+        self.claimed: dict[str, int] = {}  # ... of which a trial has started: run id -> number
         self.child_tags = {"mlflow.parentRunId": self.parent_id,
                            "automl.study_name": settings["study_name"]}
         if settings.get("retrain_of"):
@@ -127,9 +127,9 @@ class _Writer:
             self.pending.add(run.info.run_id)
             return ("run", run.info.run_id)
         if kind == "claim":
-            self.claimed.add(msg[1])
+            self.claimed[msg[1]] = msg[2]
         elif kind == "kill":
-            self.kill(msg[1])
+            self.kill(msg[1], msg[2])
         elif kind == "trial":
             self.log_trial(msg[1], msg[2])
         elif kind == "flush":
@@ -156,18 +156,22 @@ class _Writer:
         _retry(lambda: self.client.set_terminated(run_id, rec["status"], end_time=ts))
         self.pending.discard(run_id)
 
-    def kill(self, run_id: str) -> None:
-        _retry(lambda: self.client.set_tag(run_id, "optuna.state", "FAIL"))
-        _retry(lambda: self.client.set_terminated(run_id, "KILLED"))
+    def kill(self, run_id: str, number: int, status: str = "KILLED") -> None:
+        """Close the run of a trial that will never report (its process died or was stopped)."""
+        from mlflow.entities import RunTag
+
+        tags = [RunTag("optuna.state", "FAIL"), RunTag("optuna.trial_number", str(number)),
+                RunTag("mlflow.runName", f"trial-{number:04d}")]
+        _retry(lambda: self.client.log_batch(run_id, tags=tags))
+        _retry(lambda: self.client.set_terminated(run_id, status))
         self.pending.discard(run_id)
 
     def close(self, status: str, current: str | None) -> None:
         """End the parent with ``status`` (if this process owns it), the interrupted trial's run
         too; drop runs created ahead for trials that never started."""
         for run_id in list(self.pending):
-            if run_id == current or run_id in self.claimed:
-                self.client.set_tag(run_id, "optuna.state", "FAIL")
-                self.client.set_terminated(run_id, "FAILED" if status == "FAILED" else "KILLED")
+            if run_id in self.claimed:
+                self.kill(run_id, self.claimed[run_id], "FAILED" if status == "FAILED" else "KILLED")
             else:
                 self.client.set_terminated(run_id, "KILLED")
                 self.client.delete_run(run_id)
