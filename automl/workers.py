@@ -111,7 +111,10 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def next_trial(study, lock_factory, on_stale, grace: float):
@@ -258,7 +261,7 @@ def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir:
 def wait_workers(procs: list[subprocess.Popen], study, reporter) -> list[int]:
     """Wait for the workers, updating the progress bar from the study; return exit codes."""
     try:
-        while any(p.poll() is None for p in procs):
+        while [p.poll() for p in procs].count(None):  # poll every one: it reaps the dead
             reporter.set_progress(study)
             time.sleep(IDLE_POLL_S)
     except KeyboardInterrupt:
