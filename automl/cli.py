@@ -196,13 +196,14 @@ def predict(
     data: str = typer.Option(..., "--data", help="CSV/Parquet with the feature columns."),
     output: str = typer.Option(..., "--output", help="Where to write predictions (CSV or .parquet)."),
     proba: bool = typer.Option(False, "--proba", help="One probability column per class."),
+    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="Where MLflow URIs live (default: $MLFLOW_TRACKING_URI, else the embedded store)."),
     debug: bool = DebugOpt,
 ):
     """Predict one row per input row, in the input's order."""
     with _errors(debug):
         from automl.predict import predict_file
 
-        rows = predict_file(model, data, output, proba)
+        rows = predict_file(model, data, output, proba, tracking_uri)
         typer.echo(f"wrote {rows} predictions to {output}", err=True)
 
 

@@ -65,6 +65,7 @@ def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, va
 
 
 def _epoch_curve(model) -> list[float] | None:
+    model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor
     curve = getattr(model, "validation_loss_curve_", None)
     if curve is None:
         curve = getattr(model, "loss_curve_", None)

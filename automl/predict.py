@@ -10,12 +10,21 @@ from automl.data import check_numeric, read_table
 from automl.errors import DataError, ModelLoadError
 
 
-def load_model(ref: str):
-    """A fitted pipeline from a file path (``model.joblib`` or its folder) or an MLflow model URI."""
-    if ref.startswith(("models:/", "runs:/", "mlflow-artifacts:/")):
-        from automl.tracking import load_logged_model
+def load_model(ref: str, tracking_uri: str | None = None):
+    """A fitted pipeline from a file path (``model.joblib`` or its folder) or an MLflow model URI.
 
-        return load_logged_model(ref)
+    MLflow URIs are looked up in ``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the
+    embedded store of the work directory (as ``automl run`` resolves it).
+    """
+    if ref.startswith(("models:/", "runs:/", "mlflow-artifacts:/")):
+        import os
+
+        from automl.config import ExperimentConfig, resolve_workdir
+        from automl.tracking import load_logged_model, resolve_tracking_uri
+
+        uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        uri = resolve_tracking_uri(uri, resolve_workdir(ExperimentConfig()))[0]
+        return load_logged_model(ref, uri)
     path = Path(ref)
     if path.is_dir():
         path = path / "model.joblib"
@@ -63,9 +72,10 @@ def _numeric_columns(model) -> list[str]:
     return []
 
 
-def predict_file(model_ref: str, data: str, output: str, proba: bool = False) -> int:
+def predict_file(model_ref: str, data: str, output: str, proba: bool = False,
+                 tracking_uri: str | None = None) -> int:
     """Predict every row of ``data`` into ``output`` (CSV, or Parquet by extension). Returns rows."""
-    model = load_model(model_ref)
+    model = load_model(model_ref, tracking_uri)
     frame, _ = read_table(data)
     result = predict_frame(model, frame, proba)
     out = Path(output)

@@ -13,6 +13,9 @@ from typing import Any, Callable
 
 # Parameters the pipeline sets itself; a space may not search them.
 RESERVED = frozenset({"random_state", "n_jobs", "verbose", "warm_start"})
+# Regressors whose fit depends on the target's scale (step sizes, epsilon, penalties): they see a
+# standardised target, so a target in the hundreds does not diverge or need its own alpha range.
+SCALE_TARGET = frozenset({"linear", "sgd", "svm", "mlp", "gd"})
 
 
 @dataclass(frozen=True)
@@ -91,4 +94,10 @@ def build_estimator(family: str, task: str, params: dict[str, Any], seed: int):
         kwargs["random_state"] = seed
     if "n_jobs" in accepted:
         kwargs["n_jobs"] = 1  # parallelism is across CV folds; nesting would oversubscribe the cores
-    return factory(**kwargs)
+    estimator = factory(**kwargs)
+    if task == "regression" and family in SCALE_TARGET:
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        return TransformedTargetRegressor(regressor=estimator, transformer=StandardScaler())
+    return estimator

@@ -205,6 +205,10 @@ def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improv
     if cfg.workers > 1:  # the parallel path has no gate: it would register without checks
         raise ConfigError(f"retrain: workers must be 1 (the gate runs in one process), got {cfg.workers}")
     reporter = reporter or Reporter(cfg.quiet)
+    if cfg.experiment is None:
+        # One experiment for every cycle (study names change with the data), so a later retrain
+        # finds and closes runs a crashed one left RUNNING.
+        cfg = cfg.model_copy(update={"experiment": cfg.register_model})
     workdir = resolve_workdir(cfg)
     storage = cfg.storage or default_storage(workdir)
     with retrain_lock(cfg.register_model, storage, workdir):

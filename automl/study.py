@@ -7,6 +7,7 @@ something else is refused, since scores from different setups cannot be compared
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import warnings
@@ -80,24 +81,28 @@ def advisory_lock(url: str, name: str, wait: bool = True):
 
     With ``wait=False``, yields False at once if another session holds it.
     """
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
+    from sqlalchemy import text
 
     key = zlib.crc32(name.encode())
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            if wait:
-                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            elif not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-    finally:
-        engine.dispose()
+    engine = _lock_engine(url)
+    with engine.connect() as conn:
+        if wait:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        elif not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+@functools.lru_cache(maxsize=8)
+def _lock_engine(url: str):
+    # One small pool per URL: a new connection per claim would cost more than the claim itself.
+    from sqlalchemy import create_engine
+
+    return create_engine(url, pool_size=1, max_overflow=2, pool_pre_ping=True)
 
 
 def _creation_lock(url: str):

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from datetime import datetime
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,7 +137,9 @@ def next_trial(study, lock_factory, on_stale, grace: float):
             waiting = any(t.state == TrialState.WAITING for t in trials)
             budget = attrs.get(ATTR_BUDGET)
             if waiting or budget is None or budget_used(trials) < budget:
-                trial = study.ask()
+                with warnings.catch_warnings():  # "heartbeat is meant for optimize": we beat
+                    warnings.simplefilter("ignore", UserWarning)
+                    trial = study.ask()
                 trial.set_user_attr(ATTR_WORKER, host_id())
                 return trial
             if not any(t.state == TrialState.RUNNING for t in trials):

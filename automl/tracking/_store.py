@@ -180,12 +180,13 @@ class _Writer:
             self.client.set_terminated(self.parent_id, status)
 
 
-def _open_store(uri: str):
+def _open_store(uri: str, set_globals: bool = True):
     import mlflow
     from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(uri)  # log_model goes through the fluent API; keep it on our store
-    mlflow.set_registry_uri(uri)
+    if set_globals:  # the writer's log_model goes through the fluent API: keep it on our store
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
     if not uri.startswith("sqlite:///"):
         client = MlflowClient(tracking_uri=uri)
         client.search_experiments(max_results=1)  # fail now, clearly, if the server is unreachable
@@ -252,14 +253,13 @@ def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
     """The version ``alias`` points at, its model and its training schema; None if no alias."""
     import tempfile
 
-    import mlflow.sklearn
     from mlflow.exceptions import MlflowException
 
     import logging
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # no migration chatter on a fresh store
-    client = _open_store(uri)
+    client = _open_store(uri, set_globals=False)  # the search process keeps its own settings
     try:
         version = client.get_model_version_by_alias(name, alias)
     except MlflowException:
@@ -267,7 +267,7 @@ def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = client.download_artifacts(version.run_id, "schema.json", tmp)
         schema = json.loads(Path(path).read_text())
-    model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
+    model = _load_model(version.source, uri)
     return {"version": int(version.version), "model": model, "schema": schema,
             "tags": dict(version.tags)}
 
@@ -347,18 +347,50 @@ def _trusted_types(pipeline) -> list[str]:
     return skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
 
 
-def load_logged_model(uri: str):
-    """Load a model logged by automl from ``models:/...`` or ``runs:/RUN_ID/model``."""
-    import mlflow.sklearn
-
+def load_logged_model(uri: str, tracking_uri: str):
+    """Load a model logged by automl from ``models:/...`` or ``runs:/RUN_ID/model`` in the store
+    at ``tracking_uri`` (which also serves as the registry)."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        return mlflow.sklearn.load_model(_logged_model_uri(uri))
+        return _load_model(_logged_model_uri(uri, tracking_uri), tracking_uri)
     except Exception as exc:
-        raise ModelLoadError(f"{uri}: cannot load model ({type(exc).__name__}: {_first_line(exc)})") from None
+        raise ModelLoadError(f"{uri}: cannot load model from {tracking_uri} "
+                             f"({type(exc).__name__}: {_first_line(exc)})") from None
 
 
-def _logged_model_uri(uri: str) -> str:
+def _load_model(uri: str, tracking_uri: str):
+    """Download then load, naming the store explicitly: no process-wide MLflow settings."""
+    import tempfile
+
+    import mlflow.artifacts
+    import mlflow.sklearn
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=_artifact_location(uri, client),
+                                                    dst_path=tmp, tracking_uri=tracking_uri)
+        return mlflow.sklearn.load_model(local)
+
+
+def _artifact_location(uri: str, client) -> str:
+    """Where a ``models:/`` URI's files are: NAME@ALIAS or NAME/VERSION -> its logged model
+    (``models:/m-ID``) -> that model's artifact location."""
+    if not uri.startswith("models:/"):
+        return uri
+    ref = uri.removeprefix("models:/").rstrip("/")
+    if ref.startswith("m-"):
+        return client.get_logged_model(ref.split("/")[0]).artifact_location
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        version = client.get_model_version_by_alias(name, alias)
+    else:
+        name, _, number = ref.rpartition("/")
+        version = client.get_model_version(name, number)
+    return _artifact_location(version.source, client)
+
+
+def _logged_model_uri(uri: str, tracking_uri: str) -> str:
     # MLflow 3 keeps logged models outside the run's artifacts, so resolve runs:/ID/NAME to the
     # logged model that run produced under that name.
     if not uri.startswith("runs:/"):
@@ -366,7 +398,7 @@ def _logged_model_uri(uri: str) -> str:
     from mlflow import MlflowClient
 
     run_id, _, name = uri.removeprefix("runs:/").partition("/")
-    client = MlflowClient()
+    client = MlflowClient(tracking_uri=tracking_uri)
     run = client.get_run(run_id)
     found = client.search_logged_models([run.info.experiment_id], max_results=1,
                                         filter_string=f"source_run_id = '{run_id}' AND name = '{name}'")
