@@ -33,9 +33,11 @@ def _errors(debug: bool):
     except typer.Exit:
         raise
     except AutomlError as exc:
+        from automl.study import mask_url
+
         if debug:
             traceback.print_exc()
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(mask_url(f"error: {exc}"), err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted: open runs were closed as KILLED; rerun to resume the study", err=True)
@@ -43,9 +45,11 @@ def _errors(debug: bool):
     except Exception as exc:
         if debug:
             traceback.print_exc()
+        from automl.study import mask_url
+
         first = str(exc).strip().splitlines()
-        typer.echo(f"unexpected error: {type(exc).__name__}: {first[0] if first else ''} "
-                   "(rerun with --debug for the traceback)", err=True)
+        typer.echo(mask_url(f"unexpected error: {type(exc).__name__}: {first[0] if first else ''} "
+                            "(rerun with --debug for the traceback)"), err=True)
         raise typer.Exit(1) from None
 
 

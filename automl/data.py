@@ -118,7 +118,7 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     if frame.empty:
         raise DataError(f"{source}: target column {target!r} has no values")
     if time_column:
-        frame = frame.sort_values(time_column, kind="stable")  # TimeSeriesSplit needs time order
+        frame = frame.iloc[_time_order(frame[time_column], source, time_column)]
     y = frame[target]
     task = infer_task(y, task, source, target)
     if task == "regression":
@@ -132,6 +132,18 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, groups=groups, rows_dropped=rows_dropped,
                    dropped_columns=dropped)
+
+
+def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
+    """Row order by time (TimeSeriesSplit and the newest-rows test set need it); dates written
+    as text are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
+    stamps = values if pd.api.types.is_numeric_dtype(values) else \
+        pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = stamps.isna()
+    if bad.any():
+        raise DataError(f"{source}: time_column {column!r} has {int(bad.sum())} missing or "
+                        f"unparseable values (e.g. {values[bad].iloc[0]!r}); every row needs a time")
+    return np.argsort(stamps.to_numpy(), kind="stable")
 
 
 def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str:

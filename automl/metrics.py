@@ -84,9 +84,8 @@ def compute(y, pred: Predictions, names) -> dict[str, float]:
         elif name == "roc_auc":
             out[name] = float(skm.roc_auc_score(y, proba[:, 1] if proba.ndim == 2 else proba))
         elif name == "log_loss":
-            if proba.ndim != 2:
-                raise ValueError("log_loss needs predict_proba, which this model does not provide")
-            out[name] = float(skm.log_loss(y, proba, labels=classes))
+            # Undefined without probabilities (e.g. a hinge-loss SGD); None, not an exception.
+            out[name] = float(skm.log_loss(y, proba, labels=classes)) if proba.ndim == 2 else None
         elif name == "accuracy":
             out[name] = float(skm.accuracy_score(y, labels))
         elif name == "balanced_accuracy":

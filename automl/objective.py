@@ -59,6 +59,9 @@ def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, va
         pipeline.fit(X.iloc[train], y.iloc[train])
     elapsed = time.perf_counter() - start
     value = score(pipeline, X.iloc[valid], y.iloc[valid], metric)
+    if value is None:
+        raise ValueError(f"{metric.name} is undefined for this model on this fold "
+                         "(no probabilities, or a single class)")
     if not np.isfinite(value):
         raise ValueError(f"the {metric.name} score is not finite ({value}); the model diverged")
     return value, elapsed, _epoch_curve(pipeline[-1])

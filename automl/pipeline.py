@@ -103,7 +103,8 @@ class Context:
                             parent_run_id=parent_run_id, close_parent=close_parent)
 
 
-def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False) -> Context:
+def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False,
+          parallel: bool = False) -> Context:
     """Data, space and study: everything before the first trial."""
     from automl.space import load_space
     from automl.study import default_storage, mask_url, open_study
@@ -115,15 +116,17 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
     if gate is not None:
         gate.check_data(data, split)  # refuses (exit 3) before any search
     space = load_space(cfg.space, data.task)
-    storage = cfg.storage or default_storage(workdir, parallel=cfg.workers > 1)
+    storage = cfg.storage or default_storage(workdir, parallel=parallel or cfg.workers > 1)
     study_name = cfg.study_name or default_study_name(cfg, data.name, str(data.y.name))
     if gate is not None:
         study_name = gate.study_name(study_name, prep.data_fingerprint)
     reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
+    # Scores from another space (Optuna refuses changed choices) or fold count are not comparable.
     guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint,
-              "test_fingerprint": split.test_fingerprint}
+              "test_fingerprint": split.test_fingerprint, "space_digest": space.digest,
+              "cv": str(cfg.cv)}
     heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
     study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
                        heartbeat=heartbeat_cfg)

@@ -140,6 +140,9 @@ class Gate:
         except Exception as exc:  # e.g. a column the champion needs is gone (--allow-schema-change)
             return self._decision(True, f"champion cannot score the new data ({type(exc).__name__})",
                                   challenger, None)
+        if challenger is None or champion is None:  # e.g. ROC AUC on single-class test rows
+            return self._decision(False, f"cannot compare: {metric.name} is undefined on the "
+                                  "test rows; champion kept", challenger, champion)
         gain = challenger - champion if metric.direction == "maximize" else champion - challenger
         promote = gain >= self.min_improvement
         verb = "beats" if promote else "does not beat"

@@ -33,6 +33,9 @@ def holdout(data: Dataset, test_size: float, seed: int, time_ordered: bool = Fal
     if time_ordered:
         train_idx, test_idx = list(range(n - n_test)), list(range(n - n_test, n))
     elif data.groups is not None:
+        if data.groups.nunique() < 2:
+            raise DataError(f"{data.name}: group_column has {data.groups.nunique()} group; a test "
+                            "set of whole groups needs at least 2")
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
         train_idx, test_idx = next(gss.split(data.X, data.y, data.groups))
     else:

@@ -18,7 +18,7 @@ from typing import Callable
 from automl.errors import ConfigError, SearchFailedError, StudyMismatchError
 
 # Stored on the study so a later run (or another worker) can check it is continuing the same search.
-GUARDED_ATTRS = ("metric", "task", "data_fingerprint", "test_fingerprint")
+GUARDED_ATTRS = ("metric", "task", "data_fingerprint", "test_fingerprint", "space_digest", "cv")
 
 
 def default_storage(workdir: Path, parallel: bool = False) -> str:
@@ -129,8 +129,10 @@ def retry_callback():
 
 
 def mask_url(url: str) -> str:
-    """Hide the password of ``scheme://user:password@host`` URLs before printing or logging."""
-    return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", url)
+    """Hide passwords in URLs (``scheme://user:password@host``, ``?password=...``) and in any text
+    that quotes one, before printing or logging it."""
+    url = re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", url)
+    return re.sub(r"((?:password|passwd|pwd)=)[^&\s]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 def make_pruner(name: str):

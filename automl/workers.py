@@ -97,7 +97,10 @@ def fail_stale(study, grace: float) -> list:
             storage.set_trial_user_attr(t._trial_id, "error", f"worker {owner or '?'} died")
             storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
             retry_callback()(study, study._storage.get_trial(t._trial_id))
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)) if t.number in running]
+    # Failed here, not by their own worker meanwhile: exactly the ones that got a retry.
+    retried = {n for t in study.get_trials(deepcopy=False) for n in t.system_attrs.get("retry_history", [])}
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+            if t.number in running and t.number in retried]
 
 
 def _heartbeat_enabled(storage) -> bool:
@@ -141,6 +144,8 @@ def next_trial(study, lock_factory, on_stale, grace: float):
                     warnings.simplefilter("ignore", UserWarning)
                     trial = study.ask()
                 trial.set_user_attr(ATTR_WORKER, host_id())
+                if _heartbeat_enabled(study._storage):  # beat before the lock goes: no blind gap
+                    study._storage.record_heartbeat(trial._trial_id)
                 return trial
             if not any(t.state == TrialState.RUNNING for t in trials):
                 return None
@@ -167,7 +172,10 @@ class Heartbeat:
 
     def _beat(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            self.storage.record_heartbeat(self.trial_id)
+            try:
+                self.storage.record_heartbeat(self.trial_id)
+            except Exception:  # a blip in the database: beat again next interval
+                continue
 
     def __exit__(self, *exc):
         self._stop.set()
@@ -188,14 +196,15 @@ def work(study, objective, tracker, lock_factory, grace: float, reporter=None) -
     done = 0
     while (trial := next_trial(study, lock_factory, on_stale, grace)) is not None:
         with Heartbeat(study, trial):
+            # skip_if_finished: a trial failed as stale meanwhile (a long DB outage) stays failed.
             try:
-                frozen = study.tell(trial, objective(trial))
+                frozen = study.tell(trial, objective(trial), skip_if_finished=True)
             except optuna.TrialPruned:
-                frozen = study.tell(trial, state=TrialState.PRUNED)
+                frozen = study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
             except Exception:  # recorded on the trial by the objective; the search goes on
-                frozen = study.tell(trial, state=TrialState.FAIL)
+                frozen = study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
             except KeyboardInterrupt:
-                study.tell(trial, state=TrialState.FAIL)
+                study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
                 raise
         tracker.on_trial(study, frozen)
         if reporter is not None:
@@ -255,8 +264,9 @@ def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir:
         cmd.append("--no-tracking")
     logs = folder / study_name
     logs.mkdir(exist_ok=True)
+    # Own sessions: Ctrl-C reaches only the orchestrator, which stops the workers once (SIGTERM).
     return [subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, start_new_session=True,
                              stderr=open(logs / f"worker-{i}.log", "w"))
             for i in range(cfg.workers)]
 
@@ -282,11 +292,7 @@ def run_parallel(cfg: ExperimentConfig, reporter) -> dict[str, Any]:
     from automl.pipeline import conclude, report, setup
     from automl.study import fail_stale_trials
 
-    if (cfg.storage or "").startswith("sqlite"):
-        from automl.errors import ConfigError
-
-        raise ConfigError("storage: SQLite cannot take concurrent workers; use the default "
-                          "journal storage, journal:///path.log, or PostgreSQL")
+    _refuse_sqlite(cfg.storage)
     ctx = setup(cfg, reporter, heartbeat=True)
     study, name = ctx.study, ctx.study.study_name
     init_budget(study, cfg, extra_trials=True)
@@ -312,11 +318,20 @@ def run_parallel(cfg: ExperimentConfig, reporter) -> dict[str, Any]:
     return report(ctx, summary)
 
 
+def _refuse_sqlite(storage: str | None) -> None:
+    if (storage or "").startswith("sqlite"):
+        from automl.errors import ConfigError
+
+        raise ConfigError("storage: SQLite cannot take concurrent workers; use the default "
+                          "journal storage, journal:///path.log, or PostgreSQL")
+
+
 def worker_main(cfg: ExperimentConfig, reporter) -> int:
     """``automl worker``: join (or create) the study and run trials until its budget is spent."""
     from automl.pipeline import fold_jobs, setup
 
-    ctx = setup(cfg, reporter, heartbeat=True)
+    _refuse_sqlite(cfg.storage)
+    ctx = setup(cfg, reporter, heartbeat=True, parallel=True)
     study, name = ctx.study, ctx.study.study_name
     lock = lambda: claim_lock(ctx.storage, name, ctx.workdir)  # noqa: E731
     with lock():
@@ -344,8 +359,22 @@ def finalize(storage: str, study_name: str, overrides: dict[str, Any], reporter)
     from automl.pipeline import conclude, report, setup
     from automl.study import make_storage
 
-    study = optuna.load_study(study_name=study_name, storage=make_storage(storage))
-    cfg = config_from_study(study, {**overrides, "storage": storage, "study_name": study_name})
+    from pydantic import ValidationError
+
+    from automl.config import format_validation_error
+    from automl.errors import ConfigError
+    from automl.study import mask_url
+
+    try:
+        study = optuna.load_study(study_name=study_name, storage=make_storage(storage))
+        cfg = config_from_study(study, {**overrides, "storage": storage, "study_name": study_name})
+    except KeyError:
+        raise ConfigError(f"finalize: no study {study_name!r} in {mask_url(storage)}") from None
+    except ValidationError as exc:
+        raise ConfigError(f"finalize: {format_validation_error(exc)}") from None
+    except Exception as exc:  # bad URL, unreachable database
+        raise ConfigError(mask_url(f"finalize: cannot open {storage} ({type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else ''})")) from None
     ctx = setup(cfg, reporter)
     tracker = ctx.tracker(parent_run_id=study.user_attrs.get(ATTR_PARENT), close_parent=True)
     with tracker:

@@ -218,3 +218,17 @@ def test_fingerprint_depends_on_rows_order_and_values(frame):
     assert base != fingerprint(X.iloc[::-1], y.iloc[::-1])
     assert base != fingerprint(X.assign(x1=X["x1"] + 1e-9), y)
     assert base != fingerprint(X.iloc[1:], y.iloc[1:])
+
+
+def test_time_column_text_dates_are_ordered_by_time_not_as_text():
+    frame = pd.DataFrame({"when": ["06/30/2023", "01/15/2024", "12/01/2023", "02/01/2023"],
+                          "x": [1.0, 2.0, 3.0, 4.0], "target": [0.1, 0.2, 0.3, 0.4]})
+    data = prepare(frame, "target", "regression", "t.csv", time_column="when")
+    assert data.X["x"].tolist() == [4.0, 1.0, 3.0, 2.0]
+
+
+def test_time_column_with_unparseable_values_is_refused():
+    frame = pd.DataFrame({"when": ["2024-01-01", "soon", "2024-01-03"], "x": [1.0, 2.0, 3.0],
+                          "target": [0.1, 0.2, 0.3]})
+    with pytest.raises(DataError, match="time_column 'when' has 1 missing or unparseable"):
+        prepare(frame, "target", "regression", "t.csv", time_column="when")

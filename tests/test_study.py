@@ -24,6 +24,10 @@ def test_default_storage_is_under_workdir(workdir, storage):
 @pytest.mark.parametrize(("url", "masked"), [
     ("postgresql://bob:s3cret@db:5432/x", "postgresql://bob:***@db:5432/x"),
     ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ("postgresql://:s3cret@db/x", "postgresql://:***@db/x"),
+    ("postgresql://db/x?user=bob&password=s3cret&sslmode=require",
+     "postgresql://db/x?user=bob&password=***&sslmode=require"),
+    ("error: tracking http://u:pw@mlflow:5000: unreachable", "error: tracking http://u:***@mlflow:5000: unreachable"),
 ])
 def test_mask_url(url, masked):
     assert mask_url(url) == masked
@@ -97,6 +101,15 @@ def test_resume_with_other_data_is_refused(config):
     run_experiment(config(study_name="d", n_trials=1))
     with pytest.raises(StudyMismatchError, match="created with data_fingerprint="):
         run_experiment(config(study_name="d", n_trials=1, seed=1))  # another seed, other training rows
+
+
+def test_resume_with_another_space_or_cv_is_refused(config):
+    run_experiment(config(study_name="sp", n_trials=1))
+    # Optuna would fail every new trial on changed choices; refuse up front instead.
+    with pytest.raises(StudyMismatchError, match="space_digest"):
+        run_experiment(config(study_name="sp", n_trials=1, space="default.yaml"))
+    with pytest.raises(StudyMismatchError, match="cv="):
+        run_experiment(config(study_name="sp", n_trials=1, cv=4))
 
 
 def test_failing_trials_are_recorded_and_the_search_goes_on(config, workdir):

@@ -234,3 +234,14 @@ def test_sqlite_is_refused_for_parallel_workers(tmp_path):
                                 f"sqlite:///{tmp_path / 'o.db'}", "--workdir", str(tmp_path),
                                 "--no-tracking"))
     assert code == 2 and "SQLite" in err
+
+
+def test_worker_refuses_sqlite_and_finalize_names_a_missing_study(tmp_path):
+    config = _experiment_config(tmp_path, "demo:iris", 2)
+    code, err = _finish(_automl("worker", "--config", str(config), "--study-name", "w",
+                                "--storage", f"sqlite:///{tmp_path / 'o.db'}", "--no-tracking"))
+    assert code == 2 and "SQLite" in err
+    journal = f"journal://{tmp_path / 'j.log'}"
+    code, err = _finish(_automl("finalize", "--study-name", "nope", "--storage", journal,
+                                "--no-tracking"))
+    assert code == 2 and "no study 'nope'" in err and "Traceback" not in err

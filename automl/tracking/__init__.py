@@ -79,7 +79,7 @@ def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space
     for key in ("storage", "tracking_uri"):  # never a password in params
         if key in params:
             params[key] = mask_url(str(params[key]))
-    files = {"config.json": json.dumps(cfg.model_dump(), indent=2, default=str)}
+    files = {"config.json": json.dumps({**cfg.model_dump(), **params}, indent=2, default=str)}
     space = Path(space_path)
     if space.is_file():
         files[f"search_space/{space.name}"] = space.read_text()
@@ -120,6 +120,8 @@ class MlflowTracker:
         while not self._ready_runs:
             self._await("run", REPLY_TIMEOUT_S)
         self._current = self._ready_runs.pop(0)
+        if self._current is None:  # the writer could not create it (reported as a warning)
+            return
         trial.set_user_attr(ATTR_RUN_ID, self._current)
         self._send.send(("claim", self._current, trial.number))  # dies -> run KILLED
 
@@ -145,8 +147,8 @@ class MlflowTracker:
         self._send.send(("final", final))
         result = self._await("final_done", REPLY_TIMEOUT_S)[1]
         if "error" in result:  # the parent run is then closed as FAILED; nothing half-registered
-            raise TrackingError(f"could not log the final model to {self.settings['uri']}: "
-                                f"{result['error']}")
+            raise TrackingError(mask_url(f"could not log the final model to {self.settings['uri']}: "
+                                         f"{result['error']}"))
         return result
 
     def log_summary(self, summary: dict[str, Any]) -> None:
@@ -196,9 +198,9 @@ class MlflowTracker:
             if msg[0] == "run":
                 self._ready_runs.append(msg[1])
             elif msg[0] == "error":
-                self.warn(f"MLflow: {msg[1]}")
+                self.warn(mask_url(f"MLflow: {msg[1]}"))
             elif msg[0] == "fatal":
-                raise ConfigError(f"tracking {self.settings['uri']}: {msg[1]}")
+                raise ConfigError(mask_url(f"tracking {self.settings['uri']}: {msg[1]}"))
             if msg[0] == kind:
                 return msg
 

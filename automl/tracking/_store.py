@@ -102,7 +102,7 @@ class _Writer:
                     error = f"{msg[0]}: {type(exc).__name__}: {_first_line(exc)}"
                     replies.send(("error", error))
                     reply = {"final": ("final_done", {"error": error}), "flush": ("flushed",),
-                             "close": ("closed",)}.get(msg[0])
+                             "close": ("closed",), "new_run": ("run", None)}.get(msg[0])
                 if reply is not None:
                     replies.send(reply)
                 if msg[0] == "close":
@@ -169,15 +169,20 @@ class _Writer:
     def close(self, status: str, current: str | None) -> None:
         """End the parent with ``status`` (if this process owns it), the interrupted trial's run
         too; drop runs created ahead for trials that never started."""
-        for run_id in list(self.pending):
-            if run_id in self.claimed:
-                self.kill(run_id, self.claimed[run_id], "FAILED" if status == "FAILED" else "KILLED")
-            else:
-                self.client.set_terminated(run_id, "KILLED")
-                self.client.delete_run(run_id)
-        self.pending.clear()
-        if self.settings.get("close_parent", True):
-            self.client.set_terminated(self.parent_id, status)
+        try:
+            for run_id in list(self.pending):
+                try:
+                    if run_id in self.claimed:
+                        self.kill(run_id, self.claimed[run_id], "FAILED" if status == "FAILED" else "KILLED")
+                    else:
+                        _retry(lambda: self.client.set_terminated(run_id, "KILLED"))
+                        _retry(lambda: self.client.delete_run(run_id))
+                except Exception:  # one stuck child must not keep the parent RUNNING
+                    continue
+            self.pending.clear()
+        finally:
+            if self.settings.get("close_parent", True):
+                _retry(lambda: self.client.set_terminated(self.parent_id, status))
 
 
 def _open_store(uri: str, set_globals: bool = True):
@@ -262,8 +267,10 @@ def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
     client = _open_store(uri, set_globals=False)  # the search process keeps its own settings
     try:
         version = client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None  # no such registered model, or no champion yet
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None  # no such registered model, or no champion yet
+        raise  # an unreachable or failing registry must not look like "first model"
     with tempfile.TemporaryDirectory() as tmp:
         path = client.download_artifacts(version.run_id, "schema.json", tmp)
         schema = json.loads(Path(path).read_text())
