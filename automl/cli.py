@@ -20,6 +20,13 @@ app = typer.Typer(
 )
 
 DebugOpt = typer.Option(False, "--debug", help="Show full tracebacks on errors.")
+# Options several commands share, defined once.
+SummaryOpt = typer.Option(None, "--summary-json", help="Write the run summary here.")
+TrackingUriOpt = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else SQLite under mlruns/).")
+NoTrackingOpt = typer.Option(False, "--no-tracking", help="Do not log to MLflow.")
+RegisterOpt = typer.Option(None, "--register-model", help="Register the model under this name.")
+WorkdirOpt = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives output.")
+QuietOpt = typer.Option(False, "--quiet", help="Print only errors.")
 
 
 @contextmanager
@@ -79,14 +86,14 @@ def run(
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Parallel fold processes (-1: all cores)."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default: SQLite under mlruns/)."),
     study_name: Optional[str] = typer.Option(None, "--study-name", help="Study to create or resume."),
-    summary_json: Optional[str] = typer.Option(None, "--summary-json", help="Write the run summary here."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite under mlruns/)."),
+    summary_json: Optional[str] = SummaryOpt,
+    tracking_uri: Optional[str] = TrackingUriOpt,
     experiment: Optional[str] = typer.Option(None, "--experiment", help="MLflow experiment (default: the study name)."),
-    no_tracking: bool = typer.Option(False, "--no-tracking", help="Do not log to MLflow."),
-    register_model: Optional[str] = typer.Option(None, "--register-model", help="Register the model under this name."),
+    no_tracking: bool = NoTrackingOpt,
+    register_model: Optional[str] = RegisterOpt,
     workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes sharing the study on this host (journal storage)."),
-    workdir: Optional[str] = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives output."),
-    quiet: bool = typer.Option(False, "--quiet", help="Print only errors."),
+    workdir: Optional[str] = WorkdirOpt,
+    quiet: bool = QuietOpt,
     debug: bool = DebugOpt,
 ):
     """Search for the best model for a table and test it once on held-out rows."""
@@ -169,13 +176,13 @@ def worker(debug: bool = DebugOpt, **options):
 def finalize(
     storage: Optional[str] = typer.Option(None, "--storage", help="The study's Optuna storage (or AUTOML_STORAGE)."),
     study_name: str = typer.Option(..., "--study-name", help="The study to finalize."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (or MLFLOW_TRACKING_URI)."),
-    register_model: Optional[str] = typer.Option(None, "--register-model", help="Register the model under this name."),
+    tracking_uri: Optional[str] = TrackingUriOpt,
+    register_model: Optional[str] = RegisterOpt,
     data: Optional[str] = typer.Option(None, "--data", help="The data, if its path differs on this host."),
-    summary_json: Optional[str] = typer.Option(None, "--summary-json", help="Write the summary here."),
-    workdir: Optional[str] = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives output."),
-    no_tracking: bool = typer.Option(False, "--no-tracking", help="Do not log to MLflow."),
-    quiet: bool = typer.Option(False, "--quiet", help="Print only errors."),
+    summary_json: Optional[str] = SummaryOpt,
+    workdir: Optional[str] = WorkdirOpt,
+    no_tracking: bool = NoTrackingOpt,
+    quiet: bool = QuietOpt,
     debug: bool = DebugOpt,
 ):
     """Refit a (multi-worker) study's best trial, test it once, log and register it."""

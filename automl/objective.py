@@ -37,6 +37,12 @@ class TrialSpec:
         estimator = build_estimator(self.family, task, self.model_params, seed)
         return build_pipeline(columns, self.prep_params, estimator)
 
+    def flat_params(self) -> dict[str, Any]:
+        """Family, its parameters (fixed ones included) and preprocessing, under Optuna's names."""
+        return {"model": self.family,
+                **{f"{self.family}.{k}": v for k, v in self.model_params.items()},
+                **{f"prep.{k}": v for k, v in self.prep_params.items()}}
+
     @classmethod
     def from_trial(cls, trial) -> "TrialSpec":
         attrs = trial.user_attrs

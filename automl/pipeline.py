@@ -201,6 +201,7 @@ def report(ctx: Context, summary: dict[str, Any]) -> dict[str, Any]:
 def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, tracker,
            storage: str, gate=None) -> dict[str, Any]:
     """Refit the best trial, test it once, save and log it; build the summary."""
+    from automl.objective import TrialSpec
     from automl.refit import leaderboard, refit, save_model, schema, test_once
     from automl.study import count_states, mask_url
 
@@ -230,9 +231,7 @@ def finish(cfg: ExperimentConfig, study, trial, prep: Prepared, workdir: Path, t
         best_run_id=trial.user_attrs.get("mlflow_run_id"), register_name=cfg.register_model,
         version_tags=version_tags, texts=texts,
         alias="champion" if decision is not None and decision["promote"] else None)
-    family = trial.user_attrs["family"]
-    best_params = {"model": family, **{f"{family}.{k}": v for k, v in trial.user_attrs["model_params"].items()},
-                   **{f"prep.{k}": v for k, v in trial.user_attrs["prep_params"].items()}}
+    best_params = TrialSpec.from_trial(trial).flat_params()
     return {
         "study_name": study.study_name, "task": data.task, "metric": prep.metric.name,
         "direction": prep.metric.direction, "best_trial": trial.number, "best_params": best_params,

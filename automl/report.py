@@ -6,7 +6,6 @@ silences everything but errors.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rich.console import Console
@@ -22,7 +21,8 @@ class Reporter:
         self.console = console or Console(stderr=True)
         self._progress: Progress | None = None
         self._task = None
-        self._start = time.perf_counter()
+        self._best: float | None = None  # best CV score so far, kept here: no query per trial
+        self._maximize: bool | None = None
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -47,10 +47,16 @@ class Reporter:
         """Optuna callback: advance the bar and show the best score so far."""
         if self._progress is None:
             return
-        try:
-            best = f"{study.best_value:.4f}"
-        except ValueError:  # no complete trial yet
-            best = "-"
+        if self._maximize is None:  # first trial: the study's best so far (a resumed study has one)
+            self._maximize = study.direction.name == "MAXIMIZE"
+            try:
+                self._best = study.best_value
+            except ValueError:  # no complete trial yet
+                pass
+        elif trial.state.name == "COMPLETE":
+            better = max if self._maximize else min
+            self._best = trial.value if self._best is None else better(self._best, trial.value)
+        best = f"{self._best:.4f}" if self._best is not None else "-"
         self._progress.update(self._task, advance=1, best=best)
 
     def set_progress(self, study) -> None:

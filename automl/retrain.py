@@ -168,29 +168,13 @@ def metric_safe(values: dict[str, float]) -> dict[str, float]:
 def retrain_lock(name: str, storage: str, workdir: Path):
     """Hold the retrain lock for ``name``: a file lock, or a PostgreSQL advisory lock when the
     study lives in PostgreSQL (so retrains on different hosts exclude each other too)."""
-    from automl.study import advisory_lock, is_postgres
+    from automl.study import named_lock
 
-    if is_postgres(storage):
-        with advisory_lock(storage, f"automl-retrain:{name}", wait=False) as held:
-            if not held:
-                raise LockHeldError(f"another retrain of {name!r} holds its PostgreSQL advisory "
-                                    "lock; try again later")
-            yield
-        return
-    from filelock import FileLock, Timeout
-
-    folder = workdir / "mlruns" / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / f"retrain-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise LockHeldError(f"another retrain of {name!r} is running (lock {lock.lock_file}); "
-                            "try again later") from None
-    try:
+    with named_lock(storage, workdir, f"retrain-{name}", wait=False) as held:
+        if not held:
+            raise LockHeldError(f"another retrain of {name!r} is running (its lock is held); "
+                                "try again later")
         yield
-    finally:
-        lock.release()
 
 
 def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improvement: float = 0.0,

@@ -97,6 +97,33 @@ def advisory_lock(url: str, name: str, wait: bool = True):
             conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
 
+@contextlib.contextmanager
+def named_lock(storage: str, workdir: Path, name: str, wait: bool = True):
+    """Mutual exclusion named ``name`` among every process using ``storage``: a PostgreSQL
+    advisory lock (across hosts), else a file lock under ``<workdir>/mlruns/locks`` (one host).
+
+    With ``wait=False``, yields False at once if another process holds it.
+    """
+    if is_postgres(storage):
+        with advisory_lock(storage, f"automl:{name}", wait=wait) as held:
+            yield held
+        return
+    from filelock import FileLock, Timeout
+
+    folder = workdir / "mlruns" / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.lock"))
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
 @functools.lru_cache(maxsize=8)
 def _lock_engine(url: str):
     # One small pool per URL: a new connection per claim would cost more than the claim itself.

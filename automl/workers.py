@@ -32,7 +32,6 @@ from automl.config import ExperimentConfig
 
 ATTR_BUDGET, ATTR_DEADLINE, ATTR_CONFIG = "trial_budget", "deadline", "config"
 ATTR_PARENT, ATTR_WORKER = "mlflow_parent_run_id", "worker"
-RETRIES = 1
 IDLE_POLL_S = 1.0
 
 
@@ -46,17 +45,9 @@ def host_id() -> str:
 @contextmanager
 def claim_lock(storage: str, study_name: str, workdir: Path):
     """Mutual exclusion among every worker of ``study_name``, on any host the storage reaches."""
-    from automl.study import advisory_lock, is_postgres
+    from automl.study import named_lock
 
-    if is_postgres(storage):
-        with advisory_lock(storage, f"automl-claim:{study_name}"):
-            yield
-        return
-    from filelock import FileLock
-
-    folder = workdir / "mlruns" / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder / f"claim-{study_name}.lock")):
+    with named_lock(storage, workdir, f"claim-{study_name}"):
         yield
 
 
@@ -86,8 +77,12 @@ def fail_stale(study, grace: float) -> list:
     storage = study._storage
     if _heartbeat_enabled(storage):
         optuna.storages.fail_stale_trials(study)  # heartbeat older than the grace period
+    trials = study.get_trials(deepcopy=False)
+    # Failed by the heartbeat check just now, not by their own worker meanwhile: those got a retry.
+    retried = {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+    failed = [t for t in trials if t.state == TrialState.FAIL and t.number in running & retried]
     host = socket.gethostname()
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+    for t in (t for t in trials if t.state == TrialState.RUNNING):
         owner = str(t.user_attrs.get(ATTR_WORKER, ""))
         owner_host, _, pid = owner.rpartition(":")
         dead = owner_host == host and pid.isdigit() and not _pid_alive(int(pid))
@@ -96,11 +91,9 @@ def fail_stale(study, grace: float) -> list:
         if dead or orphan:
             storage.set_trial_user_attr(t._trial_id, "error", f"worker {owner or '?'} died")
             storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
-            retry_callback()(study, study._storage.get_trial(t._trial_id))
-    # Failed here, not by their own worker meanwhile: exactly the ones that got a retry.
-    retried = {n for t in study.get_trials(deepcopy=False) for n in t.system_attrs.get("retry_history", [])}
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-            if t.number in running and t.number in retried]
+            retry_callback()(study, storage.get_trial(t._trial_id))
+            failed.append(t)
+    return failed
 
 
 def _heartbeat_enabled(storage) -> bool:
@@ -264,11 +257,14 @@ def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir:
         cmd.append("--no-tracking")
     logs = folder / study_name
     logs.mkdir(exist_ok=True)
-    # Own sessions: Ctrl-C reaches only the orchestrator, which stops the workers once (SIGTERM).
-    return [subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, start_new_session=True,
-                             stderr=open(logs / f"worker-{i}.log", "w"))
-            for i in range(cfg.workers)]
+    procs = []
+    for i in range(cfg.workers):
+        with open(logs / f"worker-{i}.log", "w") as log:
+            # Own sessions: Ctrl-C reaches only the orchestrator, which stops workers once (SIGTERM).
+            procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=log,
+                                          start_new_session=True))
+    return procs
 
 
 def wait_workers(procs: list[subprocess.Popen], study, reporter) -> list[int]:

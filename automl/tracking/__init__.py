@@ -207,13 +207,11 @@ class MlflowTracker:
 
 def trial_record(trial, metric: str | None) -> dict[str, Any]:
     """Params, metrics and tags of one finished Optuna trial, ready for ``log_batch``."""
+    from automl.objective import ATTR_FAMILY, TrialSpec
+
     attrs, m = trial.user_attrs, metric or "score"
-    family = attrs.get("family")
-    if family is not None:
-        params = {"model": family, **{f"{family}.{k}": v for k, v in attrs.get("model_params", {}).items()},
-                  **{f"prep.{k}": v for k, v in attrs.get("prep_params", {}).items()}}
-    else:
-        params = dict(trial.params)
+    # A trial that failed before its parameters were recorded still has Optuna's own.
+    params = TrialSpec.from_trial(trial).flat_params() if ATTR_FAMILY in attrs else dict(trial.params)
     metrics = [(f"fold_{m}", v, i) for i, v in enumerate(attrs.get("fold_scores", []))]
     if trial.state.name == "COMPLETE":
         metrics.append((f"cv_{m}", trial.value, 0))
