@@ -32,7 +32,8 @@ QuietOpt = typer.Option(False, "--quiet", help="Print only errors.")
 @contextmanager
 def _errors(debug: bool):
     """Map exceptions to one-line messages and exit codes."""
-    from automl.errors import AutomlError
+    from automl.config import mask_url
+    from automl.errors import AutomlError, describe
 
     debug = debug or os.environ.get("AUTOML_DEBUG") == "1"
     try:
@@ -40,8 +41,6 @@ def _errors(debug: bool):
     except typer.Exit:
         raise
     except AutomlError as exc:
-        from automl.study import mask_url
-
         if debug:
             traceback.print_exc()
         typer.echo(mask_url(f"error: {exc}"), err=True)
@@ -52,10 +51,7 @@ def _errors(debug: bool):
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        from automl.study import mask_url
-
-        first = str(exc).strip().splitlines()
-        typer.echo(mask_url(f"unexpected error: {type(exc).__name__}: {first[0] if first else ''} "
+        typer.echo(mask_url(f"unexpected error: {describe(exc)} "
                             "(rerun with --debug for the traceback)"), err=True)
         raise typer.Exit(1) from None
 
@@ -99,7 +95,7 @@ def run(
     """Search for the best model for a table and test it once on held-out rows."""
     options = {k: v for k, v in locals().items() if k not in ("config", "debug")}
     with _errors(debug):
-        from automl.pipeline import run_experiment
+        from automl.run import run_experiment
 
         run_experiment(_config(config, options))
 
@@ -148,7 +144,7 @@ def retrain(
     """
     config = options.pop("config")
     with _errors(debug):
-        from automl.retrain import retrain as run_retrain
+        from automl.run import retrain as run_retrain
 
         summary = run_retrain(_config(config, options), allow_schema_change, min_improvement)
         if not options.get("quiet"):
@@ -166,7 +162,7 @@ def worker(debug: bool = DebugOpt, **options):
     config = options.pop("config")
     with _errors(debug):
         from automl.report import Reporter
-        from automl.workers import worker_main
+        from automl.run import worker_main
 
         cfg = _config(config, options)
         worker_main(cfg, Reporter(cfg.quiet))
@@ -189,7 +185,7 @@ def finalize(
     with _errors(debug):
         from automl.errors import ConfigError
         from automl.report import Reporter
-        from automl.workers import finalize as run_finalize
+        from automl.run import finalize as run_finalize
 
         storage = storage or os.environ.get("AUTOML_STORAGE")
         if not storage:

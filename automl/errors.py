@@ -1,10 +1,24 @@
-"""One exception hierarchy for the whole package.
+"""One exception hierarchy for the whole package, and the one way to show an exception in a line.
 
 Library code raises these; only the CLI turns them into exit codes. Every message is one line that
 names what was wrong, where, and what is allowed.
 """
 
 from __future__ import annotations
+
+
+def first_line(exc: BaseException, limit: int = 500) -> str:
+    """The first line of ``exc``'s message, at most ``limit`` characters ("" when it has none).
+
+    Library messages (pandas, MLflow, SQLAlchemy) often span many lines; ours are one line each.
+    """
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def describe(exc: BaseException, limit: int = 500) -> str:
+    """``Type: first line`` of an exception, as trial errors and failures are recorded."""
+    return f"{type(exc).__name__}: {first_line(exc, limit)}"
 
 
 class AutomlError(Exception):
@@ -30,6 +44,16 @@ class SpaceError(UserError):
         self.source = source
         self.problems = list(problems)
         super().__init__(f"{source}: " + "; ".join(self.problems))
+
+
+class UnknownFamilyError(ConfigError, KeyError):
+    """A model family is not in the allow-list, or has no estimator for the task.
+
+    Also a ``KeyError``: it is a failed lookup in the registry.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class DataError(UserError):
@@ -62,3 +86,11 @@ class LockHeldError(AutomlError):
     """Another retrain of the same model holds the lock. Exit code 75 (EX_TEMPFAIL: try later)."""
 
     exit_code = 75
+
+
+class DivergenceError(AutomlError, ArithmeticError):
+    """A gradient-descent fit's loss became NaN/inf or exploded: the learning rate is too large.
+
+    Raised by ``fit`` instead of returning a model that predicts NaN, so a search trial that
+    draws a too large learning rate fails (or is pruned) rather than scoring garbage.
+    """

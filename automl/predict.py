@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 
+from automl.artifacts import MODEL_FILE
+from automl.config import ExperimentConfig, resolve_workdir
 from automl.data import check_numeric, read_table
-from automl.errors import DataError, ModelLoadError
+from automl.errors import DataError, ModelLoadError, describe
+from automl.tracking import load_logged_model, resolve_tracking_uri
 
 
 def load_model(ref: str, tracking_uri: str | None = None):
@@ -17,17 +21,12 @@ def load_model(ref: str, tracking_uri: str | None = None):
     embedded store of the work directory (as ``automl run`` resolves it).
     """
     if ref.startswith(("models:/", "runs:/", "mlflow-artifacts:/")):
-        import os
-
-        from automl.config import ExperimentConfig, resolve_workdir
-        from automl.tracking import load_logged_model, resolve_tracking_uri
-
         uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
         uri = resolve_tracking_uri(uri, resolve_workdir(ExperimentConfig()))[0]
         return load_logged_model(ref, uri)
     path = Path(ref)
     if path.is_dir():
-        path = path / "model.joblib"
+        path = path / MODEL_FILE
     if not path.is_file():
         raise ModelLoadError(f"{ref}: model not found; give a model.joblib path, its folder, or an "
                              "MLflow URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model)")
@@ -36,7 +35,7 @@ def load_model(ref: str, tracking_uri: str | None = None):
     try:
         return joblib.load(path)
     except Exception as exc:
-        raise ModelLoadError(f"{ref}: cannot load model ({type(exc).__name__}: {exc})") from None
+        raise ModelLoadError(f"{ref}: cannot load model ({describe(exc)})") from None
 
 
 def required_columns(model) -> list[str]:

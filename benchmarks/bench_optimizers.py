@@ -1,4 +1,4 @@
-"""Speed of the NumPy optimizers of ``automl.estimators`` against scikit-learn's Cython SGD.
+"""Speed of the NumPy optimizers of ``automl.families.gd`` against scikit-learn's Cython SGD.
 
 On synthetic data (default 100,000 x 50, standardised) and the same objective (mean loss plus
 ``alpha / 2 * ||w||^2``, alpha=1e-4), the script measures for each of our optimizers and for
@@ -31,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
 from sklearn.preprocessing import StandardScaler
 
-from automl.estimators import OPTIMIZERS, GDClassifier, GDRegressor
+from automl.families.gd import OPTIMIZERS, GDClassifier, GDRegressor
 
 ALPHA = 1e-4
 TARGET_EXCESS = 0.02

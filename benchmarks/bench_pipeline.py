@@ -3,7 +3,7 @@
 For each public data set both sides get the same seed, the same rows, the same 5-fold CV count, the
 same metric (roc_auc binary, log_loss multiclass, rmse regression), the same budget and 2 cores:
 
-- ours: ``automl.pipeline.run_experiment`` with the default search space (``default.yaml``),
+- ours: ``automl.run.run_experiment`` with the default search space (``default.yaml``),
   reading the data set from a temporary CSV, tracking off, a fresh SQLite study in a temp folder;
 - baseline: ``optuna.create_study`` (in memory, ``TPESampler(seed=0)``, no pruner) whose objective
   is ``cross_val_score(n_jobs=-1)`` of ``ColumnTransformer(impute + scale | impute + one-hot)`` and
@@ -37,8 +37,12 @@ import optuna
 import pandas as pd
 from sklearn import metrics as skm
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (HistGradientBoostingClassifier, HistGradientBoostingRegressor,
-                              RandomForestClassifier, RandomForestRegressor)
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, train_test_split
@@ -47,7 +51,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from automl.config import ExperimentConfig
 from automl.data import prepare, read_table
-from automl.pipeline import run_experiment
+from automl.run import run_experiment
 from automl.split import holdout
 
 SEED, CV, TEST_SIZE = 0, 5, 0.2

@@ -22,7 +22,7 @@ from pathlib import Path
 import optuna
 
 from automl.config import ExperimentConfig
-from automl.study import make_storage
+from automl.search import attrs, make_storage
 from automl.tracking import open_tracker
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -37,12 +37,9 @@ def make_objective(on_start=None):
         folds = [(x - 0.5) ** 2 + 0.01 * i for i in range(5)]
         for i, v in enumerate(folds):
             trial.report(v, i)
-        trial.set_user_attr("family", kind)
-        trial.set_user_attr("model_params", {"x": x})
-        trial.set_user_attr("prep_params", {})
-        trial.set_user_attr("fold_scores", folds)
-        trial.set_user_attr("cv_std", 0.01)
-        trial.set_user_attr("fit_time_s", 0.0)
+        attrs.record_spec(trial, kind, {"x": x}, {})  # what automl's objective writes
+        attrs.record_folds(trial, folds, 0.0)
+        attrs.record_cv_std(trial, 0.01)
         return sum(folds) / len(folds)
     return objective
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import optuna
 import yaml
 
-from automl.study import make_storage
-from automl.workers import claim_lock, work
+from automl.scaleout import claim_lock, work
+from automl.search import make_storage
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 

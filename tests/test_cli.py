@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from automl.space import SPACES_DIR
@@ -126,7 +125,7 @@ GOOD = "x1,x2,label\n" + "".join(f"{i},{i % 7},{'ab'[i % 2]}\n" for i in range(3
     ({"c.yaml": "n_trials: 2\nbogus_key: 1\n"}, ["--data", "demo:iris", "--config", "c.yaml"],
      r"c\.yaml: bogus_key -> unknown key"),
     ({"c.yaml": "- a list\n"}, ["--config", "c.yaml"], r"c\.yaml: must be a mapping of settings"),
-    ({"c.yaml": "data: [\n"}, ["--config", "c.yaml"], r"c\.yaml: line \d+ is not valid YAML"),
+    ({"c.yaml": "data: [\n"}, ["--config", "c.yaml"], r"c\.yaml: line \d+: not valid YAML"),
     ({}, ["--config", "nope.yaml"], r"nope\.yaml: config file not found"),
     ({"s.yaml": "models:\n  svm:\n    C: {type: float, low: 0, high: 1, log: true}\n"},
      ["--data", "demo:iris", "--space", "./s.yaml"], r"models\.svm\.C\.low: must be > 0 when log is true"),

@@ -11,8 +11,8 @@ import pytest
 from automl.config import ExperimentConfig
 from automl.data import read_table
 from automl.errors import DataError, ModelLoadError
-from automl.pipeline import run_experiment
 from automl.predict import load_model, predict_frame
+from automl.run import run_experiment
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def test_missing_feature_column(iris_model, iris_rows):
 
 
 def test_proba_of_a_regression_model(rng):
+    from automl.families import build_estimator
     from automl.preprocess import build_pipeline
-    from automl.registry import build_estimator
 
     X, y = pd.DataFrame({"x": rng.normal(size=20)}), pd.Series(rng.normal(size=20))
     model = build_pipeline((["x"], [], []), {}, build_estimator("linear", "regression", {}, 0)).fit(X, y)

@@ -1,0 +1,121 @@
+"""PNG plots for the final model: search history, parameter importances, test-set diagnostics.
+
+Plots are drawn from predictions computed once on the test rows (``automl.metrics.Predictions``);
+no function here runs a model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display on servers or in CI
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+    return path
+
+
+def optimization_history(study, path: Path) -> Path:
+    """Each complete trial's CV score and the best-so-far line."""
+    from optuna.trial import TrialState
+
+    plt = _pyplot()
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    numbers = [t.number for t in trials]
+    values = np.array([t.value for t in trials])
+    best = np.minimum.accumulate(values) if study.direction.name == "MINIMIZE" else np.maximum.accumulate(values)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.scatter(numbers, values, s=12, label="trial")
+    ax.step(numbers, best, where="post", color="C3", label="best so far")
+    ax.set(xlabel="trial", ylabel="CV score", title="optimisation history")
+    ax.legend()
+    return _save(fig, path)
+
+
+def param_importances(study, path: Path) -> Path | None:
+    """fANOVA importances; None when there are too few trials to estimate them."""
+    import warnings
+
+    import optuna
+
+    try:
+        with warnings.catch_warnings():  # "few trials per regime" is expected on short searches
+            warnings.simplefilter("ignore", UserWarning)
+            importances = optuna.importance.get_param_importances(study)
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return None
+    if not importances:
+        return None
+    plt = _pyplot()
+    names, values = list(importances)[::-1], list(importances.values())[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
+    ax.barh(names, values)
+    ax.set(xlabel="importance", title="parameter importances")
+    return _save(fig, path)
+
+
+def classification_plots(y_true, labels, scores, classes, folder: Path) -> list[Path]:
+    """Confusion matrix, and ROC curve(s) when scores are available."""
+    from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ConfusionMatrixDisplay.from_predictions(y_true, labels, labels=classes, ax=ax, colorbar=False)
+    ax.set_title("confusion matrix (test)")
+    paths = [_save(fig, folder / "confusion_matrix.png")]
+    if scores is None:
+        return paths
+    fig, ax = plt.subplots(figsize=(5, 5))
+    y_true = np.asarray(y_true)
+    if scores.ndim == 1 or len(classes) == 2:
+        positive = scores[:, 1] if scores.ndim == 2 else scores
+        RocCurveDisplay.from_predictions(y_true, positive, pos_label=classes[1], ax=ax)
+    else:
+        for i, cls in enumerate(classes):
+            RocCurveDisplay.from_predictions(y_true == cls, scores[:, i], name=str(cls), ax=ax)
+    ax.set_title("ROC curve (test)")
+    paths.append(_save(fig, folder / "roc_curve.png"))
+    return paths
+
+
+def regression_plots(y_true, predicted, folder: Path) -> list[Path]:
+    """Predicted against actual, and residuals against predicted."""
+    plt = _pyplot()
+    y_true, predicted = np.asarray(y_true, float), np.asarray(predicted, float)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(y_true, predicted, s=10)
+    lo, hi = float(min(y_true.min(), predicted.min())), float(max(y_true.max(), predicted.max()))
+    ax.plot([lo, hi], [lo, hi], color="C3")
+    ax.set(xlabel="actual", ylabel="predicted", title="predicted vs actual (test)")
+    paths = [_save(fig, folder / "predicted_vs_actual.png")]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(predicted, y_true - predicted, s=10)
+    ax.axhline(0, color="C3")
+    ax.set(xlabel="predicted", ylabel="residual", title="residuals (test)")
+    paths.append(_save(fig, folder / "residuals.png"))
+    return paths
+
+
+def make_plots(study, y_test, predictions, task: str, folder: Path) -> list[Path]:
+    """Search history, parameter importances and test diagnostics as PNG files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [optimization_history(study, folder / "optimization_history.png"),
+             param_importances(study, folder / "param_importances.png")]
+    if task == "regression":
+        paths += regression_plots(y_test, predictions.labels, folder)
+    else:
+        paths += classification_plots(y_test, predictions.labels, predictions.scores,
+                                      list(predictions.classes), folder)
+    return [p for p in paths if p is not None]

@@ -1,0 +1,17 @@
+"""The experiment configuration: the YAML file and the flags, validated into one object.
+
+Examples
+--------
+>>> from automl.config import ExperimentConfig, mask_url
+>>> ExperimentConfig(data="demo:iris", n_trials=5).cv
+5
+>>> mask_url("postgresql://me:s3cret@db:5432/automl")
+'postgresql://me:***@db:5432/automl'
+"""
+
+from ._load import PATH_FIELDS, format_validation_error, load_config, resolve_workdir, yaml_problem
+from ._model import DEFAULT_DATA, DEFAULT_SPACE, ExperimentConfig
+from ._secrets import mask_url
+
+__all__ = ["DEFAULT_DATA", "DEFAULT_SPACE", "PATH_FIELDS", "ExperimentConfig",
+           "format_validation_error", "load_config", "mask_url", "resolve_workdir", "yaml_problem"]

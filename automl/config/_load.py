@@ -1,0 +1,104 @@
+"""Build the config from the YAML file and the flags, and find the work folder.
+
+Flags override the file. Relative paths in the file are resolved against the file's folder;
+relative paths on the command line against the current directory. Runtime output (Optuna storage,
+MLflow store, saved models) goes under ``<workdir>/mlruns``; see :func:`resolve_workdir`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from automl.errors import ConfigError
+
+from ._model import ExperimentConfig
+
+# Fields naming files: relative values are resolved against where they were written.
+PATH_FIELDS = ("data", "test_data", "space", "summary_json", "output_dir", "workdir")
+
+
+def load_config(path: str | None, overrides: dict[str, Any]) -> ExperimentConfig:
+    """Build the config from an optional YAML file and flag overrides (``None`` = not given)."""
+    raw: dict[str, Any] = {}
+    source = "command line"
+    if path is not None:
+        raw = _read_yaml(Path(path))
+        raw = _resolve_paths(raw, Path(path).resolve().parent)
+        source = path
+    given = {k: v for k, v in overrides.items() if v is not None}
+    raw.update(_resolve_paths(given, Path.cwd()))
+    try:
+        return ExperimentConfig(**raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Pydantic errors as one line: ``field -> message (got value)`` joined by ``;``."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "config"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif "input" in err and not isinstance(err["input"], dict) and err["type"] != "value_error":
+            msg += f" (got {err['input']!r})"
+        parts.append(f"{where} -> {msg}")
+    return "; ".join(parts)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {yaml_problem(exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of settings, got {type(data).__name__}")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def yaml_problem(exc: Exception) -> str:
+    """Where and why a YAML text does not parse, as ``line N: not valid YAML (reason)``."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}" if mark else "file"
+    return f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})"
+
+
+def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
+    out = dict(values)
+    for key in PATH_FIELDS:
+        value = out.get(key)
+        if not isinstance(value, str) or ":" in value and not Path(value).exists():
+            continue  # demo:NAME, URIs and absent values are not paths
+        if key == "space" and "/" not in value and not (base / value).exists():
+            continue  # a bare file name refers to the bundled search_spaces/ folder
+        out[key] = str((base / value).resolve()) if not Path(value).is_absolute() else value
+    return out
+
+
+def resolve_workdir(cfg: ExperimentConfig) -> Path:
+    """The folder whose ``mlruns/`` receives runtime output.
+
+    In order: ``workdir`` (flag or file), ``$AUTOML_WORKDIR``, the nearest folder at or above the
+    current directory that already has an ``mlruns/`` folder, else the current directory. The result
+    is absolute and printed at the start of a run, so output never lands somewhere unnoticed.
+    """
+    if cfg.workdir:
+        return Path(cfg.workdir).resolve()
+    env = os.environ.get("AUTOML_WORKDIR")
+    if env:
+        return Path(env).resolve()
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "mlruns").is_dir():
+            return folder
+    return cwd

@@ -1,0 +1,76 @@
+"""The experiment configuration: one validated pydantic model; unknown keys are errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Task = Literal["auto", "binary", "multiclass", "regression"]
+PrunerName = Literal["wilcoxon", "median", "none"]
+
+DEFAULT_DATA = "demo:breast_cancer"
+DEFAULT_SPACE = "default.yaml"
+
+
+class ExperimentConfig(BaseModel):
+    """Everything one ``automl run`` needs. Unknown keys are errors (``extra="forbid"``).
+
+    Examples
+    --------
+    >>> cfg = ExperimentConfig(data="demo:iris", n_trials=5)
+    >>> cfg.cv, cfg.seed
+    (5, 0)
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    data: str = DEFAULT_DATA
+    target: str | None = None
+    test_data: str | None = None
+    task: Task = "auto"
+    metric: str | None = None
+    space: str = DEFAULT_SPACE
+    n_trials: int | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0)
+    seed: int = Field(default=0, ge=0)
+    cv: int = Field(default=5, ge=2, le=100)
+    test_size: float = Field(default=0.2, gt=0, lt=1)
+    group_column: str | None = None
+    time_column: str | None = None
+    n_jobs: int = Field(default=-1, description="fold-parallel processes; -1 = all cores")
+    pruner: PrunerName = "wilcoxon"
+    storage: str | None = None
+    study_name: str | None = None
+    summary_json: str | None = None
+    output_dir: str | None = None
+    workdir: str | None = None
+    quiet: bool = False
+    # Tracking (MLflow).
+    tracking: bool = True
+    tracking_uri: str | None = None
+    experiment: str | None = None
+    register_model: str | None = None
+    # Scale-out: worker processes sharing the study; stale-trial detection on RDB storages.
+    workers: int = Field(default=1, ge=1, le=256)
+    heartbeat_interval: int = Field(default=10, ge=1)
+    grace_period: int = Field(default=60, ge=2)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ExperimentConfig":
+        if self.n_jobs == 0 or self.n_jobs < -1:
+            raise ValueError(f"n_jobs must be -1 (all cores) or a positive integer, got {self.n_jobs}")
+        if self.group_column and self.time_column:
+            raise ValueError("group_column and time_column cannot both be set; choose one CV scheme")
+        if self.n_trials is None and self.timeout is None:
+            self.n_trials = 20
+        return self
+
+    def fingerprint(self) -> str:
+        """A short hash of the settings that change what the search does (not where it logs)."""
+        keys = ("data", "target", "test_data", "task", "metric", "space", "seed", "cv",
+                "test_size", "group_column", "time_column", "pruner")
+        blob = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]

@@ -1,0 +1,14 @@
+"""Load a table, check it, and decide the task: everything before the split.
+
+``read_table`` reads files and demos, ``prepare`` turns a frame into a :class:`Dataset` (target,
+task, column kinds, dropped columns and why), ``align_test_frame`` checks a separate test file.
+"""
+
+from ._align import align_test_frame, check_numeric
+from ._dataset import Dataset, fingerprint, rows_with_target
+from ._prepare import column_types, drop_useless_columns, infer_task, prepare
+from ._read import DEMOS, read_table
+
+__all__ = ["DEMOS", "Dataset", "align_test_frame", "check_numeric", "column_types",
+           "drop_useless_columns", "fingerprint", "infer_task", "prepare", "read_table",
+           "rows_with_target"]

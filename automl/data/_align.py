@@ -1,0 +1,36 @@
+"""Check a separate test file (or rows to predict) against what training saw."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from automl.errors import DataError
+
+from ._dataset import Dataset, rows_with_target
+
+
+def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str) -> tuple[pd.DataFrame, pd.Series, int]:
+    """Check a given test file has every training column; drop rows without a target."""
+    missing = [c for c in (*data.feature_columns, target) if c not in test.columns]
+    if missing:
+        raise DataError(f"{source}: test data is missing training columns {missing}")
+    test, dropped = rows_with_target(test, target)
+    if test.empty:
+        raise DataError(f"{source}: test data has no rows with a target value")
+    for col in (*data.numeric, *([target] if data.task == "regression" else [])):
+        check_numeric(test[col], f"{source}: column {col!r}", "test data")
+    y = pd.to_numeric(test[target]) if data.task == "regression" else test[target]
+    if data.task != "regression":
+        unseen = sorted(map(str, set(y.unique()) - set(data.y.unique())))  # 1.0 == 1: NaN-widened ints
+        if unseen:
+            raise DataError(f"{source}: test target {target!r} has classes not in the training data "
+                            f"{unseen[:5]}; the model can only predict {sorted(map(str, data.y.unique()))}")
+    return test[data.feature_columns], y, dropped
+
+
+def check_numeric(values: pd.Series, where: str, what: str) -> None:
+    """Raise if a column that was numeric in training holds values that are not numbers."""
+    bad = values[values.notna() & pd.to_numeric(values, errors="coerce").isna()]
+    if len(bad):
+        raise DataError(f"{where} is numeric in the training data but has non-numeric values in the "
+                        f"{what} (e.g. {bad.iloc[0]!r})")

@@ -1,0 +1,139 @@
+"""Check the target, infer the task, and keep the columns that can help a model.
+
+Everything a user can get wrong about their data is caught here with a one-line
+:class:`~automl.errors.DataError`; columns that cannot help a model are dropped with a reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from automl.errors import DataError
+
+from ._dataset import Dataset, preview, rows_with_target
+
+# A string column is identifier-like or free text when almost every value is distinct.
+ID_UNIQUE_RATIO = 0.9
+ID_MIN_ROWS = 20
+MAX_CLASSES_FOR_INTEGER_TARGET = 20
+
+
+def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
+            group_column: str | None = None, time_column: str | None = None) -> Dataset:
+    """Check the target, infer the task, clean the feature columns."""
+    target = _resolve_target(frame, target, source)
+    for col, what in ((group_column, "group_column"), (time_column, "time_column")):
+        if col is not None and col not in frame.columns:
+            raise DataError(f"{source}: {what} {col!r} is not a column; columns are {preview(frame.columns)}")
+    frame, rows_dropped = rows_with_target(frame, target)
+    if frame.empty:
+        raise DataError(f"{source}: target column {target!r} has no values")
+    if time_column:
+        frame = frame.iloc[_time_order(frame[time_column], source, time_column)]
+    y = frame[target]
+    task = infer_task(y, task, source, target)
+    if task == "regression":
+        y = pd.to_numeric(y)
+    groups = frame[group_column] if group_column else None
+    X = frame.drop(columns=[c for c in (target, group_column, time_column) if c])
+    X, dropped = drop_useless_columns(X)
+    if X.shape[1] == 0:
+        raise DataError(f"{source}: no usable feature columns left after dropping {sorted(dropped)}")
+    numeric, categorical, datetimes = column_types(X)
+    return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
+                   datetime=datetimes, groups=groups, rows_dropped=rows_dropped,
+                   dropped_columns=dropped)
+
+
+def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
+    """Row order by time (TimeSeriesSplit and the newest-rows test set need it); dates written
+    as text are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
+    stamps = values if pd.api.types.is_numeric_dtype(values) else \
+        pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = stamps.isna()
+    if bad.any():
+        raise DataError(f"{source}: time_column {column!r} has {int(bad.sum())} missing or "
+                        f"unparseable values (e.g. {values[bad].iloc[0]!r}); every row needs a time")
+    return np.argsort(stamps.to_numpy(), kind="stable")
+
+
+def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str:
+    if target is None:
+        if "target" in frame.columns:
+            return "target"
+        raise DataError(f"{source}: no --target given; choose one of the columns {preview(frame.columns)}")
+    if target not in frame.columns:
+        raise DataError(f"{source}: unknown target column {target!r}; columns are {preview(frame.columns)}")
+    return target
+
+
+def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
+    """``binary``/``multiclass`` for labels, ``regression`` for quantities; ``task`` may force one."""
+    n_classes = y.nunique()
+    numeric = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
+    if task == "regression":
+        bad = y[pd.to_numeric(y, errors="coerce").isna()] if not numeric else y.iloc[:0]
+        if len(bad):
+            raise DataError(f"{source}: target {target!r} is not numeric, so it cannot be a regression "
+                            f"target (e.g. {bad.iloc[0]!r}); use --task binary or multiclass")
+        return task
+    if task == "auto":
+        integer_like = numeric and np.allclose(y, np.round(y))
+        if numeric and not (integer_like and n_classes <= MAX_CLASSES_FOR_INTEGER_TARGET):
+            return "regression"
+        task = "binary" if n_classes <= 2 else "multiclass"
+    if n_classes < 2:
+        raise DataError(f"{source}: target {target!r} has a single class ({y.iloc[0]!r}); "
+                        "classification needs at least two")
+    if task == "binary" and n_classes > 2:
+        raise DataError(f"{source}: --task binary but target {target!r} has {n_classes} classes")
+    return task
+
+
+def drop_useless_columns(X: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Drop all-empty, constant, identifier-like and free-text columns; say why for each."""
+    dropped: dict[str, str] = {}
+    for col in X.columns:
+        values = X[col].dropna()
+        if values.empty:
+            dropped[col] = "all values missing"
+        elif values.nunique() == 1:
+            dropped[col] = "constant"
+        elif _is_identifier_like(values):
+            dropped[col] = "identifier-like or free text (almost all values unique strings)"
+    return X.drop(columns=list(dropped)), dropped
+
+
+def _is_identifier_like(values: pd.Series) -> bool:
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return False
+    if len(values) < ID_MIN_ROWS or _looks_like_dates(values):
+        return False
+    return values.nunique() / len(values) > ID_UNIQUE_RATIO
+
+
+def column_types(X: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    """Split feature columns into numeric, categorical and datetime."""
+    numeric, categorical, datetimes = [], [], []
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_bool_dtype(s):
+            categorical.append(col)
+        elif pd.api.types.is_numeric_dtype(s):
+            numeric.append(col)
+        elif pd.api.types.is_datetime64_any_dtype(s) or _looks_like_dates(s.dropna()):
+            datetimes.append(col)
+        else:
+            categorical.append(col)
+    return numeric, categorical, datetimes
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return False
+    sample = values.astype(str).head(200)
+    if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d*)?").any():
+        return False  # plain numbers would parse as epochs or years
+    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() > 0.95)

@@ -1,0 +1,74 @@
+"""Read a table: CSV, TSV, Parquet or a bundled ``demo:NAME`` data set."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from automl.errors import DataError, first_line
+
+DEMOS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
+READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def read_table(spec: str) -> tuple[pd.DataFrame, str]:
+    """Read ``demo:NAME``, a CSV or a Parquet file. Returns the frame and a short name for it."""
+    if spec.startswith("demo:"):
+        return _load_demo(spec.removeprefix("demo:")), spec.removeprefix("demo:")
+    path = Path(spec)
+    kind = READERS.get(path.suffix.lower())
+    if not path.exists():
+        raise DataError(f"{spec}: file not found")
+    if path.is_dir() or kind is None:
+        raise DataError(
+            f"{spec}: unsupported data file; use .csv, .tsv, .parquet or demo:NAME ({', '.join(DEMOS)})"
+        )
+    try:
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            _check_header(path, "\t" if kind == "tsv" else ",")
+            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", low_memory=False)
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{spec}: file is empty") from None
+    except Exception as exc:  # any reader failure is the file's fault from the user's view
+        raise DataError(f"{spec}: cannot read ({type(exc).__name__}: {first_line(exc)})") from None
+    if frame.empty:
+        raise DataError(f"{spec}: no data rows")
+    _check_unique_columns(frame.columns, spec)
+    return frame, path.stem
+
+
+def _check_header(path: Path, sep: str) -> None:
+    # pandas silently renames a repeated header to "a.1", so read the raw header ourselves.
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        header = next(csv.reader(fh, delimiter=sep), None)
+    if not header:
+        raise DataError(f"{path}: file is empty")
+    _check_unique_columns(header, str(path))
+
+
+def _check_unique_columns(columns, source: str) -> None:
+    dupes = sorted(str(c) for c, n in Counter(columns).items() if n > 1)
+    if dupes:
+        raise DataError(f"{source}: duplicate column names {dupes}; every column needs a unique name")
+
+
+def _load_demo(name: str) -> pd.DataFrame:
+    import sklearn.datasets as skd
+
+    if name not in DEMOS:
+        raise DataError(f"demo:{name}: unknown demo data set; choose one of {', '.join(DEMOS)}")
+    bunch = getattr(skd, f"load_{name}")(as_frame=True)
+    frame = bunch.frame.copy()
+    names = getattr(bunch, "target_names", None)
+    if name != "digits" and names is not None and len(names) == frame["target"].nunique():
+        # Real class names make predictions and confusion matrices readable.
+        frame["target"] = np.asarray(names)[frame["target"].to_numpy()]
+    return frame

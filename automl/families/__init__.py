@@ -1,0 +1,9 @@
+"""Model families: the allow-list, the scikit-learn builders and automl's own NumPy models (``gd``).
+
+A search-space file names a family (``svm``); :func:`build_estimator` turns it into an estimator
+for the task. YAML can never name an import path, so loading a space cannot import arbitrary code.
+"""
+
+from ._registry import FAMILIES, RESERVED, SCALE_TARGET, Family, build_estimator, get_family
+
+__all__ = ["FAMILIES", "RESERVED", "SCALE_TARGET", "Family", "build_estimator", "get_family"]

@@ -1,0 +1,12 @@
+"""Retraining pieces: the champion/challenger gate, drift against the champion, warm start.
+
+``automl.run.retrain`` holds the lock, fetches the champion and runs the search with a
+:class:`Gate`.
+"""
+
+from ._drift import PSI_WARN, ROW_DROP_LIMIT, drift, psi, schema_problems
+from ._gate import ALIAS, Champion, Decision, Gate, metric_safe
+from ._warm import WARM_START_TOP, prepare_study, warm_start_params
+
+__all__ = ["ALIAS", "PSI_WARN", "ROW_DROP_LIMIT", "WARM_START_TOP", "Champion", "Decision", "Gate",
+           "drift", "metric_safe", "prepare_study", "psi", "schema_problems", "warm_start_params"]

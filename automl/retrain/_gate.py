@@ -1,0 +1,150 @@
+"""The champion/challenger gate of a retrain.
+
+A retrain is ``automl run`` plus: a data check against what the champion was trained on (schema
+changes refused, drift measured), a warm start from the champion and its study, and a decision
+that moves the registry alias ``champion`` only to a challenger at least as good on the same
+evaluation rows. The lock and the champion lookup are the orchestration's (``automl.run``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from automl.artifacts import schema
+from automl.config import ExperimentConfig
+from automl.errors import DataRefusedError
+from automl.metrics import evaluate
+from automl.space import resolve_space_path
+
+from ._drift import PSI_WARN, drift, schema_problems
+from ._warm import prepare_study
+
+ALIAS = "champion"
+
+
+@dataclass
+class Decision:
+    """The gate's verdict on a challenger, with the evidence it was based on."""
+
+    promote: bool
+    reason: str
+    challenger_score: float | None
+    champion_score: float | None
+    champion_version: int | None
+    schema_changes: list[str]
+    drift: dict[str, float]
+
+    @property
+    def decision(self) -> str:
+        return "promoted" if self.promote else "kept_champion"
+
+    def summary(self) -> dict[str, Any]:
+        """The summary's keys: ``decision``, ``reason``, the scores, versions and evidence."""
+        return {"decision": self.decision, "reason": self.reason,
+                "challenger_score": self.challenger_score, "champion_score": self.champion_score,
+                "champion_version": self.champion_version, "schema_changes": self.schema_changes,
+                "drift": self.drift}
+
+    def version_tags(self) -> dict[str, Any]:
+        """Tags for the registered version, so the registry shows why the alias moved or not."""
+        summary = self.summary()
+        return {f"automl.{k}": summary[k] for k in ("decision", "reason", "challenger_score",
+                                                   "champion_score", "champion_version")}
+
+
+@dataclass
+class Champion:
+    """The registered version the alias points at, with what it was trained on."""
+
+    version: int
+    model: Any
+    schema: dict[str, Any]
+    tags: dict[str, str]
+
+
+@dataclass
+class Gate:
+    """Hooks ``run_experiment`` calls when it runs as a retrain."""
+
+    cfg: ExperimentConfig
+    champion: Champion | None
+    allow_schema_change: bool = False
+    min_improvement: float = 0.0
+    warn: Callable[[str], None] | None = None
+    drift: dict[str, float] = field(default_factory=dict)
+    schema_changes: list[str] = field(default_factory=list)
+
+    @property
+    def model_name(self) -> str:
+        return self.cfg.register_model
+
+    def study_name(self, base: str, data_fingerprint: str) -> str:
+        """``<base>-<data>-<setup>``: same data and setup -> same study, so rerunning after a crash
+        resumes it; new data, or another search space, metric, seed or CV -> a new study (a study
+        resumed with another space would fail every trial on the changed distributions)."""
+        return f"{base}-{data_fingerprint[:10]}-{self._setup_fingerprint()[:6]}"
+
+    def _setup_fingerprint(self) -> str:
+        space = resolve_space_path(self.cfg.space)
+        text = space.read_text() if space.is_file() else ""
+        return hashlib.sha256(f"{self.cfg.fingerprint()}\n{text}".encode()).hexdigest()
+
+    def check_data(self, data, split) -> None:
+        """Refuse data that no longer fits the champion (exit 3); measure drift."""
+        if self.champion is None:
+            return
+        problems = schema_problems(self.champion.schema, schema(data, split))
+        if problems and not self.allow_schema_change:
+            raise DataRefusedError(f"refused: new data does not match champion version "
+                                   f"{self.champion.version} of {self.model_name!r}: "
+                                   f"{'; '.join(problems)} (use --allow-schema-change to accept)")
+        self.schema_changes = problems
+        if "profile" not in self.champion.schema:
+            return  # a champion saved before profiles existed: nothing to measure drift against
+        self.drift = drift(self.champion.schema["profile"], split.X_train, split.y_train)
+        shifted = {c: v for c, v in self.drift.items() if v > PSI_WARN}
+        if shifted and self.warn is not None:
+            listed = ", ".join(f"{c} {v:.2f}" for c, v in sorted(shifted.items(), key=lambda kv: -kv[1]))
+            self.warn(f"distribution drift (PSI > {PSI_WARN}): {listed}")
+
+    def prepare_study(self, study, space) -> int:
+        """Fail trials a crashed retrain of this model left RUNNING; enqueue warm-start trials.
+        Returns how many were enqueued."""
+        tags = self.champion.tags if self.champion is not None else None
+        return prepare_study(study, space, self.model_name, tags)
+
+    def decide(self, split, metric, challenger_metrics: dict[str, float]) -> Decision:
+        """Score the champion on the challenger's test rows and decide on the alias."""
+        challenger = challenger_metrics[metric.name]
+        if self.champion is None:
+            return self._decision(True, "first model: no champion yet", challenger, None)
+        try:
+            champion = evaluate(self.champion.model, split.X_test, split.y_test, (metric.name,))[metric.name]
+        except Exception as exc:  # e.g. a column the champion needs is gone (--allow-schema-change)
+            return self._decision(True, f"champion cannot score the new data ({type(exc).__name__})",
+                                  challenger, None)
+        if challenger is None or champion is None:  # e.g. ROC AUC on single-class test rows
+            return self._decision(False, f"cannot compare: {metric.name} is undefined on the "
+                                  "test rows; champion kept", challenger, champion)
+        gain = challenger - champion if metric.direction == "maximize" else champion - challenger
+        promote = gain >= self.min_improvement
+        verb = "beats" if promote else "does not beat"
+        reason = (f"challenger {metric.name} {challenger:.6g} {verb} champion v{self.champion.version} "
+                  f"{champion:.6g} by the required {self.min_improvement:g} (gain {gain:.6g})")
+        return self._decision(promote, reason, challenger, champion)
+
+    def _decision(self, promote: bool, reason: str, challenger: float | None,
+                  champion: float | None) -> Decision:
+        return Decision(promote, reason, challenger, champion,
+                        self.champion.version if self.champion else None, self.schema_changes,
+                        metric_safe(self.drift))
+
+
+def metric_safe(values: dict[str, float]) -> dict[str, float]:
+    """Keys MLflow accepts in a metric name (``drift_psi_<col>``): other characters become ``_``.
+
+    A column such as ``size (cm)`` would otherwise make the final log of the model fail."""
+    return {re.sub(r"[^/\w.\- :]", "_", k): v for k, v in values.items()}

@@ -1,0 +1,90 @@
+"""The end of a run as data: what the final steps produce, and the summary read from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from automl.tracking import Artifact
+
+from ._setup import Context
+
+
+@dataclass
+class Outcome:
+    """Filled in by the final steps, in order (see ``_steps.FINAL_STEPS``).
+
+    A new output of a run is one more step that sets a field here and appends to ``artifacts``
+    (logged on the parent run); ``metrics`` and ``version_tags`` collect what steps add to the
+    parent run's metrics and the registered version's tags.
+    """
+
+    ctx: Context
+    tracker: Any
+    trial: Any  # the best COMPLETE Optuna trial
+    model: Any = None
+    test_metrics: dict[str, float | None] = field(default_factory=dict)
+    predictions: Any = None  # automl.metrics.Predictions on the test rows
+    schema: dict[str, Any] = field(default_factory=dict)
+    out_dir: Path | None = None
+    model_path: Path | None = None
+    leaderboard: Any = None  # pandas DataFrame, best first
+    plots: list[Path] = field(default_factory=list)
+    decision: Any = None  # automl.retrain.Decision for a retrain
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    version_tags: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[Artifact] = field(default_factory=list)
+    logged: dict[str, Any] = field(default_factory=dict)  # MLflow run, model URI, version
+    summary: "Summary | None" = None
+
+
+# Keys present in the summary only when they have a value (tracking on, a registry entry, workers).
+OPTIONAL_KEYS = ("mlflow_run_id", "model_uri", "run_model_uri", "registered_model",
+                 "registered_version", "workers", "worker_exit_codes")
+
+
+@dataclass
+class Summary:
+    """The run summary; :meth:`to_dict` gives the JSON keys of ``--summary-json``."""
+
+    study_name: str
+    task: str
+    metric: str
+    direction: str
+    best_trial: int
+    best_params: dict[str, Any]
+    best_cv_score: float
+    best_cv_std: float | None
+    test_metrics: dict[str, float | None]
+    n_trials: dict[str, int]
+    rows_dropped: int
+    dropped_columns: dict[str, str]
+    train_rows: int
+    test_rows: int
+    test_fingerprint: str
+    data_fingerprint: str
+    data: str
+    seed: int
+    storage: str
+    model_path: str
+    plots: list[str]
+    mlflow_run_id: str | None = None
+    model_uri: str | None = None
+    run_model_uri: str | None = None
+    registered_model: str | None = None
+    registered_version: int | None = None
+    decision: Any = None  # automl.retrain.Decision; its keys are flattened into the summary
+    workers: int | None = None
+    worker_exit_codes: list[int] | None = None
+    elapsed_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "decision":
+                out.update(value.summary() if value is not None else {})
+            elif not (f.name in OPTIONAL_KEYS and value is None):
+                out[f.name] = value
+        return out

@@ -1,0 +1,46 @@
+"""``automl run``: set up, search, then the final steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automl.config import ExperimentConfig
+from automl.report import Reporter
+from automl.search import run_study
+
+from ._parallel import run_parallel
+from ._setup import fold_jobs, setup
+from ._steps import conclude, report
+
+
+def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
+                   gate=None) -> dict[str, Any]:
+    """Run the whole experiment and return the summary (also written to ``summary_json``).
+
+    ``gate`` (an :class:`automl.retrain.Gate`) turns the run into a retrain: data checked against
+    the champion, warm start, and the champion alias moved only for a better challenger.
+    With ``cfg.workers > 1`` the trials run in that many worker processes sharing the study.
+
+    Examples
+    --------
+    >>> from automl.config import ExperimentConfig
+    >>> summary = run_experiment(ExperimentConfig(data="demo:iris", space="fast.yaml",
+    ...                                           n_trials=3, quiet=True))  # doctest: +SKIP
+    >>> summary["task"]  # doctest: +SKIP
+    'multiclass'
+    """
+    reporter = reporter or Reporter(cfg.quiet)
+    if cfg.workers > 1:
+        return run_parallel(cfg, reporter)
+    ctx = setup(cfg, reporter, gate)
+    tracker = ctx.tracker()
+    objective = ctx.objective(tracker.on_trial_start, fold_jobs(cfg))
+    with tracker:
+        reporter.start_search(cfg.n_trials)
+        try:
+            run_study(ctx.study, objective, cfg.n_trials, cfg.timeout,
+                      [tracker.on_trial, reporter.on_trial])
+        finally:
+            reporter.end_search()
+        outcome = conclude(ctx, tracker)
+    return report(ctx, outcome)

@@ -1,0 +1,134 @@
+"""Everything before the first trial: data read and split, space loaded, study opened."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from automl.config import ExperimentConfig, mask_url, resolve_workdir
+from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
+from automl.metrics import Metric, get_metric
+from automl.report import Reporter
+from automl.search import CVObjective, default_storage, open_study
+from automl.space import SearchSpace, load_space
+from automl.split import Split, cv_folds, given_test, holdout
+from automl.tracking import open_tracker
+
+
+@dataclass
+class Prepared:
+    """The data side of an experiment, ready to search."""
+
+    data: Dataset
+    split: Split
+    folds: list[tuple]
+    metric: Metric
+    data_fingerprint: str
+    test_rows_dropped: int = 0
+
+    @property
+    def columns(self) -> tuple[list[str], list[str], list[str]]:
+        """Numeric, categorical and datetime feature columns, as the pipeline takes them."""
+        return self.data.numeric, self.data.categorical, self.data.datetime
+
+
+def default_study_name(data_name: str, target: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data_name}-{target}")
+
+
+def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
+    """Read and check the data, lock away the test rows, materialise the CV folds."""
+    frame, name = read_table(cfg.data)
+    data = prepare(frame, cfg.target, cfg.task, cfg.data, cfg.group_column, cfg.time_column)
+    data.name = name
+    for col, why in data.dropped_columns.items():
+        reporter.warn(f"dropped column {col!r}: {why}")
+    if data.rows_dropped:
+        reporter.warn(f"dropped {data.rows_dropped} rows with a missing target")
+    time_ordered = cfg.time_column is not None
+    test_dropped = 0
+    if cfg.test_data:
+        test_frame, _ = read_table(cfg.test_data)
+        X_test, y_test, test_dropped = align_test_frame(test_frame, data, str(data.y.name), cfg.test_data)
+        split = given_test(data, X_test, y_test)
+    else:
+        split = holdout(data, cfg.test_size, cfg.seed, time_ordered)
+    folds = cv_folds(split, data.task, cfg.cv, cfg.seed, time_ordered)
+    metric = get_metric(data.task, cfg.metric)
+    return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), test_dropped)
+
+
+def fold_jobs(cfg: ExperimentConfig) -> int:
+    cores = os.cpu_count() or 1
+    wanted = cores if cfg.n_jobs == -1 else cfg.n_jobs
+    return max(1, min(wanted, cfg.cv))
+
+
+@dataclass
+class Context:
+    """One experiment, set up: data prepared, space loaded, study open."""
+
+    cfg: ExperimentConfig
+    reporter: Reporter
+    workdir: Path
+    prep: Prepared
+    space: SearchSpace
+    storage: str
+    study: Any
+    started: float
+    gate: Any = None  # an automl.retrain.Gate when the run is a retrain
+
+    @property
+    def parent_tags(self) -> dict[str, str]:
+        prep = self.prep
+        return {"automl.data_fingerprint": prep.data_fingerprint,
+                "automl.test_fingerprint": prep.split.test_fingerprint,
+                "automl.task": prep.data.task, "automl.metric": prep.metric.name,
+                "automl.data": self.cfg.data}
+
+    def objective(self, on_start, n_jobs: int) -> CVObjective:
+        split = self.prep.split
+        return CVObjective(self.space, split.X_train, split.y_train, self.prep.folds,
+                           self.prep.columns, self.prep.metric, self.cfg.seed, n_jobs,
+                           on_start=on_start)
+
+    def tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
+        retrain_of = self.gate.model_name if self.gate is not None else None
+        return open_tracker(self.cfg, self.workdir, self.study.study_name, mask_url(self.storage),
+                            self.space.source, self.parent_tags, self.reporter.warn,
+                            retrain_of=retrain_of, parent_run_id=parent_run_id,
+                            close_parent=close_parent)
+
+
+def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False,
+          parallel: bool = False) -> Context:
+    """Data, space and study: everything before the first trial."""
+    started = time.perf_counter()
+    workdir = resolve_workdir(cfg)
+    prep = prepare_data(cfg, reporter)
+    data, split = prep.data, prep.split
+    if gate is not None:
+        gate.check_data(data, split)  # refuses (exit 3) before any search
+    space = load_space(cfg.space, data.task)
+    storage = cfg.storage or default_storage(workdir, parallel=parallel or cfg.workers > 1)
+    study_name = cfg.study_name or default_study_name(data.name, str(data.y.name))
+    if gate is not None:
+        study_name = gate.study_name(study_name, prep.data_fingerprint)
+    reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
+                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
+                  f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
+    # Scores from another space (Optuna refuses changed choices) or fold count are not comparable.
+    guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint,
+              "test_fingerprint": split.test_fingerprint, "space_digest": space.digest,
+              "cv": str(cfg.cv)}
+    heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
+    study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
+                       heartbeat=heartbeat_cfg)
+    if gate is not None:
+        queued = gate.prepare_study(study, space)
+        reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
+    return Context(cfg, reporter, workdir, prep, space, storage, study, started, gate)

@@ -1,0 +1,129 @@
+"""The end of a run as a sequence of small steps over one :class:`Outcome`.
+
+refit the best trial -> test it once -> schema -> save -> leaderboard -> plots -> the retrain
+gate -> log (and register) in MLflow. Each step reads what earlier ones left on the outcome; a new
+output is one more step and one more artifact entry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+from automl.artifacts import make_plots, save_model, schema, write_text_atomic
+from automl.config import mask_url
+from automl.evaluate import refit, test_once
+from automl.retrain import ALIAS
+from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
+from automl.tracking import Artifact, FinalLog
+
+from ._outcome import Outcome, Summary
+from ._setup import Context
+
+
+def refit_best(o: Outcome) -> None:
+    prep = o.ctx.prep
+    o.model = refit(o.trial, prep.data, prep.split, o.ctx.cfg.seed)
+
+
+def test(o: Outcome) -> None:
+    o.test_metrics, o.predictions = test_once(o.model, o.ctx.prep.split, o.ctx.prep.data.task)
+
+
+def describe_schema(o: Outcome) -> None:
+    o.schema = schema(o.ctx.prep.data, o.ctx.prep.split)
+    o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
+
+
+def save(o: Outcome) -> None:
+    cfg, study = o.ctx.cfg, o.ctx.study
+    o.out_dir = Path(cfg.output_dir) if cfg.output_dir else \
+        o.ctx.workdir / "mlruns" / "models" / study.study_name
+    o.model_path = save_model(o.model, o.schema, o.out_dir)
+
+
+def rank(o: Outcome) -> None:
+    o.leaderboard = leaderboard(o.ctx.study)
+    csv = o.leaderboard.to_csv(index=False)
+    write_text_atomic(o.out_dir / "leaderboard.csv", csv)
+    o.artifacts.append(Artifact.of_text("leaderboard.csv", csv))
+
+
+def plot(o: Outcome) -> None:
+    prep = o.ctx.prep
+    o.plots = make_plots(o.ctx.study, prep.split.y_test, o.predictions, prep.data.task,
+                         o.out_dir / "plots")
+    o.artifacts += [Artifact.of_file("plots", path) for path in o.plots]
+
+
+def judge(o: Outcome) -> None:
+    """A retrain's gate: score the champion on the same test rows and decide on the alias."""
+    gate = o.ctx.gate
+    if gate is None:
+        return
+    o.decision = gate.decide(o.ctx.prep.split, o.ctx.prep.metric, o.test_metrics)
+    o.version_tags.update(o.decision.version_tags())
+    o.metrics.update({f"drift_psi_{c}": v for c, v in o.decision.drift.items()})
+    o.artifacts.append(Artifact.of_text("drift.json", json.dumps(o.decision.drift, indent=2)))
+
+
+def log(o: Outcome) -> None:
+    """Everything on the parent run; a version registered (and the alias moved) last."""
+    cfg, study, metric = o.ctx.cfg, o.ctx.study, o.ctx.prep.metric.name
+    scores = {f"test_{k}": v for k, v in o.test_metrics.items()}
+    scores[f"best_cv_{metric}"] = o.trial.value
+    tags = {"study_name": study.study_name, "best_trial": o.trial.number,
+            f"cv_{metric}": o.trial.value, **scores, **o.version_tags}
+    promote = o.decision is not None and o.decision.promote
+    final = FinalLog(model=o.model, input_example=o.ctx.prep.split.X_train.head(5),
+                     metrics={**scores, **o.metrics}, artifacts=o.artifacts,
+                     best_run_id=attrs.run_id(o.trial), register_name=cfg.register_model,
+                     version_tags=tags, alias=ALIAS if promote else None)
+    o.logged = o.tracker.log_final(final)
+
+
+FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
+    refit_best, test, describe_schema, save, rank, plot, judge, log)
+
+
+def summarize(o: Outcome) -> Summary:
+    ctx, trial = o.ctx, o.trial
+    prep, cfg = ctx.prep, ctx.cfg
+    data, split = prep.data, prep.split
+    return Summary(
+        study_name=ctx.study.study_name, task=data.task, metric=prep.metric.name,
+        direction=prep.metric.direction, best_trial=trial.number,
+        best_params=TrialSpec.from_trial(trial).flat_params(), best_cv_score=trial.value,
+        best_cv_std=attrs.cv_std(trial), test_metrics=o.test_metrics,
+        n_trials=count_states(ctx.study), rows_dropped=data.rows_dropped + prep.test_rows_dropped,
+        dropped_columns=data.dropped_columns, train_rows=int(len(split.y_train)),
+        test_rows=int(len(split.y_test)), test_fingerprint=split.test_fingerprint,
+        data_fingerprint=prep.data_fingerprint, data=cfg.data, seed=cfg.seed,
+        storage=mask_url(ctx.storage), model_path=str(o.model_path),
+        plots=[str(p) for p in o.plots], decision=o.decision, **o.logged)
+
+
+def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:
+    """After the search: run the final steps on the best trial; the summary, logged too."""
+    tracker.flush()
+    outcome = Outcome(ctx, tracker, best_trial(ctx.study))
+    for step in FINAL_STEPS:
+        step(outcome)
+    summary = summarize(outcome)
+    if workers is not None:
+        summary.workers, summary.worker_exit_codes = workers
+    summary.elapsed_s = round(time.perf_counter() - ctx.started, 3)
+    tracker.log_summary(summary.to_dict())
+    outcome.summary = summary
+    return outcome
+
+
+def report(ctx: Context, outcome: Outcome) -> dict:
+    """Write the summary JSON and print the leaderboard and test metrics; return the summary."""
+    summary = outcome.summary.to_dict()
+    if ctx.cfg.summary_json:
+        write_text_atomic(Path(ctx.cfg.summary_json), json.dumps(summary, indent=2, default=str))
+    ctx.reporter.final(summary, outcome.leaderboard.head(10))
+    return summary

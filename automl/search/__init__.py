@@ -1,0 +1,18 @@
+"""The search: a trial's spec and attributes, the CV objective, the study and its storage.
+
+Every name automl writes on an Optuna trial or study lives in ``_attrs`` (re-exported as
+``automl.search.attrs``); nothing else spells them.
+"""
+
+from . import _attrs as attrs
+from ._leaderboard import leaderboard
+from ._locks import creation_lock, named_lock
+from ._objective import CVObjective, fit_and_score
+from ._spec import TrialSpec
+from ._storage import default_storage, is_postgres, make_storage, retry_callback, sqlite_pragmas
+from ._study import best_trial, count_states, fail_stale_trials, make_pruner, open_study, run_study
+
+__all__ = ["CVObjective", "TrialSpec", "attrs", "best_trial", "count_states", "creation_lock",
+           "default_storage", "fail_stale_trials", "fit_and_score", "is_postgres", "leaderboard",
+           "make_pruner", "make_storage", "named_lock", "open_study", "retry_callback",
+           "run_study", "sqlite_pragmas"]

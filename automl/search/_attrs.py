@@ -1,0 +1,184 @@
+"""Every name automl puts on an Optuna trial or study, and every read of one.
+
+Trials carry what the objective learnt (family, parameters, fold scores, the error of a failed
+fit...) and what the surrounding processes need (the MLflow run, the worker that runs it). The
+study carries what every later run or worker must agree on (guards) and the shared budget. Other
+modules never spell these names: they call the functions here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# --- on a trial --------------------------------------------------------------------------------
+FAMILY, MODEL_PARAMS, PREP_PARAMS = "family", "model_params", "prep_params"
+FOLD_SCORES, CV_STD, FIT_TIME = "fold_scores", "cv_std", "fit_time_s"
+ERROR, PRUNED_AT, EPOCH_LOSS = "error", "pruned_at_fold", "epoch_loss"
+RUN_ID, WORKER = "mlflow_run_id", "worker"
+
+# --- on a study --------------------------------------------------------------------------------
+# A later run (or another worker) must match these to continue the same search.
+GUARDED = ("metric", "task", "data_fingerprint", "test_fingerprint", "space_digest", "cv")
+BUDGET, DEADLINE, CONFIG = "trial_budget", "deadline", "config"
+PARENT_RUN, RETRAIN_OF = "mlflow_parent_run_id", "retrain_of"
+
+
+# --- trial: written by the objective -------------------------------------------------------------
+
+
+def record_spec(trial, family: str, model_params: dict[str, Any], prep_params: dict[str, Any]) -> None:
+    for key, value in ((FAMILY, family), (MODEL_PARAMS, model_params), (PREP_PARAMS, prep_params)):
+        trial.set_user_attr(key, value)
+
+
+def record_folds(trial, scores: list[float], fit_time: float) -> None:
+    trial.set_user_attr(FOLD_SCORES, scores)
+    trial.set_user_attr(FIT_TIME, round(fit_time, 6))
+
+
+def record_cv_std(trial, std: float) -> None:
+    trial.set_user_attr(CV_STD, std)
+
+
+def record_epoch_loss(trial, curve: list[float]) -> None:
+    trial.set_user_attr(EPOCH_LOSS, curve)
+
+
+def record_pruned(trial, fold: int) -> None:
+    trial.set_user_attr(PRUNED_AT, fold)
+
+
+def record_error(trial, message: str) -> None:
+    trial.set_user_attr(ERROR, message)
+
+
+# --- trial: written by the processes around the objective ----------------------------------------
+
+
+def record_run_id(trial, run_id: str) -> None:
+    trial.set_user_attr(RUN_ID, run_id)
+
+
+def record_worker(trial, worker: str) -> None:
+    trial.set_user_attr(WORKER, worker)
+
+
+def fail_trial(storage, trial, reason: str) -> None:
+    """Mark a trial another process left RUNNING as FAIL, with ``reason`` as its error."""
+    from optuna.trial import TrialState
+
+    storage.set_trial_user_attr(trial._trial_id, ERROR, reason)
+    storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+
+
+# --- trial: reads ----------------------------------------------------------------------------------
+
+
+def has_spec(trial) -> bool:
+    """False for a trial that failed before its parameters were recorded."""
+    return FAMILY in trial.user_attrs
+
+
+def spec_parts(trial) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    attrs = trial.user_attrs
+    return attrs[FAMILY], attrs[MODEL_PARAMS], attrs[PREP_PARAMS]
+
+
+def family(trial) -> str | None:
+    return trial.user_attrs.get(FAMILY)
+
+
+def fold_scores(trial) -> list[float]:
+    return list(trial.user_attrs.get(FOLD_SCORES) or [])
+
+
+def cv_std(trial) -> float | None:
+    return trial.user_attrs.get(CV_STD)
+
+
+def fit_time(trial) -> float | None:
+    return trial.user_attrs.get(FIT_TIME)
+
+
+def epoch_loss(trial) -> list[float]:
+    return list(trial.user_attrs.get(EPOCH_LOSS) or [])
+
+
+def pruned_at(trial) -> int | None:
+    return trial.user_attrs.get(PRUNED_AT)
+
+
+def error(trial) -> str | None:
+    return trial.user_attrs.get(ERROR)
+
+
+def run_id(trial) -> str | None:
+    return trial.user_attrs.get(RUN_ID)
+
+
+def worker(trial) -> str:
+    return str(trial.user_attrs.get(WORKER, ""))
+
+
+def retried_numbers(trials) -> set[int]:
+    """Numbers of failed trials that Optuna's retry callback re-enqueued (its system attribute)."""
+    return {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+
+
+# --- study -------------------------------------------------------------------------------------
+
+
+def check_guards(study, guards: dict[str, str]) -> tuple[str, str, str] | None:
+    """The first guarded setting whose stored value differs, as ``(key, stored, given)``;
+    otherwise store the given values and return None."""
+    attrs = study.user_attrs
+    for key in GUARDED:
+        old, new = attrs.get(key), guards.get(key)
+        if old is not None and new is not None and old != new:
+            return key, old, new
+    for key, value in guards.items():
+        if attrs.get(key) != value:
+            study.set_user_attr(key, value)
+    return None
+
+
+def budget(study) -> int | None:
+    return study.user_attrs.get(BUDGET)
+
+
+def deadline(study) -> float | None:
+    return study.user_attrs.get(DEADLINE)
+
+
+def shared_config(study) -> dict[str, Any]:
+    return dict(study.user_attrs.get(CONFIG) or {})
+
+
+def parent_run(study) -> str | None:
+    return study.user_attrs.get(PARENT_RUN)
+
+
+def set_budget(study, trials: int) -> None:
+    study.set_user_attr(BUDGET, trials)
+
+
+def set_deadline(study, epoch_seconds: float) -> None:
+    study.set_user_attr(DEADLINE, epoch_seconds)
+
+
+def set_shared_config(study, config: dict[str, Any]) -> None:
+    if CONFIG not in study.user_attrs:
+        study.set_user_attr(CONFIG, config)
+
+
+def set_parent_run(study, parent_run_id: str) -> None:
+    study.set_user_attr(PARENT_RUN, parent_run_id)
+
+
+def mark_retrain_study(study, model_name: str) -> None:
+    study.set_user_attr(RETRAIN_OF, model_name)
+
+
+def retrain_of(summary_or_study) -> str | None:
+    """The registered model a retrain study serves (works on Optuna's study summaries too)."""
+    return summary_or_study.user_attrs.get(RETRAIN_OF)

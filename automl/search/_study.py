@@ -1,0 +1,98 @@
+"""Create or resume the Optuna study, and run it.
+
+The study remembers what it was created for (metric, task, data fingerprint...); resuming it with
+something else is refused, since scores from different setups cannot be compared.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Callable
+
+from automl.config import mask_url
+from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, first_line
+
+from . import _attrs
+from ._locks import creation_lock
+from ._storage import make_storage
+
+
+def make_pruner(name: str):
+    import optuna
+
+    if name == "wilcoxon":
+        with warnings.catch_warnings():  # "experimental" since 3.6; it is the pruner built for k-fold CV
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=2)
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(storage: str, study_name: str, direction: str, seed: int, pruner: str,
+               guards: dict[str, str], heartbeat: tuple[int, int] | None = None):
+    """Create the study, or load it and check it was made for the same metric, task and data."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report trials ourselves
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    try:
+        with creation_lock(storage):
+            study = optuna.create_study(storage=make_storage(storage, heartbeat), study_name=study_name,
+                                        direction=direction, sampler=sampler,
+                                        pruner=make_pruner(pruner), load_if_exists=True)
+    except ValueError as exc:
+        raise StudyMismatchError(f"study {study_name!r}: {exc}; use another --study-name") from None
+    except Exception as exc:  # bad URL, unreachable server, missing driver
+        raise ConfigError(f"storage {mask_url(storage)}: cannot open ({type(exc).__name__}: "
+                          f"{first_line(exc)})") from None
+    mismatch = _attrs.check_guards(study, guards)  # names the metric that differs: check it first
+    if mismatch is not None:
+        key, old, new = mismatch
+        raise StudyMismatchError(f"study {study_name!r} was created with {key}={old!r}, this run "
+                                 f"has {new!r}; use another --study-name to start a new study")
+    if study.direction.name.lower() != direction:  # load_if_exists keeps the stored direction
+        raise StudyMismatchError(f"study {study_name!r} {study.direction.name.lower()}s its objective, "
+                                 f"this run would {direction} it; use another --study-name")
+    return study
+
+
+def run_study(study, objective: Callable, n_trials: int | None, timeout: float | None,
+              callbacks: list[Callable]) -> None:
+    """Run trials; a trial that raises is recorded as FAIL and the search goes on."""
+    logging.getLogger("optuna").setLevel(logging.ERROR)
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(Exception,),
+                   callbacks=callbacks, gc_after_trial=False)
+
+
+def best_trial(study):
+    """The best COMPLETE trial, or a clear error that lists why trials failed."""
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if complete:
+        return study.best_trial
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    errors = sorted({_attrs.error(t) or "unknown error" for t in failed})
+    detail = f"; errors: {' | '.join(errors[:3])}" if errors else ""
+    raise SearchFailedError(f"study {study.study_name!r}: no trial completed "
+                            f"({len(failed)} failed){detail}")
+
+
+def fail_stale_trials(study) -> int:
+    """Mark trials left RUNNING (by a crashed process) as FAIL. Call only when no live worker
+    can own them, e.g. under the retrain lock. Returns how many were failed."""
+    from optuna.trial import TrialState
+
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for trial in stale:
+        _attrs.fail_trial(study._storage, trial, "stale: its process died")
+    return len(stale)
+
+
+def count_states(study) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    return counts

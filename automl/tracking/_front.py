@@ -1,0 +1,213 @@
+"""The search-process side of tracking: it only queues records for the writer process.
+
+Design, for near-zero overhead: a writer *process* owns the MLflow client. The search process only
+puts small records on a queue, so MLflow's (pure-Python, GIL-bound) client work runs on another
+core. Child runs are created one trial ahead (when the previous trial ends), so a trial finds its
+run id ready when it starts and stores it on the Optuna trial; the record logged when it ends
+names the trial on the run. Every run is closed with its true status: FINISHED, FAILED or KILLED.
+The writer also closes everything if the search process disappears.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from automl._version import __version__
+from automl.config import mask_url
+from automl.errors import ConfigError, TrackingError
+from automl.search import attrs
+
+from ._records import FinalLog, trial_record
+from ._writer import start_writer
+
+DB_FILE = "mlflow.db"
+READY_TIMEOUT_S = 600  # a fresh SQLite store runs its migrations first (~5 s), a server may be slow
+REPLY_TIMEOUT_S = 600
+
+
+def resolve_tracking_uri(uri: str | None, workdir: Path) -> tuple[str, str | None]:
+    """The tracking URI and, for the embedded store, where a new experiment keeps its artifacts."""
+    if uri:
+        return uri, None
+    mlruns = (workdir / "mlruns").resolve()
+    mlruns.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{mlruns / DB_FILE}", (mlruns / "artifacts").as_uri()
+
+
+class NullTracker:
+    """Tracking turned off (``--no-tracking``): every hook does nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def on_trial_start(self, trial) -> None:
+        pass
+
+    def on_trial(self, study, trial) -> None:
+        pass
+
+    def kill_run(self, run_id: str, number: int) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def log_final(self, final: FinalLog) -> dict:
+        return {}
+
+    def log_summary(self, summary: dict) -> None:
+        pass
+
+
+def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space_path: str,
+                 parent_tags: dict[str, str], warn: Callable[[str], None],
+                 retrain_of: str | None = None, parent_run_id: str | None = None,
+                 close_parent: bool = True):
+    """A tracker for this run: :class:`MlflowTracker`, or :class:`NullTracker` when turned off."""
+    if not cfg.tracking:
+        return NullTracker()
+    uri, artifacts = resolve_tracking_uri(cfg.tracking_uri, workdir)
+    params = {k: v for k, v in cfg.model_dump().items() if v is not None}
+    for key in ("storage", "tracking_uri"):  # never a password in params
+        if key in params:
+            params[key] = mask_url(str(params[key]))
+    files = {"config.json": json.dumps({**cfg.model_dump(), **params}, indent=2, default=str)}
+    space = Path(space_path)
+    if space.is_file():
+        files[f"search_space/{space.name}"] = space.read_text()
+    tags = {"automl.study_name": study_name, "automl.storage": storage_masked,
+            "automl.config_hash": cfg.fingerprint(), "automl.version": __version__, **parent_tags}
+    commit = _git_commit(workdir)
+    if commit:
+        tags["mlflow.source.git.commit"] = tags["automl.git_commit"] = commit
+    settings = {"uri": uri, "experiment": cfg.experiment or study_name, "artifacts": artifacts,
+                "run_name": f"{study_name}-{time.strftime('%Y%m%d-%H%M%S')}", "tags": tags,
+                "params": params, "files": files, "study_name": study_name,
+                "metric": parent_tags.get("automl.metric"), "retrain_of": retrain_of,
+                "parent_run_id": parent_run_id, "close_parent": close_parent}
+    if retrain_of:
+        tags["automl.retrain_of"] = retrain_of
+    return MlflowTracker(settings, warn)
+
+
+class MlflowTracker:
+    """Search-process side of the tracker: queues records for the writer process."""
+
+    def __init__(self, settings: dict[str, Any], warn: Callable[[str], None]):
+        self.settings, self.warn = settings, warn
+        self.parent_run_id: str | None = None
+        self._ready_runs: list[str] = []
+        self._current: str | None = None
+        self._closed = False
+
+    def __enter__(self):
+        self._proc, self._send, self._recv = start_writer()
+        self._send.send(self.settings)
+        _, self.experiment_id, self.parent_run_id = self._await("ready", READY_TIMEOUT_S)
+        self._send.send(("new_run",))
+        return self
+
+    def on_trial_start(self, trial) -> None:
+        """Give the starting trial its (already created) child run and link both ways."""
+        while not self._ready_runs:
+            self._await("run", REPLY_TIMEOUT_S)
+        self._current = self._ready_runs.pop(0)
+        if self._current is None:  # the writer could not create it (reported as a warning)
+            return
+        attrs.record_run_id(trial, self._current)
+        self._send.send(("claim", self._current, trial.number))  # dies -> run KILLED
+
+    def on_trial(self, study, trial) -> None:
+        """Optuna callback after each trial: queue its record, pre-create the next run."""
+        run_id = attrs.run_id(trial)
+        self._send.send(("new_run",))
+        if run_id:
+            self._send.send(("trial", run_id, trial_record(trial, self.settings["metric"])))
+        self._current = None
+
+    def kill_run(self, run_id: str, number: int) -> None:
+        """Close the run of trial ``number`` whose worker died (found stale) as KILLED."""
+        self._send.send(("kill", run_id, number))
+
+    def flush(self) -> None:
+        """Wait until every queued record is written."""
+        self._send.send(("flush",))
+        self._await("flushed", REPLY_TIMEOUT_S)
+
+    def log_final(self, final: FinalLog) -> dict[str, Any]:
+        """Log the final model and its evidence on the parent run; register it if asked."""
+        self._send.send(("final", final))
+        result = self._await("final_done", REPLY_TIMEOUT_S)[1]
+        if "error" in result:  # the parent run is then closed as FAILED; nothing half-registered
+            raise TrackingError(mask_url(f"could not log the final model to {self.settings['uri']}: "
+                                         f"{result['error']}"))
+        return result
+
+    def log_summary(self, summary: dict[str, Any]) -> None:
+        text = json.dumps(summary, indent=2, default=str)
+        self._send.send(("text", "summary.json", text))
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        self._close(status)
+        return False
+
+    def _close(self, status: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._proc.poll() is None:
+                self._send.send(("close", status, self._current))
+                self._await("closed", REPLY_TIMEOUT_S)
+        finally:
+            self._send.close()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+    def _await(self, kind: str, timeout: float) -> tuple:
+        """Read replies until ``kind`` arrives; keep run ids, surface errors as warnings."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._recv.poll(0.5):
+                if self._proc.poll() is not None:
+                    raise TrackingError("the MLflow writer process stopped unexpectedly "
+                                        "(rerun with AUTOML_DEBUG=1 to see its output)")
+                if time.monotonic() > deadline:
+                    raise TrackingError(f"MLflow did not answer within {timeout:.0f} s")
+                continue
+            try:
+                msg = self._recv.recv()
+            except EOFError:
+                raise TrackingError("the MLflow writer process stopped unexpectedly") from None
+            if msg[0] == "run":
+                self._ready_runs.append(msg[1])
+            elif msg[0] == "error":
+                self.warn(mask_url(f"MLflow: {msg[1]}"))
+            elif msg[0] == "fatal":
+                raise ConfigError(mask_url(f"tracking {self.settings['uri']}: {msg[1]}"))
+            if msg[0] == kind:
+                return msg
+
+
+def _git_commit(folder: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None

@@ -1,0 +1,188 @@
+"""The writer process: the one owner of the MlflowClient during a run.
+
+``automl.tracking``'s front drives it over two pipes (see that module's docstring). mlflow is
+imported only in this package's ``_writer``, ``_final``, ``_store`` and ``_models`` modules, and
+always inside functions: ``import mlflow`` costs seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from automl.errors import describe
+
+from ._final import log_final, log_params
+from ._store import close_stale_runs, get_or_create_experiment, open_store, retry
+
+
+def start_writer():
+    """Start the writer as a fresh interpreter talking over two pipes.
+
+    A plain subprocess (not multiprocessing's spawn) never re-imports the caller's ``__main__``,
+    and its own session keeps Ctrl-C in the terminal from reaching it: the search process decides
+    how runs end.
+    """
+    import sys
+    from multiprocessing.connection import Connection
+
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    debug = os.environ.get("AUTOML_DEBUG") == "1"
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
+    code = f"from automl.tracking._writer import writer_main; writer_main({req_r}, {rep_w})"
+    out = None if debug else subprocess.DEVNULL  # MLflow prints "View run at ..." per run
+    proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(req_r, rep_w), env=env,
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+    os.close(req_r)
+    os.close(rep_w)
+    return proc, Connection(req_w, readable=False), Connection(rep_r, writable=False)
+
+
+def writer_main(req_fd: int, rep_fd: int) -> None:
+    """Entry point of the writer process."""
+    import logging
+    from multiprocessing.connection import Connection
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    requests, replies = Connection(req_fd, writable=False), Connection(rep_fd, readable=False)
+    settings = requests.recv()
+    try:
+        writer = _Writer(settings)
+    except Exception as exc:
+        replies.send(("fatal", f"cannot open ({describe(exc, 300)})"))
+        return
+    replies.send(("ready", writer.experiment_id, writer.parent_id))
+    writer.serve(requests, replies)
+
+
+class _Writer:
+    """Owns the MlflowClient; handles one request at a time."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+        self.client = open_store(settings["uri"])
+        self.experiment_id = get_or_create_experiment(self.client, settings["experiment"], settings["artifacts"])
+        if settings.get("retrain_of"):
+            close_stale_runs(self.client, self.experiment_id, settings["retrain_of"])
+        import mlflow
+
+        mlflow.set_experiment(experiment_id=self.experiment_id)  # where log_model files the model
+        self.parent_id = settings.get("parent_run_id") or self._create_parent(settings)
+        self.pending: set[str] = set()  # child runs created but not yet closed
+        self.claimed: dict[str, int] = {}  # ... of which a trial has started: run id -> number
+        self.child_tags = {"mlflow.parentRunId": self.parent_id,
+                           "automl.study_name": settings["study_name"]}
+        if settings.get("retrain_of"):
+            self.child_tags["automl.retrain_of"] = settings["retrain_of"]
+
+    def _create_parent(self, settings: dict[str, Any]) -> str:
+        run = self.client.create_run(self.experiment_id, run_name=settings["run_name"],
+                                     tags=settings["tags"])
+        log_params(self.client, run.info.run_id, settings["params"])
+        for name, text in settings["files"].items():
+            self.client.log_text(run.info.run_id, text, name)
+        return run.info.run_id
+
+    def serve(self, requests, replies) -> None:
+        while True:
+            batch = self._next_batch(requests)
+            if batch is None:  # the search process is gone: close what it left open
+                self.close("KILLED", None)
+                return
+            # Run creation first, so a starting trial never waits behind a backlog of logging.
+            batch.sort(key=lambda m: m[0] != "new_run")
+            for msg in batch:
+                try:
+                    reply = self.handle(msg)
+                except Exception as exc:
+                    error = f"{msg[0]}: {describe(exc, 300)}"
+                    replies.send(("error", error))
+                    reply = {"final": ("final_done", {"error": error}), "flush": ("flushed",),
+                             "close": ("closed",), "new_run": ("run", None)}.get(msg[0])
+                if reply is not None:
+                    replies.send(reply)
+                if msg[0] == "close":
+                    return
+
+    @staticmethod
+    def _next_batch(requests) -> list | None:
+        try:
+            batch = [requests.recv()]
+            while requests.poll(0):
+                batch.append(requests.recv())
+        except (EOFError, OSError):  # the pipe closed without "close": the search process died
+            return None
+        return batch
+
+    def handle(self, msg: tuple):
+        kind = msg[0]
+        if kind == "new_run":
+            run = retry(lambda: self.client.create_run(
+                self.experiment_id, tags=self.child_tags,
+                run_name="trial-pending"))
+            self.pending.add(run.info.run_id)
+            return ("run", run.info.run_id)
+        if kind == "claim":
+            self.claimed[msg[1]] = msg[2]
+        elif kind == "kill":
+            self.kill(msg[1], msg[2])
+        elif kind == "trial":
+            self.log_trial(msg[1], msg[2])
+        elif kind == "flush":
+            return ("flushed",)
+        elif kind == "final":
+            return ("final_done", log_final(self.client, self.parent_id, msg[1]))
+        elif kind == "text":
+            retry(lambda: self.client.log_text(self.parent_id, msg[2], msg[1]))
+        elif kind == "close":
+            self.close(msg[1], msg[2])
+            return ("closed",)
+        return None
+
+    def log_trial(self, run_id: str, rec: dict[str, Any]) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        ts = rec["end_ms"] or int(time.time() * 1000)
+        metrics = [Metric(k, float(v), ts, int(step)) for k, v, step in rec["metrics"]]
+        if rec["duration_s"] is not None:
+            metrics.append(Metric("duration_s", rec["duration_s"], ts, 0))
+        params = [Param(k, str(v)[:6000]) for k, v in rec["params"].items()]
+        tags = [RunTag(k, v) for k, v in rec["tags"].items()]
+        retry(lambda: self.client.log_batch(run_id, metrics=metrics, params=params, tags=tags))
+        retry(lambda: self.client.set_terminated(run_id, rec["status"], end_time=ts))
+        self.pending.discard(run_id)
+
+    def kill(self, run_id: str, number: int, status: str = "KILLED") -> None:
+        """Close the run of a trial that will never report (its process died or was stopped)."""
+        from mlflow.entities import RunTag
+
+        tags = [RunTag("optuna.state", "FAIL"), RunTag("optuna.trial_number", str(number)),
+                RunTag("mlflow.runName", f"trial-{number:04d}")]
+        retry(lambda: self.client.log_batch(run_id, tags=tags))
+        retry(lambda: self.client.set_terminated(run_id, status))
+        self.pending.discard(run_id)
+
+    def close(self, status: str, current: str | None) -> None:
+        """End the parent with ``status`` (if this process owns it), the interrupted trial's run
+        too; drop runs created ahead for trials that never started."""
+        try:
+            for run_id in list(self.pending):
+                try:
+                    if run_id in self.claimed:
+                        self.kill(run_id, self.claimed[run_id], "FAILED" if status == "FAILED" else "KILLED")
+                    else:
+                        retry(lambda: self.client.set_terminated(run_id, "KILLED"))
+                        retry(lambda: self.client.delete_run(run_id))
+                except Exception:  # one stuck child must not keep the parent RUNNING
+                    continue
+            self.pending.clear()
+        finally:
+            if self.settings.get("close_parent", True):
+                retry(lambda: self.client.set_terminated(self.parent_id, status))

@@ -1,0 +1,130 @@
+"""automl.search's study and the search as a whole: resume, reproducibility, guards, failed trials."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+
+from automl.errors import ConfigError, SearchFailedError, StudyMismatchError
+from automl.run import run_experiment
+from automl.search import best_trial, count_states, default_storage, open_study
+
+GUARDS = {"metric": "accuracy", "task": "binary", "data_fingerprint": "abc"}
+
+
+@pytest.fixture
+def storage(workdir):
+    return default_storage(workdir)
+
+
+def test_default_storage_is_under_workdir(workdir, storage):
+    assert storage == f"sqlite:///{workdir / 'mlruns' / 'optuna.db'}"
+
+
+def test_open_study_stores_guards_and_reopens(storage, seed):
+    study = open_study(storage, "s", "maximize", seed, "none", GUARDS)
+    assert {k: study.user_attrs[k] for k in GUARDS} == GUARDS
+    assert open_study(storage, "s", "maximize", seed, "median", GUARDS).study_name == "s"
+
+
+@pytest.mark.parametrize(("key", "value"), [("metric", "roc_auc"), ("task", "multiclass"),
+                                            ("data_fingerprint", "def")])
+def test_open_study_refuses_other_setup(storage, seed, key, value):
+    open_study(storage, "s", "maximize", seed, "none", GUARDS)
+    with pytest.raises(StudyMismatchError, match=f"study 's' was created with {key}=.*use another --study-name"):
+        open_study(storage, "s", "maximize", seed, "none", {**GUARDS, key: value})
+
+
+def test_bad_storage_url(seed):
+    with pytest.raises(ConfigError, match=r"storage nosuchdb://u:\*\*\*@h/x: cannot open"):
+        open_study("nosuchdb://u:pw@h/x", "s", "maximize", seed, "none", GUARDS)
+
+
+def test_best_trial_when_all_failed(storage, seed):
+    study = open_study(storage, "s", "maximize", seed, "none", GUARDS)
+    for message in ("ValueError: a", "ValueError: b", "ValueError: a"):
+        trial = study.ask()
+        trial.set_user_attr("error", message)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    with pytest.raises(SearchFailedError, match=r"study 's': no trial completed \(3 failed\); "
+                                                r"errors: ValueError: a \| ValueError: b$"):
+        best_trial(study)
+    assert count_states(study) == {"FAIL": 3}
+
+
+# --- whole searches (run_experiment, no tracking) ---------------------------------------------
+
+def _params(study):
+    return [t.params for t in study.trials]
+
+
+def _load(workdir, name):
+    return optuna.load_study(study_name=name, storage=default_storage(workdir))
+
+
+def test_resume_grows_the_study(config, workdir):
+    first = run_experiment(config(study_name="grow", n_trials=2))
+    second = run_experiment(config(study_name="grow", n_trials=3))
+    assert first["n_trials"] == {"COMPLETE": 2} and second["n_trials"] == {"COMPLETE": 5}
+    assert len(_load(workdir, "grow").trials) == 5
+    assert second["data_fingerprint"] == first["data_fingerprint"]
+
+
+def test_same_seed_same_trials(config, workdir):
+    one = run_experiment(config(study_name="a", n_trials=4))
+    two = run_experiment(config(study_name="b", n_trials=4))
+    assert _params(_load(workdir, "a")) == _params(_load(workdir, "b"))
+    assert one["best_params"] == two["best_params"] and one["test_metrics"] == two["test_metrics"]
+    three = run_experiment(config(study_name="c", n_trials=4, seed=1))
+    assert three["test_fingerprint"] != one["test_fingerprint"]
+
+
+def test_resume_with_another_metric_is_refused(config):
+    run_experiment(config(study_name="m", n_trials=1, metric="accuracy"))
+    with pytest.raises(StudyMismatchError, match="created with metric='accuracy', this run has 'log_loss'"):
+        run_experiment(config(study_name="m", n_trials=1, metric="log_loss"))
+
+
+def test_resume_with_other_data_is_refused(config):
+    run_experiment(config(study_name="d", n_trials=1))
+    with pytest.raises(StudyMismatchError, match="created with data_fingerprint="):
+        run_experiment(config(study_name="d", n_trials=1, seed=1))  # another seed, other training rows
+
+
+def test_resume_with_another_space_or_cv_is_refused(config):
+    run_experiment(config(study_name="sp", n_trials=1))
+    # Optuna would fail every new trial on changed choices; refuse up front instead.
+    with pytest.raises(StudyMismatchError, match="space_digest"):
+        run_experiment(config(study_name="sp", n_trials=1, space="default.yaml"))
+    with pytest.raises(StudyMismatchError, match="cv="):
+        run_experiment(config(study_name="sp", n_trials=1, cv=4))
+
+
+def test_failing_trials_are_recorded_and_the_search_goes_on(config, workdir):
+    (workdir / "s.yaml").write_text("models:\n  knn:\n    n_neighbors: {type: categorical, choices: [3, 500]}\n")
+    summary = run_experiment(config(space=str(workdir / "s.yaml"), n_trials=8, study_name="f"))
+    assert summary["n_trials"]["FAIL"] >= 1 and summary["n_trials"]["COMPLETE"] >= 1
+    assert summary["best_params"]["knn.n_neighbors"] == 3
+    for trial in _load(workdir, "f").trials:
+        failed = trial.state == optuna.trial.TrialState.FAIL
+        assert failed == (trial.params["knn.n_neighbors"] == 500)
+        assert ("error" in trial.user_attrs) == failed
+
+
+def test_every_trial_failing_is_a_clear_error(config, workdir):
+    (workdir / "s.yaml").write_text("models:\n  knn: {n_neighbors: 500}\n")
+    with pytest.raises(SearchFailedError, match=r"no trial completed \(2 failed\); errors: ValueError: "
+                                                r"Expected n_neighbors <= n_samples"):
+        run_experiment(config(space=str(workdir / "s.yaml"), n_trials=2))
+
+
+def test_cli_study_mismatch_exit_2(run_cli, user_error):
+    args = ("--data", "demo:iris", "--study-name", "x", "--n-trials", "1")
+    assert run_cli(*args, "--metric", "accuracy").exit_code == 0
+    user_error(run_cli(*args, "--metric", "log_loss"), "was created with metric='accuracy'")
+
+
+def test_cli_all_trials_failed_exit_1(run_cli, user_error, workdir):
+    (workdir / "s.yaml").write_text("models:\n  knn: {n_neighbors: 500}\n")
+    user_error(run_cli("--data", "demo:iris", "--space", "./s.yaml", "--n-trials", "2"),
+               r"error: study 'iris-target': no trial completed \(2 failed\)", code=1)

@@ -1,0 +1,210 @@
+"""MLflow tracking against the embedded SQLite store: one parent, one child per trial in every
+state, the params/metrics/tags promised, a model that loads back, and no run left RUNNING."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import optuna
+import pytest
+
+from automl.config import ExperimentConfig
+from automl.run import run_experiment
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.entities import ViewType  # noqa: E402
+
+# naive_bayes always works, a depth-1 tree is weak enough to be pruned, and the logistic family
+# with an unknown penalty always raises: so a short search has COMPLETE, PRUNED and FAIL trials.
+MIXED_SPACE = """
+models:
+  decision_tree:
+    max_depth: 1
+classification:
+  models:
+    naive_bayes:
+      var_smoothing: {type: float, low: 1.0e-10, high: 1.0e-8, log: true}
+    logistic:
+      penalty: bogus
+"""
+
+
+def _runs(client: MlflowClient, experiment: str):
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id], run_view_type=ViewType.ACTIVE_ONLY, max_results=5000)
+
+
+def _split(runs):
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    return parents, children
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("tracking")
+    space = work / "mixed.yaml"
+    space.write_text(MIXED_SPACE)
+    cfg = ExperimentConfig(data="demo:breast_cancer", space=str(space), n_trials=14, seed=3, cv=5,
+                           n_jobs=1, workdir=str(work), quiet=True, study_name="mixed",
+                           register_model="mixed-model")
+    summary = run_experiment(cfg)
+    client = MlflowClient(f"sqlite:///{work / 'mlruns' / 'mlflow.db'}")
+    study = optuna.load_study(study_name="mixed", storage=f"sqlite:///{work / 'mlruns' / 'optuna.db'}")
+    return summary, client, study, work
+
+
+def test_one_parent_and_one_child_per_trial(mixed_run):
+    summary, client, study, _ = mixed_run
+    parents, children = _split(_runs(client, "mixed"))
+    assert len(parents) == 1
+    assert parents[0].info.run_id == summary["mlflow_run_id"]
+    assert parents[0].info.status == "FINISHED"
+    assert len(children) == len(study.trials) == 14
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {summary["mlflow_run_id"]}
+    assert sorted(int(c.data.tags["optuna.trial_number"]) for c in children) == list(range(14))
+
+
+def test_every_trial_state_is_logged_with_its_status(mixed_run):
+    _, client, study, _ = mixed_run
+    _, children = _split(_runs(client, "mixed"))
+    by_number = {int(c.data.tags["optuna.trial_number"]): c for c in children}
+    states = {t.state.name for t in study.trials}
+    assert states == {"COMPLETE", "PRUNED", "FAIL"}, "the space should produce every state"
+    for trial in study.trials:
+        run = by_number[trial.number]
+        assert run.data.tags["optuna.state"] == trial.state.name
+        assert run.info.status == ("FAILED" if trial.state.name == "FAIL" else "FINISHED")
+        # Links both ways: run id on the trial, trial number on the run.
+        assert trial.user_attrs["mlflow_run_id"] == run.info.run_id
+        assert run.data.params["model"] == trial.params["model"]
+        if trial.state.name == "PRUNED":
+            assert run.data.tags["automl.pruned_at_fold"] == str(trial.user_attrs["pruned_at_fold"])
+        if trial.state.name == "FAIL":
+            assert "penalty" in run.data.tags["automl.error"]
+
+
+def test_complete_trials_carry_cv_and_fold_metrics(mixed_run):
+    _, client, study, _ = mixed_run
+    _, children = _split(_runs(client, "mixed"))
+    by_number = {int(c.data.tags["optuna.trial_number"]): c for c in children}
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    for trial in complete:
+        run = by_number[trial.number]
+        assert run.data.metrics["cv_roc_auc"] == pytest.approx(trial.value)
+        assert run.data.metrics["cv_roc_auc_std"] == pytest.approx(trial.user_attrs["cv_std"])
+        assert "fit_time_s" in run.data.metrics
+        history = client.get_metric_history(run.info.run_id, "fold_roc_auc")
+        assert [m.step for m in sorted(history, key=lambda m: m.step)] == list(range(5))
+        assert [m.value for m in sorted(history, key=lambda m: m.step)] == pytest.approx(
+            trial.user_attrs["fold_scores"])
+        assert run.data.params["naive_bayes.var_smoothing"] == str(trial.params["naive_bayes.var_smoothing"])
+
+
+def test_parent_has_tags_params_and_artifacts(mixed_run):
+    summary, client, _, _ = mixed_run
+    parent = client.get_run(summary["mlflow_run_id"])
+    tags = parent.data.tags
+    for key in ("automl.study_name", "automl.storage", "automl.config_hash",
+                "automl.data_fingerprint", "automl.version"):
+        assert tags[key]
+    assert tags["automl.test_fingerprint"] == summary["test_fingerprint"]
+    assert parent.data.params["n_trials"] == "14"
+    assert parent.data.metrics["test_roc_auc"] == pytest.approx(summary["test_metrics"]["roc_auc"])
+    top = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"config.json", "schema.json", "leaderboard.csv", "summary.json", "plots",
+            "search_space"} <= top
+    plots = {Path(a.path).name for a in client.list_artifacts(parent.info.run_id, "plots")}
+    assert {"optimization_history.png", "confusion_matrix.png", "roc_curve.png"} <= plots
+    best = client.get_run(tags["automl.best_run_id"])
+    assert best.data.tags["automl.best"] == "true"
+
+
+def test_logged_model_predicts_like_the_saved_pipeline(mixed_run):
+    summary, _, _, work = mixed_run
+    from sklearn.datasets import load_breast_cancer
+
+    X = load_breast_cancer(as_frame=True).data.head(40)
+    saved = joblib.load(summary["model_path"])
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlruns' / 'mlflow.db'}")
+    assert summary["model_uri"] == "models:/mixed-model/1"
+    pyfunc = mlflow.pyfunc.load_model(summary["model_uri"])
+    assert pyfunc.metadata.signature is not None
+    np.testing.assert_array_equal(np.asarray(pyfunc.predict(X)), saved.predict(X))
+    version = MlflowClient().get_model_version("mixed-model", "1")
+    assert version.tags["study_name"] == "mixed"
+    assert float(version.tags["test_roc_auc"]) == pytest.approx(summary["test_metrics"]["roc_auc"])
+
+
+def test_no_run_left_running_and_no_pending_run_visible(mixed_run):
+    _, client, _, _ = mixed_run
+    runs = _runs(client, "mixed")
+    assert all(r.info.status != "RUNNING" for r in runs)
+    assert all(r.info.run_name != "trial-pending" for r in runs)
+
+
+def test_no_tracking_writes_no_mlflow_store(tmp_path):
+    cfg = ExperimentConfig(data="demo:iris", space="fast.yaml", n_trials=2, cv=3, n_jobs=1,
+                           workdir=str(tmp_path), quiet=True, tracking=False)
+    summary = run_experiment(cfg)
+    assert "mlflow_run_id" not in summary
+    assert not (tmp_path / "mlruns" / "mlflow.db").exists()
+
+
+def _automl(args: list[str], work: Path, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "AUTOML_WORKDIR": str(work)}
+    return subprocess.Popen([sys.executable, "-m", "automl", "run", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_two_runs_into_one_fresh_store_both_finish(tmp_path):
+    procs = [_automl(["--data", f"demo:{name}", "--space", "fast.yaml", "--n-trials", "6",
+                      "--cv", "3", "--n-jobs", "1", "--quiet"], tmp_path)
+             for name in ("iris", "wine")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    for name in ("iris-target", "wine-target"):
+        parents, children = _split(_runs(client, name))
+        assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+        assert len(children) == 6
+
+
+def test_sigint_mid_study_leaves_nothing_running(tmp_path):
+    proc = _automl(["--data", "demo:digits", "--space", "default.yaml", "--n-trials", "500",
+                    "--cv", "3", "--n-jobs", "1", "--study-name", "interrupted"], tmp_path,
+                   start_new_session=True)
+    storage = f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            study = optuna.load_study(study_name="interrupted", storage=storage)
+            if sum(t.state.is_finished() for t in study.trials) >= 3:
+                break
+        except Exception:  # storage or study not created yet
+            pass
+        time.sleep(0.5)
+    assert proc.poll() is None, "the run should still be searching"
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    runs = _runs(client, "interrupted")
+    assert runs, "runs were logged before the interrupt"
+    assert all(r.info.status != "RUNNING" for r in runs)
+    parents, children = _split(runs)
+    assert [p.info.status for p in parents] == ["KILLED"]
+    finished = [t for t in optuna.load_study(study_name="interrupted", storage=storage).trials
+                if t.state.name in ("COMPLETE", "PRUNED")]
+    logged = {c.data.tags.get("optuna.trial_number") for c in children}
+    assert {str(t.number) for t in finished} <= logged
