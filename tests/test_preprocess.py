@@ -62,10 +62,28 @@ def test_missing_indicator_and_no_scaler(mixed):
     assert out.loc[0, "num"] == pytest.approx(finite.mean())
 
 
+# What each scaler learns, computed by hand from the rows it was fitted on.
+SCALER_STATS = {
+    "standard": ("mean_", lambda v: v.mean()),
+    "robust": ("center_", lambda v: np.median(v)),
+    "minmax": ("data_min_", lambda v: v.min()),
+    "maxabs": ("max_abs_", lambda v: np.abs(v).max()),
+}
+
+
 @pytest.mark.parametrize("scaler", [s for s in PREP_CHOICES["scaler"] if s != "none"])
 def test_scalers_fit_on_given_rows(mixed, scaler):
-    _, out = _transform(mixed, {"scaler": scaler})
-    assert out["num"].std() > 0
+    fit_rows = list(range(20, 40))  # the later rows only; the first ones hold NaN and inf
+    pre, out = _transform(mixed, {"scaler": scaler}, fit_rows=fit_rows)
+    attr, expected = SCALER_STATS[scaler]
+    fitted = pre.named_transformers_["numeric"][-1]
+    seen = mixed["num"].iloc[fit_rows].to_numpy()
+    assert getattr(fitted, attr)[0] == pytest.approx(expected(seen))
+    assert getattr(fitted, attr)[0] != pytest.approx(expected(mixed["num"].iloc[2:].to_numpy()))
+    # Rows outside the fit are transformed with those statistics, not their own.
+    other = list(range(2, 20))
+    assert out.loc[other, "num"].to_numpy() == pytest.approx(
+        np.asarray(fitted.transform(mixed.loc[other, ["num"]])).ravel())
 
 
 def test_mixed_type_categories_are_compared_as_text():

@@ -66,6 +66,10 @@ def _storage(work: Path) -> str:
     return f"sqlite:///{work}/mlruns/optuna.db"
 
 
+def _versions(work: Path) -> list[int]:
+    return sorted(int(v.version) for v in _client(work).search_model_versions(f"name = '{MODEL}'"))
+
+
 def _champion(work: Path) -> int:
     return int(_client(work).get_model_version_by_alias(MODEL, "champion").version)
 
@@ -101,7 +105,9 @@ def _run_cycles(work: Path) -> dict:
                                 "--min-improvement", "0", summary="s2.json")
     results["after_worse"] = _champion(work)
     results["refused"] = _retrain(work, data["c"], "--n-trials", "2", summary="refused.json")
+    results["versions_after_refused"] = _versions(work)
     results["better"] = _retrain(work, data["d"], "--n-trials", "5", summary="s3.json")
+    results["after_better"] = _champion(work)
     for step in ("first", "worse", "better"):
         assert results[step].exit_code == 0, (step, results[step].stderr, results[step].exception)
     results["summaries"] = [json.loads((work / f"s{i}.json").read_text()) for i in (1, 2, 3)]
@@ -134,7 +140,7 @@ def test_worse_challenger_is_tagged_and_alias_stays(cycles):
 
 def test_better_challenger_is_promoted(cycles):
     better = cycles["summaries"][2]
-    assert _champion(cycles["work"]) == 3
+    assert cycles["after_better"] == 3
     assert better["decision"] == "promoted" and better["champion_version"] == 1
     assert better["challenger_score"] > better["champion_score"]
     tags = _client(cycles["work"]).get_model_version(MODEL, "3").tags
@@ -147,8 +153,7 @@ def test_missing_column_is_refused_with_exit_3(cycles, user_error):
                                                r".*--allow-schema-change", code=3)
     assert "champion version 1" in line
     assert not (cycles["work"] / "refused.json").exists()
-    versions = _client(cycles["work"]).search_model_versions(f"name = '{MODEL}'")
-    assert sorted(int(v.version) for v in versions) == [1, 2, 3]  # nothing registered for it
+    assert cycles["versions_after_refused"] == [1, 2]  # nothing registered for it
 
 
 def test_allow_schema_change_accepts_missing_column(cycles):
@@ -157,8 +162,12 @@ def test_allow_schema_change_accepts_missing_column(cycles):
                       summary="s4.json")
     assert result.exit_code == 0, (result.stderr, result.exception)
     summary = json.loads((work / "s4.json").read_text())
-    assert summary["decision"] in ("promoted", "kept_champion")
-    assert summary["champion_version"] == 3
+    # v3 needs 'mean texture', which this data lacks: it cannot score these rows, so the
+    # challenger wins by default (the one failure of the champion that promotes).
+    assert summary["decision"] == "promoted"
+    assert summary["reason"].startswith("champion cannot score the new data")
+    assert summary["champion_version"] == 3 and summary["champion_score"] is None
+    assert _champion(work) == summary["registered_version"]
     assert summary["schema_changes"] == ["missing columns ['mean texture']"]
     assert "mean texture" not in summary["drift"]
 
@@ -273,15 +282,12 @@ def test_second_concurrent_retrain_exits_75(tmp_path, started):
     first = _start(tmp_path, data, n_trials=60, quiet=False)
     started.append(first)
     _wait_for_line(first, "warm start:")  # the first holds the lock and is searching
-    started = time.monotonic()
     second = _start(tmp_path, data, n_trials=2)
-    _, err = second.communicate(timeout=60)
-    elapsed = time.monotonic() - started
-    assert first.poll() is None, "the first retrain should still be running"
+    _, err = second.communicate(timeout=120)
+    assert first.poll() is None, "the second must give up at once, while the first still runs"
     assert second.returncode == 75, err
     assert err.strip().splitlines() == [err.strip()]
     assert "another retrain of 'bc' is running" in err and "try again later" in err
-    assert elapsed < 20
     assert first.wait(timeout=240) == 0
     assert _champion(tmp_path) == 1
 

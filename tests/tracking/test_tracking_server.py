@@ -6,16 +6,10 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 
 mlflow = pytest.importorskip("mlflow")
-
-
-def _get(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status
 from mlflow import MlflowClient  # noqa: E402
 
 
@@ -34,8 +28,23 @@ def server_run(mlflow_server, tmp_path_factory):
     return json.loads(summary_path.read_text()), MlflowClient(server), work
 
 
-def test_ui_answers(mlflow_server):
-    assert _get(mlflow_server) == 200
+def test_final_model_and_evidence_over_http(server_run, tmp_path):
+    summary, client, _ = server_run
+    parent = summary["mlflow_run_id"]
+    logged = {a.path for a in client.list_artifacts(parent)}
+    assert {"schema.json", "leaderboard.csv", "plots", "summary.json", "config.json"} <= logged
+    schema = json.loads(open(client.download_artifacts(parent, "schema.json", str(tmp_path))).read())
+    assert schema["target"] == "target" and schema["n_train_rows"] == summary["train_rows"]
+    board = open(client.download_artifacts(parent, "leaderboard.csv", str(tmp_path))).read()
+    assert board.splitlines()[1].split(",")[0] == str(summary["best_trial"])  # best first
+    version = client.get_model_version("wine-http", "1")
+    assert version.run_id == parent
+    assert version.tags["study_name"] == summary["study_name"]
+    assert float(version.tags["test_log_loss"]) == pytest.approx(summary["test_metrics"]["log_loss"])
+    run = client.get_run(parent)
+    assert run.data.metrics["test_accuracy"] == pytest.approx(summary["test_metrics"]["accuracy"])
+    assert run.data.tags["automl.best_run_id"] == client.search_runs(
+        [run.info.experiment_id], filter_string="tags.`automl.best` = 'true'")[0].info.run_id
 
 
 def test_runs_over_http(server_run):

@@ -184,3 +184,15 @@ def test_warm_start_with_other_classes_names_both_shapes():
     model = GDClassifier(warm_start=True, max_epochs=2).fit(X, y)
     with pytest.raises(ValueError, match=r"shape \(1, 20\).*shape \(3, 20\)"):
         model.fit(X, y == 0)
+
+
+def test_a_model_pickled_by_automl_0_1_still_loads():
+    """automl 0.1 kept these estimators in ``automl.estimators``; its saved models name that path."""
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    model = GDClassifier(random_state=0, max_epochs=5).fit(X, y)
+    old = pickle.dumps(model, protocol=0).replace(b"automl.families.gd._classifier",
+                                                  b"automl.estimators._classifier")
+    assert b"automl.estimators._classifier" in old
+    loaded = pickle.loads(old)
+    assert type(loaded) is GDClassifier
+    assert (loaded.predict(X) == model.predict(X)).all()
