@@ -88,6 +88,10 @@ class LockHeldError(AutomlError):
     exit_code = 75
 
 
+class ScoreError(AutomlError, ValueError):
+    """A fold's score is undefined or not finite: the trial fails, the search goes on."""
+
+
 class DivergenceError(AutomlError, ArithmeticError):
     """A gradient-descent fit's loss became NaN/inf or exploded: the learning rate is too large.
 

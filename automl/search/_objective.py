@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from automl.errors import describe
+from automl.errors import ScoreError, describe
 from automl.metrics import Metric, score
 from automl.space import SearchSpace
 
@@ -37,10 +37,10 @@ def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, va
     elapsed = time.perf_counter() - start
     value = score(pipeline, X.iloc[valid], y.iloc[valid], metric)
     if value is None:
-        raise ValueError(f"{metric.name} is undefined for this model on this fold "
+        raise ScoreError(f"{metric.name} is undefined for this model on this fold "
                          "(no probabilities, or a single class)")
     if not np.isfinite(value):
-        raise ValueError(f"the {metric.name} score is not finite ({value}); the model diverged")
+        raise ScoreError(f"the {metric.name} score is not finite ({value}); the model diverged")
     return value, elapsed, _epoch_curve(pipeline[-1])
 
 

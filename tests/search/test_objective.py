@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from automl.data import prepare
+from automl.errors import ScoreError
 from automl.families import build_estimator
 from automl.metrics import get_metric
 from automl.preprocess import build_pipeline
@@ -84,7 +85,7 @@ def test_non_finite_score_is_an_error(rng):
             return np.full(len(X), 1e200)  # squared, this overflows to inf
 
     X, y = pd.DataFrame({"x": rng.normal(size=10)}), pd.Series(rng.normal(size=10))
-    with np.errstate(over="ignore"), pytest.raises(ValueError, match="rmse score is not finite"):
+    with np.errstate(over="ignore"), pytest.raises(ScoreError, match="rmse score is not finite"):
         fit_and_score(Diverged(), X, y, np.arange(5), np.arange(5, 10), get_metric("regression", None))
 
 
