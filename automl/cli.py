@@ -97,7 +97,8 @@ def run(
     with _errors(debug):
         from automl.run import run_experiment
 
-        run_experiment(_config(config, options))
+        cfg = _config(config, options)
+        run_experiment(cfg, budget=_budget(cfg))
 
 
 def _config(config: str | None, options: dict):
@@ -112,6 +113,13 @@ def _config(config: str | None, options: dict):
     options["tracking"] = False if options.pop("no_tracking") else None
     _stop_on_sigterm()
     return load_config(config, options)
+
+
+def _budget(cfg):
+    """``--timeout`` counts from the moment this process started, not from when we got here."""
+    from automl.budget import Budget, process_started
+
+    return Budget(cfg.timeout, cfg.trial_timeout, started=process_started())
 
 
 def _with_run_options(fn):
@@ -146,7 +154,8 @@ def retrain(
     with _errors(debug):
         from automl.run import retrain as run_retrain
 
-        summary = run_retrain(_config(config, options), allow_schema_change, min_improvement)
+        cfg = _config(config, options)
+        summary = run_retrain(cfg, allow_schema_change, min_improvement, budget=_budget(cfg))
         if not options.get("quiet"):
             typer.echo(f"{summary['decision']}: {summary['reason']}", err=True)
 

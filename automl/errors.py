@@ -92,6 +92,14 @@ class ScoreError(AutomlError, ValueError):
     """A fold's score is undefined or not finite: the trial fails, the search goes on."""
 
 
+class TimeLimitError(AutomlError):
+    """A trial (or one of its folds) would run past its deadline: it is stopped, the search goes on."""
+
+
+class FoldMemoryError(AutomlError, MemoryError):
+    """A fold needed more memory than ``trial_memory_mb`` allows: its trial fails alone."""
+
+
 class DivergenceError(AutomlError, ArithmeticError):
     """A gradient-descent fit's loss became NaN/inf or exploded: the learning rate is too large.
 

@@ -9,8 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
+
+
+class _BudgetColumn(ProgressColumn):
+    """``0:23 of 1:00``: time since the command started, against ``--timeout``."""
+
+    def __init__(self, budget_s: float | None, spent_s: float):
+        super().__init__()
+        self.budget_s, self.spent_s = budget_s, spent_s
+
+    def render(self, task) -> Text:
+        used = self.spent_s + (task.elapsed or 0.0)
+        text = _clock(used) + (f" of {_clock(self.budget_s)}" if self.budget_s else "")
+        return Text(text, style="progress.elapsed")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
 
 
 class Reporter:
@@ -32,12 +51,15 @@ class Reporter:
         if not self.quiet:
             self.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
 
-    def start_search(self, n_trials: int | None) -> None:
+    def start_search(self, n_trials: int | None, budget_s: float | None = None,
+                     spent_s: float = 0.0) -> None:
+        """Show the search's progress: trials done (of ``n_trials``), the best score, and the
+        time used of the whole command's budget (``spent_s`` before the search began)."""
         if self.quiet:
             return
         self._progress = Progress(
             TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("best {task.fields[best]}"), TimeElapsedColumn(),
+            TextColumn("best {task.fields[best]}"), _BudgetColumn(budget_s, spent_s),
             console=self.console, transient=False,
         )
         self._task = self._progress.add_task("search", total=n_trials, best="-")

@@ -22,6 +22,7 @@ PACKAGE = ROOT / "automl"
 LAYERS = [
     ["automl._version", "automl._compat", "automl.errors"],
     ["automl.config"],
+    ["automl.budget"],
     ["automl.data"],
     ["automl.split"],
     ["automl.metrics"],

@@ -34,7 +34,9 @@ class ExperimentConfig(BaseModel):
     metric: str | None = None
     space: str = DEFAULT_SPACE
     n_trials: int | None = Field(default=None, gt=0)
-    timeout: float | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, description="seconds for the whole command")
+    trial_timeout: float | None = Field(default=None, gt=0, description="seconds per trial at most")
+    trial_memory_mb: int | None = Field(default=None, gt=0, description="memory per fold process")
     seed: int = Field(default=0, ge=0)
     cv: int = Field(default=5, ge=2, le=100)
     test_size: float = Field(default=0.2, gt=0, lt=1)

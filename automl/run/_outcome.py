@@ -78,6 +78,7 @@ class Summary:
     workers: int | None = None
     worker_exit_codes: list[int] | None = None
     elapsed_s: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, from process start
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

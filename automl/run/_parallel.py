@@ -51,8 +51,11 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
             procs = spawn_workers(cfg, ctx.storage, study.study_name, ctx.workdir, uri, n_jobs)
             codes = wait_workers(procs, study, reporter)
             # Leftovers: retries no live worker picked up, trials of workers that died last.
-            objective = ctx.objective(tracker.on_trial_start, n_jobs * cfg.workers)
-            work(study, objective, tracker, _claim(ctx), cfg.grace_period)
+            objective = ctx.objective(tracker, n_jobs * cfg.workers, plan=None)
+            try:
+                work(study, objective, tracker, _claim(ctx), cfg.grace_period)
+            finally:
+                objective.runner.close()
             fail_stale_trials(study)  # every worker has exited: nothing can still be running
         finally:
             reporter.end_search()
@@ -72,12 +75,14 @@ def worker_main(cfg: ExperimentConfig, reporter: Reporter) -> int:
         tracker.__enter__()  # inside the lock: the first worker creates the one parent run
         if parent is None and getattr(tracker, "parent_run_id", None):
             attrs.set_parent_run(study, tracker.parent_run_id)
+    objective = ctx.objective(tracker, fold_jobs(cfg), plan=None)
     try:
-        done = work(study, ctx.objective(tracker.on_trial_start, fold_jobs(cfg)), tracker, lock,
-                    cfg.grace_period)
+        done = work(study, objective, tracker, lock, cfg.grace_period)
     except BaseException as exc:
         tracker.__exit__(type(exc), exc, exc.__traceback__)
         raise
+    finally:
+        objective.runner.close()
     tracker.__exit__(None, None, None)
     reporter.info(f"worker {host_id()}: ran {done} trials of study {study.study_name!r}")
     return done

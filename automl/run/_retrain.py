@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from automl.budget import Budget
 from automl.config import ExperimentConfig, resolve_workdir
 from automl.errors import ConfigError, LockHeldError
 from automl.report import Reporter
@@ -38,7 +39,7 @@ def _check(cfg: ExperimentConfig) -> None:
 
 
 def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improvement: float = 0.0,
-            reporter: Reporter | None = None) -> dict[str, Any]:
+            reporter: Reporter | None = None, budget: Budget | None = None) -> dict[str, Any]:
     """One unattended retrain cycle; returns the summary with the gate's decision."""
     _check(cfg)
     reporter = reporter or Reporter(cfg.quiet)
@@ -53,4 +54,4 @@ def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improv
         found = fetch_champion(uri, cfg.register_model, ALIAS)
         champion = Champion(**found) if found else None
         gate = Gate(cfg, champion, allow_schema_change, min_improvement, reporter.warn)
-        return run_experiment(cfg, reporter, gate=gate)
+        return run_experiment(cfg, reporter, gate=gate, budget=budget)

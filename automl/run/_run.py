@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from automl.budget import Budget
 from automl.config import ExperimentConfig
 from automl.report import Reporter
 from automl.search import run_study
@@ -14,16 +15,19 @@ from ._steps import conclude, report
 
 
 def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
-                   gate=None) -> dict[str, Any]:
+                   gate=None, budget: Budget | None = None) -> dict[str, Any]:
     """Run the whole experiment and return the summary (also written to ``summary_json``).
 
     ``gate`` (an :class:`automl.retrain.Gate`) turns the run into a retrain: data checked against
     the champion, warm start, and the champion alias moved only for a better challenger.
     With ``cfg.workers > 1`` the trials run in that many worker processes sharing the study.
+    ``budget`` counts ``cfg.timeout`` from its start (the CLI starts it when the process started;
+    by default it starts now).
 
     Examples
     --------
-    >>> from automl.config import ExperimentConfig
+    >>> from automl.budget import Budget
+from automl.config import ExperimentConfig
     >>> summary = run_experiment(ExperimentConfig(data="demo:iris", space="fast.yaml",
     ...                                           n_trials=3, quiet=True))  # doctest: +SKIP
     >>> summary["task"]  # doctest: +SKIP
@@ -32,15 +36,18 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
     reporter = reporter or Reporter(cfg.quiet)
     if cfg.workers > 1:
         return run_parallel(cfg, reporter)
-    ctx = setup(cfg, reporter, gate)
+    ctx = setup(cfg, reporter, gate, budget=budget)
     tracker = ctx.tracker()
-    objective = ctx.objective(tracker.on_trial_start, fold_jobs(cfg))
+    plan = ctx.plan()
     with tracker:
-        reporter.start_search(cfg.n_trials)
+        objective = ctx.objective(tracker, fold_jobs(cfg), plan)
+        ctx.budget.mark("setup")
+        reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
         try:
-            run_study(ctx.study, objective, cfg.n_trials, cfg.timeout,
-                      [tracker.on_trial, reporter.on_trial])
+            run_study(ctx.study, objective, cfg.n_trials, plan, [tracker.on_trial, reporter.on_trial])
         finally:
+            objective.runner.close()
             reporter.end_search()
+        ctx.budget.mark("search")
         outcome = conclude(ctx, tracker)
     return report(ctx, outcome)

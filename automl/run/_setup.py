@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from automl.budget import Budget
 from automl.config import ExperimentConfig, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
-from automl.search import CVObjective, default_storage, open_study
+from automl.search import CVObjective, FoldData, SearchPlan, attrs, default_storage, make_runner, open_study
 from automl.space import SearchSpace, load_space
 from automl.split import Split, cv_folds, given_test, holdout
 from automl.tracking import open_tracker
+
+# What the end of a run costs besides the refit (test, artifacts, plots, MLflow), before a run of
+# the study has measured it: seconds, measured on a 2-core machine with small tables.
+FINAL_OVERHEAD_S = {"tracking": 4.0, "none": 1.5}
+EXIT_S = 1.0  # closing the MLflow writer and the interpreter's exit, after the summary
 
 
 @dataclass
@@ -79,7 +84,7 @@ class Context:
     space: SearchSpace
     storage: str
     study: Any
-    started: float
+    budget: Budget
     gate: Any = None  # an automl.retrain.Gate when the run is a retrain
 
     @property
@@ -90,11 +95,26 @@ class Context:
                 "automl.task": prep.data.task, "automl.metric": prep.metric.name,
                 "automl.data": self.cfg.data}
 
-    def objective(self, on_start, n_jobs: int) -> CVObjective:
+    def plan(self) -> SearchPlan:
+        """Trial deadlines and the search's end; what the end of the run costs is what the
+        study's last run measured, else a prior."""
+        overhead = attrs.final_overhead(self.study)
+        if overhead is None:
+            overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
+        return SearchPlan(self.budget, len(self.prep.folds), overhead + EXIT_S)
+
+    def objective(self, tracker, n_jobs: int, plan: SearchPlan | None) -> CVObjective:
+        """The objective, with its fold runner (close it with ``objective.runner.close()``)."""
         split = self.prep.split
-        return CVObjective(self.space, split.X_train, split.y_train, self.prep.folds,
-                           self.prep.columns, self.prep.metric, self.cfg.seed, n_jobs,
-                           on_start=on_start)
+        data = FoldData(split.X_train, split.y_train, self.prep.folds)
+        runner = make_runner(data, self.prep.metric, n_jobs, self.cfg.trial_memory_mb)
+        if plan is not None:
+            seconds_for = lambda trial: plan.trial_seconds(self.study)  # noqa: E731
+        else:
+            seconds_for = lambda trial: self.cfg.trial_timeout  # noqa: E731
+        return CVObjective(self.space, data, self.prep.columns, self.prep.metric, self.cfg.seed,
+                           runner, on_start=tracker.on_trial_start, on_end=tracker.on_trial_end,
+                           seconds_for=seconds_for, clock=self.budget.clock)
 
     def tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
         retrain_of = self.gate.model_name if self.gate is not None else None
@@ -105,9 +125,9 @@ class Context:
 
 
 def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False,
-          parallel: bool = False) -> Context:
+          parallel: bool = False, budget: Budget | None = None) -> Context:
     """Data, space and study: everything before the first trial."""
-    started = time.perf_counter()
+    budget = budget or Budget(cfg.timeout, cfg.trial_timeout)
     workdir = resolve_workdir(cfg)
     prep = prepare_data(cfg, reporter)
     data, split = prep.data, prep.split
@@ -131,4 +151,4 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
     if gate is not None:
         queued = gate.prepare_study(study, space)
         reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
-    return Context(cfg, reporter, workdir, prep, space, storage, study, started, gate)
+    return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate)

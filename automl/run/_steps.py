@@ -8,7 +8,6 @@ output is one more step and one more artifact entry.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -86,6 +85,8 @@ def log(o: Outcome) -> None:
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
     refit_best, test, describe_schema, save, rank, plot, judge, log)
+# The summary's ``timings``: the phase that ends with each of these steps.
+PHASE_ENDS = {"refit_best": "final_fit", "test": "test", "judge": "artifacts", "log": "logging"}
 
 
 def summarize(o: Outcome) -> Summary:
@@ -109,13 +110,19 @@ def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None
     """After the search: run the final steps on the best trial; the summary, logged too."""
     tracker.flush()
     outcome = Outcome(ctx, tracker, best_trial(ctx.study))
+    budget, started = ctx.budget, ctx.budget.clock()
     for step in FINAL_STEPS:
         step(outcome)
+        if step.__name__ in PHASE_ENDS:
+            budget.mark(PHASE_ENDS[step.__name__])
     summary = summarize(outcome)
     if workers is not None:
         summary.workers, summary.worker_exit_codes = workers
-    summary.elapsed_s = round(time.perf_counter() - ctx.started, 3)
+    summary.timings = budget.timings()
+    summary.elapsed_s = summary.timings["total"]
     tracker.log_summary(summary.to_dict())
+    # What the end of a run costs besides the refit, for the next run of this study to plan with.
+    attrs.set_final_overhead(ctx.study, budget.clock() - started - summary.timings.get("final_fit", 0))
     outcome.summary = summary
     return outcome
 

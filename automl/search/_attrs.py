@@ -14,6 +14,7 @@ from typing import Any
 FAMILY, MODEL_PARAMS, PREP_PARAMS = "family", "model_params", "prep_params"
 FOLD_SCORES, CV_STD, FIT_TIME = "fold_scores", "cv_std", "fit_time_s"
 ERROR, PRUNED_AT, EPOCH_LOSS = "error", "pruned_at_fold", "epoch_loss"
+STOPPED = "stopped"  # why a trial was stopped for time (it is then PRUNED)
 RUN_ID, WORKER = "mlflow_run_id", "worker"
 
 # --- on a study --------------------------------------------------------------------------------
@@ -21,6 +22,7 @@ RUN_ID, WORKER = "mlflow_run_id", "worker"
 GUARDED = ("metric", "task", "data_fingerprint", "test_fingerprint", "space_digest", "cv")
 BUDGET, DEADLINE, CONFIG = "trial_budget", "deadline", "config"
 PARENT_RUN, RETRAIN_OF = "mlflow_parent_run_id", "retrain_of"
+FINAL_OVERHEAD = "final_overhead_s"  # measured end of the last run, less its refit
 
 
 # --- trial: written by the objective -------------------------------------------------------------
@@ -50,6 +52,10 @@ def record_pruned(trial, fold: int) -> None:
 
 def record_error(trial, message: str) -> None:
     trial.set_user_attr(ERROR, message)
+
+
+def record_stopped(trial, reason: str) -> None:
+    trial.set_user_attr(STOPPED, reason)
 
 
 # --- trial: written by the processes around the objective ----------------------------------------
@@ -110,6 +116,10 @@ def pruned_at(trial) -> int | None:
 
 def error(trial) -> str | None:
     return trial.user_attrs.get(ERROR)
+
+
+def stopped(trial) -> str | None:
+    return trial.user_attrs.get(STOPPED)
 
 
 def run_id(trial) -> str | None:
@@ -173,6 +183,14 @@ def set_shared_config(study, config: dict[str, Any]) -> None:
 
 def set_parent_run(study, parent_run_id: str) -> None:
     study.set_user_attr(PARENT_RUN, parent_run_id)
+
+
+def final_overhead(study) -> float | None:
+    return study.user_attrs.get(FINAL_OVERHEAD)
+
+
+def set_final_overhead(study, seconds: float) -> None:
+    study.set_user_attr(FINAL_OVERHEAD, round(seconds, 3))
 
 
 def mark_retrain_study(study, model_name: str) -> None:

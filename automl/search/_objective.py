@@ -1,65 +1,45 @@
-"""The Optuna objective: sample a pipeline, cross-validate it fold by fold, prune hopeless ones.
+"""The Optuna objective: sample a pipeline, cross-validate it fold by fold, stop what cannot win.
 
-Folds run in parallel worker processes in chunks of ``n_jobs``; after each chunk the fold scores
-are reported as intermediate values (step = fold index), so the pruner can stop a trial early.
+Folds run in chunks of the runner's width (one, or one per worker process); after each chunk the
+fold scores are reported as intermediate values (step = fold index), so the pruner can stop a
+trial early. A trial also stops when it would overrun its time: when a fold hits the deadline,
+or when the folds done so far project past it. Such a trial is PRUNED with the reason on it.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
+from typing import Callable
 
 import numpy as np
-import pandas as pd
 
-from automl.errors import ScoreError, describe
-from automl.metrics import Metric, score
+from automl.errors import AutomlError, TimeLimitError, describe
+from automl.metrics import Metric
 from automl.space import SearchSpace
 
 from . import _attrs
+from ._folds import FoldData, FoldResult
 from ._spec import TrialSpec
 
 
-def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, valid: np.ndarray,
-                  metric: Metric) -> tuple[float, float, list[float] | None]:
-    """Fit on the fold's training rows only, score on its validation rows. Runs in a worker.
-
-    Returns the score, the fit time and, for models trained epoch by epoch (automl's gradient-
-    descent models), their per-epoch validation (else training) loss curve.
-    """
-    from sklearn.exceptions import ConvergenceWarning
-
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        # An unconverged fold is still a valid (if weak) data point; the score says how weak.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pipeline.fit(X.iloc[train], y.iloc[train])
-    elapsed = time.perf_counter() - start
-    value = score(pipeline, X.iloc[valid], y.iloc[valid], metric)
-    if value is None:
-        raise ScoreError(f"{metric.name} is undefined for this model on this fold "
-                         "(no probabilities, or a single class)")
-    if not np.isfinite(value):
-        raise ScoreError(f"the {metric.name} score is not finite ({value}); the model diverged")
-    return value, elapsed, _epoch_curve(pipeline[-1])
-
-
-def _epoch_curve(model) -> list[float] | None:
-    model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor
-    curve = getattr(model, "validation_loss_curve_", None)
-    if curve is None:
-        curve = getattr(model, "loss_curve_", None)
-    return [float(v) for v in curve] if curve is not None else None
+class FoldError(AutomlError):
+    """A fold failed; the message is the fold's own ``Type: message``."""
 
 
 class CVObjective:
-    """Callable objective for ``Study.optimize``: mean CV score of the sampled pipeline."""
+    """Callable objective for ``Study.optimize``: mean CV score of the sampled pipeline.
 
-    def __init__(self, space: SearchSpace, X: pd.DataFrame, y: pd.Series, folds: list[tuple],
-                 columns, metric: Metric, seed: int, n_jobs: int, on_start=None):
-        self.space, self.X, self.y, self.folds = space, X, y, folds
-        self.columns, self.metric, self.seed, self.n_jobs = columns, metric, seed, n_jobs
-        self.on_start = on_start  # e.g. the tracker linking the trial to its MLflow run
+    ``seconds_for(trial)`` gives the time a trial may take (None: no limit); ``clock`` measures it.
+    ``on_start``/``on_end`` are called as the trial starts and just before it ends (while it can
+    still be written), e.g. by the tracker linking the trial to its MLflow run.
+    """
+
+    def __init__(self, space: SearchSpace, data: FoldData, columns, metric: Metric, seed: int,
+                 runner, on_start: Callable | None = None, on_end: Callable | None = None,
+                 seconds_for: Callable | None = None, clock: Callable[[], float] = time.monotonic):
+        self.space, self.data, self.columns, self.metric, self.seed = space, data, columns, metric, seed
+        self.runner, self.on_start, self.on_end = runner, on_start, on_end
+        self.seconds_for, self.clock = seconds_for, clock
 
     def __call__(self, trial) -> float:
         import optuna
@@ -70,38 +50,65 @@ class CVObjective:
         spec.record(trial)
         scores, fit_time = [], 0.0
         try:
-            for chunk in self._chunks():
-                results = self._run_chunk(spec, chunk)
-                for fold, (value, elapsed, curve) in zip(chunk, results):
-                    if fold == 0 and curve:  # one fold's curve shows how the optimizer behaved
-                        _attrs.record_epoch_loss(trial, curve)
-                    trial.report(value, fold)
-                    scores.append(value)
-                    fit_time += elapsed
-                if len(scores) < len(self.folds) and trial.should_prune():
-                    _attrs.record_pruned(trial, len(scores) - 1)
-                    raise optuna.TrialPruned(f"pruned after fold {len(scores) - 1}")
+            fit_time = self._folds(trial, spec, scores)
+        except TimeLimitError as exc:
+            _attrs.record_stopped(trial, str(exc))
+            raise optuna.TrialPruned(str(exc)) from None
         except optuna.TrialPruned:
             raise
         except Exception as exc:
-            _attrs.record_error(trial, describe(exc))
+            _attrs.record_error(trial, str(exc) if isinstance(exc, FoldError) else describe(exc))
             raise
         finally:
             _attrs.record_folds(trial, scores, fit_time)
+            if self.on_end is not None:
+                self.on_end(trial)
         _attrs.record_cv_std(trial, float(np.std(scores)))
         return float(np.mean(scores))
 
+    def _folds(self, trial, spec: TrialSpec, scores: list[float]) -> float:
+        """Run the folds chunk by chunk into ``scores``; return the summed fit time."""
+        import optuna
+
+        limit = self.seconds_for(trial) if self.seconds_for is not None else None
+        started, fit_time = self.clock(), 0.0
+        chunks = self._chunks()
+        for done, chunk in enumerate(chunks, start=1):
+            left = None if limit is None else limit - (self.clock() - started)
+            if left is not None and left <= 0:
+                raise TimeLimitError(f"time limit: no time left for fold {chunk[0]} ({limit:.1f} s "
+                                     "allowed)")
+            jobs = [(i, spec.build(self.space.task, self.columns, self.seed)) for i in chunk]
+            for result in self.runner.run(jobs, left):
+                fit_time += self._take(trial, result, scores)
+            if len(scores) < len(self.data.folds) and trial.should_prune():
+                _attrs.record_pruned(trial, len(scores) - 1)
+                raise optuna.TrialPruned(f"pruned after fold {len(scores) - 1}")
+            self._check_projection(limit, started, done, len(chunks))
+        return fit_time
+
+    def _take(self, trial, result: FoldResult, scores: list[float]) -> float:
+        if result.kind == "time":
+            raise TimeLimitError(f"time limit: fold {result.fold} was still fitting at the "
+                                 "trial's deadline")
+        if result.kind != "ok":
+            raise FoldError(result.error)
+        if result.fold == 0 and result.curve:  # one fold's curve shows how the optimizer behaved
+            _attrs.record_epoch_loss(trial, result.curve)
+        trial.report(result.value, result.fold)
+        scores.append(result.value)
+        return result.fit_time
+
+    def _check_projection(self, limit: float | None, started: float, done: int, total: int) -> None:
+        if limit is None or done >= total:
+            return
+        spent = self.clock() - started
+        projected = spent / done * total
+        if projected > limit:
+            raise TimeLimitError(f"time limit: {done} of {total} fold rounds took {spent:.1f} s, "
+                                 f"all would take ~{projected:.1f} s but {limit:.1f} s were allowed")
+
     def _chunks(self) -> list[list[int]]:
-        size = max(1, self.n_jobs)
-        idx = list(range(len(self.folds)))
+        size = max(1, self.runner.workers)
+        idx = list(range(len(self.data.folds)))
         return [idx[i:i + size] for i in range(0, len(idx), size)]
-
-    def _run_chunk(self, spec: TrialSpec, chunk: list[int]) -> list[tuple]:
-        jobs = [(spec.build(self.space.task, self.columns, self.seed), *self.folds[i]) for i in chunk]
-        if self.n_jobs == 1 or len(chunk) == 1:
-            return [fit_and_score(p, self.X, self.y, tr, va, self.metric) for p, tr, va in jobs]
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=len(chunk), backend="loky")
-        return parallel(delayed(fit_and_score)(p, self.X, self.y, tr, va, self.metric)
-                        for p, tr, va in jobs)

@@ -15,6 +15,7 @@ from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, fi
 
 from . import _attrs
 from ._locks import creation_lock
+from ._plan import SearchPlan
 from ._storage import make_storage
 
 
@@ -58,12 +59,15 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
     return study
 
 
-def run_study(study, objective: Callable, n_trials: int | None, timeout: float | None,
+def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan,
               callbacks: list[Callable]) -> None:
-    """Run trials; a trial that raises is recorded as FAIL and the search goes on."""
+    """Run trials until ``n_trials`` or the plan says the time is up; a trial that raises is
+    recorded as FAIL and the search goes on."""
     logging.getLogger("optuna").setLevel(logging.ERROR)
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(Exception,),
-                   callbacks=callbacks, gc_after_trial=False)
+    if plan.should_stop(study):
+        return
+    study.optimize(objective, n_trials=n_trials, catch=(Exception,),
+                   callbacks=[*callbacks, plan.callback], gc_after_trial=False)
 
 
 def best_trial(study):

@@ -50,6 +50,9 @@ class NullTracker:
     def on_trial_start(self, trial) -> None:
         pass
 
+    def on_trial_end(self, trial) -> None:
+        pass
+
     def on_trial(self, study, trial) -> None:
         pass
 
@@ -123,6 +126,9 @@ class MlflowTracker:
             return
         attrs.record_run_id(trial, self._current)
         self._send.send(("claim", self._current, trial.number))  # dies -> run KILLED
+
+    def on_trial_end(self, trial) -> None:
+        pass
 
     def on_trial(self, study, trial) -> None:
         """Optuna callback after each trial: queue its record, pre-create the next run."""

@@ -41,6 +41,8 @@ def _trial_tags(trial) -> dict[str, str]:
         tags["automl.pruned_at_fold"] = str(attrs.pruned_at(trial))
     if attrs.error(trial) is not None:
         tags["automl.error"] = str(attrs.error(trial))[:5000]
+    if attrs.stopped(trial) is not None:  # stopped for time: PRUNED, and why
+        tags["automl.stopped"] = str(attrs.stopped(trial))[:5000]
     return tags
 
 

@@ -10,11 +10,11 @@ from automl.retrain import Decision
 from automl.run import FINAL_STEPS, Summary, _steps, run_experiment
 from automl.tracking import Artifact
 
-# The summary keys the README documents (plus data, seed, storage), without tracking.
+# The summary keys the README documents, without tracking.
 CORE_KEYS = {"study_name", "task", "metric", "direction", "best_trial", "best_params",
              "best_cv_score", "best_cv_std", "test_metrics", "n_trials", "rows_dropped",
              "dropped_columns", "train_rows", "test_rows", "test_fingerprint", "data_fingerprint",
-             "data", "seed", "storage", "model_path", "plots", "elapsed_s"}
+             "data", "seed", "storage", "model_path", "plots", "elapsed_s", "timings"}
 TRACKING_KEYS = {"mlflow_run_id", "model_uri", "run_model_uri"}
 DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "champion_version",
                  "schema_changes", "drift"}

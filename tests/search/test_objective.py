@@ -14,7 +14,15 @@ from automl.errors import ScoreError
 from automl.families import build_estimator
 from automl.metrics import get_metric
 from automl.preprocess import build_pipeline
-from automl.search import CVObjective, TrialSpec, fit_and_score
+from automl.search import (
+    CVObjective,
+    FoldData,
+    FoldError,
+    InProcessRunner,
+    PoolRunner,
+    TrialSpec,
+    fit_and_score,
+)
 from automl.search import attrs as A
 from automl.space import load_space
 from automl.split import cv_folds, holdout
@@ -89,17 +97,21 @@ def test_non_finite_score_is_an_error(rng):
         fit_and_score(Diverged(), X, y, np.arange(5), np.arange(5, 10), get_metric("regression", None))
 
 
-def _objective(prepared, space_file, seed, n_jobs=1):
+def _objective(prepared, space_file, seed, n_jobs=1, **kwargs):
     data, split, folds = prepared
     space = load_space(space_file, data.task)
-    return CVObjective(space, split.X_train, split.y_train, folds, (data.numeric, [], []),
-                       get_metric(data.task, "accuracy"), seed, n_jobs)
+    fold_data = FoldData(split.X_train, split.y_train, folds)
+    metric = get_metric(data.task, "accuracy")
+    runner = InProcessRunner(fold_data, metric) if n_jobs == 1 else PoolRunner(fold_data, metric, n_jobs)
+    return CVObjective(space, fold_data, (data.numeric, [], []), metric, seed, runner, **kwargs)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_trial_attributes_and_score(prepared, seed, n_jobs):
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(_objective(prepared, "fast.yaml", seed, n_jobs), n_trials=2)
+    objective = _objective(prepared, "fast.yaml", seed, n_jobs)
+    study.optimize(objective, n_trials=2)
+    objective.runner.close()
     for trial in study.trials:
         attrs = trial.user_attrs
         assert len(attrs[A.FOLD_SCORES]) == 3
@@ -114,7 +126,7 @@ def test_trial_attributes_and_score(prepared, seed, n_jobs):
 def test_failing_fit_is_recorded_and_reraised(prepared, seed, workdir):
     (workdir / "s.yaml").write_text("models:\n  knn: {n_neighbors: 500}\n")  # more than a fold's rows
     study = optuna.create_study(direction="maximize")
-    study.optimize(_objective(prepared, "./s.yaml", seed), n_trials=1, catch=(ValueError,))
+    study.optimize(_objective(prepared, "./s.yaml", seed), n_trials=1, catch=(FoldError,))
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.FAIL
     assert trial.user_attrs[A.ERROR].startswith("ValueError: Expected n_neighbors <= n_samples")

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from automl.budget import check_time
 from automl.errors import DivergenceError
 
 from ._optimizers import OPTIMIZERS, scheduled_learning_rate
@@ -82,6 +83,7 @@ class Trainer:
             self.optimizer.learning_rate = scheduled_learning_rate(
                 est.lr_schedule, est.learning_rate, epoch, est.power_t, est.step_size, est.decay
             )
+            check_time()  # a search trial's deadline: stop between epochs, not by being killed
             loss = self._epoch(*train)
             self._check_diverged(loss, limit, epoch)
             losses.append(loss)

@@ -1,0 +1,144 @@
+"""Fitting and scoring one CV fold, and running a trial's folds in this process.
+
+A fold gets a deadline; models trained in steps stop at it by themselves (automl's gradient-
+descent models between epochs, forests between chunks of trees) and the fold raises
+:class:`~automl.errors.TimeLimitError`. Models that cannot stop are run in worker processes that
+can be killed (``_pool.py``).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.budget import check_time, time_limit
+from automl.errors import ScoreError, describe
+from automl.metrics import Metric, score
+
+FOREST_CHUNK = 25  # trees grown between two looks at the clock
+
+
+@dataclass
+class FoldData:
+    """The training part and its folds: what every fold of every trial reads."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    folds: list[tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def cells(self) -> int:
+        return int(self.X.shape[0] * max(1, self.X.shape[1]))
+
+
+@dataclass
+class FoldResult:
+    """What one fold gave: a score, or the error that stopped it (``kind`` says which)."""
+
+    fold: int
+    value: float | None = None
+    fit_time: float = 0.0
+    curve: list[float] | None = None
+    error: str | None = None
+    kind: str = "ok"  # ok | error | time | memory
+
+
+def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, valid: np.ndarray,
+                  metric: Metric) -> tuple[float, float, list[float] | None]:
+    """Fit on the fold's training rows only, score on its validation rows.
+
+    Returns the score, the fit time and, for models trained epoch by epoch (automl's gradient-
+    descent models), their per-epoch validation (else training) loss curve.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # An unconverged fold is still a valid (if weak) data point; the score says how weak.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _fit(pipeline, X.iloc[train], y.iloc[train])
+    elapsed = time.perf_counter() - start
+    value = score(pipeline, X.iloc[valid], y.iloc[valid], metric)
+    if value is None:
+        raise ScoreError(f"{metric.name} is undefined for this model on this fold "
+                         "(no probabilities, or a single class)")
+    if not np.isfinite(value):
+        raise ScoreError(f"the {metric.name} score is not finite ({value}); the model diverged")
+    return value, elapsed, _epoch_curve(pipeline[-1] if hasattr(pipeline, "steps") else pipeline)
+
+
+def _fit(pipeline, X: pd.DataFrame, y: pd.Series) -> None:
+    model = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
+    if model is pipeline or not _is_forest(model):
+        pipeline.fit(X, y)
+        return
+    # A forest grown in chunks with warm_start equals one grown at once (scikit-learn advances
+    # the random state past the trees it already has), and can look at the clock in between.
+    Xt = pipeline[:-1].fit_transform(X, y)
+    total = model.n_estimators
+    for n in range(min(FOREST_CHUNK, total), total + FOREST_CHUNK, FOREST_CHUNK):
+        model.set_params(n_estimators=min(n, total), warm_start=True)
+        model.fit(Xt, y)
+        check_time()
+        if n >= total:
+            break
+
+
+def _is_forest(model) -> bool:
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+
+    return isinstance(model, (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier,
+                              ExtraTreesRegressor))
+
+
+def _epoch_curve(model) -> list[float] | None:
+    model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor
+    curve = getattr(model, "validation_loss_curve_", None)
+    if curve is None:
+        curve = getattr(model, "loss_curve_", None)
+    return [float(v) for v in curve] if curve is not None else None
+
+
+def run_fold(pipeline, data: FoldData, fold: int, metric: Metric, seconds_left: float | None) -> FoldResult:
+    """One fold, with its error (if any) turned into a result instead of an exception."""
+    deadline = None if seconds_left is None else time.monotonic() + seconds_left
+    train, valid = data.folds[fold]
+    try:
+        with time_limit(deadline):
+            value, fit_time, curve = fit_and_score(pipeline, data.X, data.y, train, valid, metric)
+    except MemoryError as exc:
+        return FoldResult(fold, error=describe(exc), kind="memory")
+    except Exception as exc:
+        kind = "time" if type(exc).__name__ == "TimeLimitError" else "error"
+        return FoldResult(fold, error=describe(exc), kind=kind)
+    return FoldResult(fold, value, fit_time, curve)
+
+
+class InProcessRunner:
+    """Runs folds one after the other in this process: no start-up or transfer cost, for small
+    data and ``n_jobs=1``. It cannot kill a fit; iterative models still stop at the deadline."""
+
+    def __init__(self, data: FoldData, metric: Metric):
+        self.data, self.metric = data, metric
+        self.workers = 1
+
+    def run(self, jobs: list[tuple[int, Any]], seconds_left: float | None) -> list[FoldResult]:
+        results = []
+        started = time.monotonic()
+        for fold, pipeline in jobs:
+            left = None if seconds_left is None else seconds_left - (time.monotonic() - started)
+            results.append(run_fold(pipeline, self.data, fold, self.metric, left))
+        return results
+
+    def close(self) -> None:
+        pass

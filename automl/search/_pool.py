@@ -1,0 +1,186 @@
+"""Warm fold processes that can be killed: folds in parallel, deadlines and memory limits kept.
+
+Each worker receives the training part and its folds once, when it starts; a fold then costs one
+small message (the unfitted pipeline and the fold number) and one back (the score). A fold still
+running at its deadline is killed with its process, which is replaced before the next trial; a
+fold that needs more memory than ``trial_memory_mb`` fails with MemoryError (the limit is set on
+the worker's address space). Workers stop by themselves when the search process is gone, so no
+fold keeps fitting for a run that no longer exists.
+
+Workers come from a fork server started before the search (no threads of ours are forked; the
+server has scikit-learn imported, so a new worker is ready in a fraction of a second).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from automl.metrics import Metric
+
+from ._folds import FoldData, FoldResult, run_fold
+
+GRACE_S = 1.0  # after its deadline, a fold gets this long to stop by itself before it is killed
+WATCH_S = 0.5  # how often a worker checks that the search process is still there
+
+
+def _worker_main(conn, data: FoldData, metric: Metric, main_pid: int, memory_mb: int | None) -> None:
+    """Entry point of a worker process: serve folds until told to stop or orphaned."""
+    import signal
+
+    from threadpoolctl import threadpool_limits
+
+    # Ctrl-C reaches the whole process group; the search process decides, and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(1)  # parallelism is across folds; BLAS threads would oversubscribe the cores
+    threading.Thread(target=_watch_parent, args=(main_pid,), daemon=True).start()
+    _limit_memory(memory_mb)  # last: starting a thread reserves address space of its own
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        fold, pipeline, seconds_left = job
+        conn.send(run_fold(pipeline, data, fold, metric, seconds_left))
+
+
+def _limit_memory(memory_mb: int | None) -> None:
+    """Cap this process's address space at what it uses now plus ``memory_mb``."""
+    if not memory_mb:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            used_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        return
+    limit = (used_kb * 1024) + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _watch_parent(main_pid: int) -> None:
+    while True:
+        time.sleep(WATCH_S)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)  # the search process is gone: nobody wants this fold any more
+        except PermissionError:
+            pass
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    job: int | None = None  # the fold it is fitting
+
+
+class PoolRunner:
+    """``workers`` warm fold processes; :meth:`run` runs a trial's folds on them."""
+
+    def __init__(self, data: FoldData, metric: Metric, workers: int, memory_mb: int | None = None):
+        import multiprocessing
+
+        self.data, self.metric, self.workers, self.memory_mb = data, metric, workers, memory_mb
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["automl.search._pool"])
+        self._pool: list[_Worker | None] = [self._spawn() for _ in range(workers)]
+        self.killed = 0  # processes killed at a deadline so far (replaced by new ones)
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, daemon=True, name="automl-fold",
+                                    args=(child, self.data, self.metric, os.getpid(), self.memory_mb))
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def run(self, jobs: list[tuple[int, Any]], seconds_left: float | None) -> list[FoldResult]:
+        """Run ``(fold, pipeline)`` jobs, at most ``workers`` at a time, within ``seconds_left``."""
+        deadline = None if seconds_left is None else time.monotonic() + seconds_left
+        queue, results = list(jobs), {}
+        while queue or any(w is not None and w.job is not None for w in self._pool):
+            self._dispatch(queue, deadline)
+            self._collect(results, deadline)
+        for result in results.values():
+            if result.kind == "memory" and self.memory_mb:
+                result.error += f" (the fold needed more than trial_memory_mb={self.memory_mb})"
+        return [results[fold] for fold, _ in jobs]
+
+    def _dispatch(self, queue: list, deadline: float | None) -> None:
+        for i, worker in enumerate(self._pool):
+            if not queue:
+                return
+            if worker is None or not worker.process.is_alive():
+                worker = self._pool[i] = self._spawn()
+            if worker.job is None:
+                fold, pipeline = queue.pop(0)
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                worker.conn.send((fold, pipeline, left))
+                worker.job = fold
+
+    def _collect(self, results: dict, deadline: float | None) -> None:
+        from multiprocessing.connection import wait
+
+        busy = {w.conn: w for w in self._pool if w is not None and w.job is not None}
+        timeout = None if deadline is None else max(0.0, deadline + GRACE_S - time.monotonic())
+        ready = wait(list(busy), timeout=timeout)
+        for conn in ready:
+            worker = busy[conn]
+            try:
+                results[worker.job] = conn.recv()
+            except (EOFError, OSError):  # the process died: killed by the kernel, or crashed
+                results[worker.job] = self._died(worker)
+            worker.job = None
+        if not ready:  # past the deadline and its grace: kill what still runs
+            for worker in busy.values():
+                results[worker.job] = FoldResult(worker.job, error="TimeLimitError: the fold was "
+                                                 "still fitting at the trial's deadline", kind="time")
+                self._kill(worker)
+
+    def _died(self, worker: _Worker) -> FoldResult:
+        worker.process.join(timeout=5)
+        code = worker.process.exitcode
+        self._replace(worker)
+        kind = "memory" if code == -9 else "error"  # SIGKILL from outside: the kernel's OOM killer
+        return FoldResult(worker.job, error=f"FoldProcessDied: the fold's process ended with "
+                          f"exit code {code}" + (" (out of memory?)" if kind == "memory" else ""),
+                          kind=kind)
+
+    def _kill(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join(timeout=5)
+        self.killed += 1
+        self._replace(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.conn.close()
+        index = self._pool.index(worker)
+        self._pool[index] = None  # a fresh one is spawned when the next job needs it
+
+    def close(self) -> None:
+        """Stop idle workers, kill busy ones (an interrupted trial's folds are not wanted)."""
+        for worker in self._pool:
+            if worker is None:
+                continue
+            if worker.job is not None:
+                worker.process.kill()
+                continue
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+        for worker in self._pool:
+            if worker is not None:
+                worker.process.join(timeout=2)
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join(timeout=5)
+        self._pool = [None] * self.workers

@@ -1,0 +1,187 @@
+"""Trials within their time and memory: projected overruns stopped after a fold (counted budget
+units, no wall clock), a fit that cannot stop killed with its process, iterative fits stopping by
+themselves, a fold over its memory limit failing alone, and the search's plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from automl.budget import Budget
+from automl.data import prepare
+from automl.metrics import get_metric
+from automl.run import run_experiment
+from automl.search import CVObjective, FoldData, InProcessRunner, PoolRunner, SearchPlan, attrs
+from automl.space import load_space
+from automl.split import cv_folds, holdout
+
+
+class Clock:
+    """A fake clock: time moves only when a test says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class UnitsRunner(InProcessRunner):
+    """Each round of folds costs ``units`` on the fake clock, whatever it really took."""
+
+    def __init__(self, data, metric, clock: Clock, units: float):
+        super().__init__(data, metric)
+        self.clock, self.units = clock, units
+
+    def run(self, jobs, seconds_left):
+        self.clock.now += self.units
+        return super().run(jobs, seconds_left)
+
+
+@pytest.fixture
+def table(rng):
+    n = 300
+    x = rng.normal(size=(n, 4))
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"]).assign(y=np.where(x[:, 0] > 0, "p", "n"))
+    data = prepare(frame, "y", "auto", "t")
+    split = holdout(data, 0.2, 0)
+    return data, FoldData(split.X_train, split.y_train, cv_folds(split, data.task, 5, 0, False))
+
+
+def _space(workdir, text: str, task: str = "binary"):
+    (workdir / "space.yaml").write_text(text)
+    return load_space(str(workdir / "space.yaml"), task)
+
+
+def test_projected_overrun_is_stopped_after_the_first_fold(table, workdir):
+    data, folds = table
+    clock, metric = Clock(), get_metric("binary", "accuracy")
+    space = _space(workdir, "models:\n  naive_bayes: {}\n")
+    objective = CVObjective(space, folds, (data.numeric, [], []), metric, 0,
+                            UnitsRunner(folds, metric, clock, units=10), clock=clock,
+                            seconds_for=lambda trial: 25.0)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=2)  # the search goes on after a stopped trial
+    assert [t.state.name for t in study.trials] == ["PRUNED", "PRUNED"]
+    reason = attrs.stopped(study.trials[0])
+    assert reason.startswith("time limit: 1 of 5 fold rounds took 10.0 s") and "25.0 s were allowed" in reason
+    assert len(attrs.fold_scores(study.trials[0])) == 1
+
+
+def test_no_limit_means_every_fold_runs(table, workdir):
+    data, folds = table
+    clock, metric = Clock(), get_metric("binary", "accuracy")
+    space = _space(workdir, "models:\n  naive_bayes: {}\n")
+    objective = CVObjective(space, folds, (data.numeric, [], []), metric, 0,
+                            UnitsRunner(folds, metric, clock, units=10), clock=clock)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1)
+    assert study.trials[0].state.name == "COMPLETE" and clock.now == 50
+
+
+def test_iterative_fit_stops_itself_at_the_deadline(table, workdir):
+    data, folds = table
+    metric = get_metric("binary", "accuracy")
+    space = _space(workdir, "models:\n  gd: {optimizer: sgd, max_epochs: 100000000, tol: null}\n")
+    runner = InProcessRunner(folds, metric)  # cannot kill: the fit must stop by itself
+    objective = CVObjective(space, folds, (data.numeric, [], []), metric, 0, runner,
+                            seconds_for=lambda trial: 0.3)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state.name == "PRUNED"
+    assert attrs.stopped(trial) == "time limit: fold 0 was still fitting at the trial's deadline"
+
+
+def test_a_fit_that_cannot_stop_is_killed_with_its_process(rng, workdir):
+    # A linear SVM with a huge C on random labels: libsvm would iterate for minutes.
+    n = 2500
+    frame = pd.DataFrame(rng.normal(size=(n, 20)), columns=[f"x{i}" for i in range(20)])
+    frame["y"] = rng.choice(["p", "n"], n)
+    data = prepare(frame, "y", "auto", "t")
+    split = holdout(data, 0.2, 0)
+    folds = FoldData(split.X_train, split.y_train, cv_folds(split, data.task, 3, 0, False))
+    metric = get_metric("binary", "accuracy")
+    space = _space(workdir, "models:\n  svm: {kernel: linear, C: 100000.0, tol: 1.0e-9}\n")
+    runner = PoolRunner(folds, metric, workers=1)
+    objective = CVObjective(space, folds, (data.numeric, [], []), metric, 0, runner,
+                            seconds_for=lambda trial: 0.5)
+    study = optuna.create_study(direction="maximize")
+    try:
+        study.optimize(objective, n_trials=1)
+        assert runner.killed == 1
+        killed = [w for w in runner._pool if w is not None]
+        assert killed == []  # its slot waits for a fresh process
+    finally:
+        runner.close()
+    trial = study.trials[0]
+    assert trial.state.name == "PRUNED"
+    assert attrs.stopped(trial) == "time limit: fold 0 was still fitting at the trial's deadline"
+
+
+def test_a_fold_over_its_memory_limit_fails_alone(rng, workdir, config):
+    # One-hot of a 1500-level column is ~40 MB dense per fold; five levels are nothing.
+    n = 3000
+    frame = pd.DataFrame({"x": rng.normal(size=n),
+                          "level": [f"L{i % 1500}" for i in rng.permutation(n)]})
+    frame["y"] = np.where(frame["x"] + rng.normal(size=n) > 0, "p", "n")
+    frame.to_csv(workdir / "wide.csv", index=False)
+    (workdir / "space.yaml").write_text(
+        "preprocessing:\n  max_categories: {type: categorical, choices: [5, 100000]}\n"
+        "  rare_min_frequency: null\nmodels:\n  naive_bayes: {}\n")
+    summary = run_experiment(config(data=str(workdir / "wide.csv"), target="y", n_trials=6,
+                                    space=str(workdir / "space.yaml"), trial_memory_mb=30,
+                                    study_name="mem"))
+    study = optuna.load_study(study_name="mem", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
+    failed = [t for t in study.trials if t.state.name == "FAIL"]
+    assert failed and all(t.params["prep.max_categories"] == 100000 for t in failed)
+    assert all("MemoryError" in attrs.error(t) and "trial_memory_mb=30" in attrs.error(t)
+               for t in failed)
+    assert summary["best_params"]["prep.max_categories"] == 5
+    assert summary["n_trials"]["COMPLETE"] >= 1
+
+
+def _study_with_best(fit_time: float, folds: int):
+    study = optuna.create_study(direction="maximize")
+    trial = optuna.trial.create_trial(value=0.9, params={}, distributions={},
+                                      user_attrs={attrs.FIT_TIME: fit_time,
+                                                  attrs.FOLD_SCORES: [0.9] * folds})
+    study.add_trial(trial)
+    return study
+
+
+def test_plan_reserves_the_refit_of_the_best_and_the_end_of_the_run():
+    clock = Clock()
+    plan = SearchPlan(Budget(60, clock=clock), n_folds=5, overhead_s=4.0)
+    empty = optuna.create_study(direction="maximize")
+    assert plan.reserve(empty) == 4.0  # nothing to refit yet
+    study = _study_with_best(fit_time=10.0, folds=5)  # 2 s a fold on 4/5 of the rows
+    assert plan.refit_estimate(study) == pytest.approx(1.5 * 2.0 * 5 / 4)
+    assert plan.search_left(study) == pytest.approx(60 - 4.0 - 3.75)
+    clock.now = 51.0
+    assert plan.should_stop(study) is False and plan.trial_seconds(study) == pytest.approx(1.25)
+    clock.now = 51.8  # 0.45 s left: not enough to start a trial
+    assert plan.should_stop(study) is True
+
+
+def test_plan_caps_trials_at_trial_timeout_and_without_budget():
+    clock = Clock()
+    study = _study_with_best(fit_time=1.0, folds=5)
+    assert SearchPlan(Budget(None, trial_timeout=7, clock=clock), 5, 4.0).trial_seconds(study) == 7
+    assert SearchPlan(Budget(None, clock=clock), 5, 4.0).trial_seconds(study) is None
+    assert SearchPlan(Budget(20, trial_timeout=30, clock=clock), 5, 1.0).trial_seconds(study) \
+        == pytest.approx(20 - 1.0 - 1.5 * 0.2 * 1.25)
+
+
+def test_budget_timings_in_phase_order():
+    clock = Clock()
+    budget = Budget(30, clock=clock)
+    clock.now = 2.0
+    budget.mark("setup")
+    clock.now = 20.5
+    budget.mark("search")
+    clock.now = 21.0
+    assert budget.timings() == {"setup": 2.0, "search": 18.5, "total": 21.0}
+    assert budget.left() == 9.0
