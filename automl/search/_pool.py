@@ -7,8 +7,8 @@ fold that needs more memory than ``trial_memory_mb`` fails with MemoryError (the
 the worker's address space). Workers stop by themselves when the search process is gone, so no
 fold keeps fitting for a run that no longer exists.
 
-Workers come from a fork server started before the search (no threads of ours are forked; the
-server has scikit-learn imported, so a new worker is ready in a fraction of a second).
+Workers are fresh interpreters (like the MLflow writer), not multiprocessing children: nothing
+of the search process is forked, and the caller's ``__main__`` is never re-run in them.
 """
 
 from __future__ import annotations
@@ -27,15 +27,20 @@ GRACE_S = 1.0  # after its deadline, a fold gets this long to stop by itself bef
 WATCH_S = 0.5  # how often a worker checks that the search process is still there
 
 
-def _worker_main(conn, data: FoldData, metric: Metric, main_pid: int, memory_mb: int | None) -> None:
+def worker_main(req_fd: int, rep_fd: int) -> None:
     """Entry point of a worker process: serve folds until told to stop or orphaned."""
+    import pickle
     import signal
-
-    from threadpoolctl import threadpool_limits
+    from multiprocessing.connection import Connection
 
     # Ctrl-C reaches the whole process group; the search process decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threadpool_limits(1)  # parallelism is across folds; BLAS threads would oversubscribe the cores
+    conn = Connection(req_fd, writable=False)
+    replies = Connection(rep_fd, readable=False)
+    try:
+        data, metric, main_pid, memory_mb = pickle.loads(conn.recv_bytes())
+    except (EOFError, OSError):
+        return
     threading.Thread(target=_watch_parent, args=(main_pid,), daemon=True).start()
     _limit_memory(memory_mb)  # last: starting a thread reserves address space of its own
     while True:
@@ -46,7 +51,10 @@ def _worker_main(conn, data: FoldData, metric: Metric, main_pid: int, memory_mb:
         if job is None:
             return
         fold, pipeline, seconds_left = job
-        conn.send(run_fold(pipeline, data, fold, metric, seconds_left))
+        try:
+            replies.send(run_fold(pipeline, data, fold, metric, seconds_left))
+        except OSError:  # the search process is gone
+            return
 
 
 def _limit_memory(memory_mb: int | None) -> None:
@@ -75,10 +83,12 @@ def _watch_parent(main_pid: int) -> None:
             pass
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
-    process: Any
-    conn: Any
+    process: Any  # subprocess.Popen
+    send: Any
+    conn: Any  # replies
+    loading: Any  # the thread writing the data; jobs are sent after it
     job: int | None = None  # the fold it is fitting
 
 
@@ -86,21 +96,37 @@ class PoolRunner:
     """``workers`` warm fold processes; :meth:`run` runs a trial's folds on them."""
 
     def __init__(self, data: FoldData, metric: Metric, workers: int, memory_mb: int | None = None):
-        import multiprocessing
+        import pickle
 
-        self.data, self.metric, self.workers, self.memory_mb = data, metric, workers, memory_mb
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["automl.search._pool"])
+        self.workers, self.memory_mb = workers, memory_mb
+        # Pickled once; every worker (and a replacement after a kill) gets these bytes.
+        self._payload = pickle.dumps((data, metric, os.getpid(), memory_mb),
+                                     protocol=pickle.HIGHEST_PROTOCOL)
         self._pool: list[_Worker | None] = [self._spawn() for _ in range(workers)]
         self.killed = 0  # processes killed at a deadline so far (replaced by new ones)
 
     def _spawn(self) -> _Worker:
-        parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, daemon=True, name="automl-fold",
-                                    args=(child, self.data, self.metric, os.getpid(), self.memory_mb))
-        process.start()
-        child.close()
-        return _Worker(process, parent)
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        code = f"from automl.search._pool import worker_main; worker_main({req_r}, {rep_w})"
+        debug = os.environ.get("AUTOML_DEBUG") == "1"
+        out = None if debug else subprocess.DEVNULL
+        # -P: the working directory is not on sys.path, so nothing there is imported.
+        process = subprocess.Popen([sys.executable, "-P", "-c", code], pass_fds=(req_r, rep_w),
+                                   env=_worker_env(), stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=out)
+        os.close(req_r)
+        os.close(rep_w)
+        send = Connection(req_w, readable=False)
+        # The pipe holds 64 KiB: writing the data blocks until the new interpreter reads it
+        # (after its imports), so a thread writes it and the search goes on meanwhile.
+        loading = threading.Thread(target=_send_quietly, args=(send, self._payload), daemon=True)
+        loading.start()
+        return _Worker(process, send, Connection(rep_r, writable=False), loading)
 
     def run(self, jobs: list[tuple[int, Any]], seconds_left: float | None) -> list[FoldResult]:
         """Run ``(fold, pipeline)`` jobs, at most ``workers`` at a time, within ``seconds_left``."""
@@ -118,12 +144,13 @@ class PoolRunner:
         for i, worker in enumerate(self._pool):
             if not queue:
                 return
-            if worker is None or not worker.process.is_alive():
+            if worker is None or worker.process.poll() is not None:
                 worker = self._pool[i] = self._spawn()
             if worker.job is None:
                 fold, pipeline = queue.pop(0)
+                worker.loading.join()
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                worker.conn.send((fold, pipeline, left))
+                worker.send.send((fold, pipeline, left))
                 worker.job = fold
 
     def _collect(self, results: dict, deadline: float | None) -> None:
@@ -146,8 +173,7 @@ class PoolRunner:
                 self._kill(worker)
 
     def _died(self, worker: _Worker) -> FoldResult:
-        worker.process.join(timeout=5)
-        code = worker.process.exitcode
+        code = _reap(worker.process)
         self._replace(worker)
         kind = "memory" if code == -9 else "error"  # SIGKILL from outside: the kernel's OOM killer
         return FoldResult(worker.job, error=f"FoldProcessDied: the fold's process ended with "
@@ -156,12 +182,13 @@ class PoolRunner:
 
     def _kill(self, worker: _Worker) -> None:
         worker.process.kill()
-        worker.process.join(timeout=5)
+        _reap(worker.process)
         self.killed += 1
         self._replace(worker)
 
     def _replace(self, worker: _Worker) -> None:
         worker.conn.close()
+        worker.send.close()
         index = self._pool.index(worker)
         self._pool[index] = None  # a fresh one is spawned when the next job needs it
 
@@ -174,13 +201,40 @@ class PoolRunner:
                 worker.process.kill()
                 continue
             try:
-                worker.conn.send(None)
+                worker.send.send(None)
             except OSError:
                 pass
         for worker in self._pool:
             if worker is not None:
-                worker.process.join(timeout=2)
-                if worker.process.is_alive():
+                if _reap(worker.process, timeout=2) is None:
                     worker.process.kill()
-                    worker.process.join(timeout=5)
+                    _reap(worker.process)
+                worker.send.close()
+                worker.conn.close()
         self._pool = [None] * self.workers
+
+
+def _send_quietly(conn, payload: bytes) -> None:
+    try:
+        conn.send_bytes(payload)
+    except OSError:  # the worker died or was closed before it read its data
+        pass
+
+
+def _reap(process, timeout: float = 5) -> int | None:
+    import subprocess
+
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _worker_env() -> dict[str, str]:
+    from pathlib import Path
+
+    package_root = str(Path(__file__).resolve().parent.parent.parent)
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+    # One BLAS thread per worker from the start: parallelism is across folds.
+    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

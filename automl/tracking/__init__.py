@@ -5,9 +5,17 @@ process owns the MlflowClient (``_writer``, ``_final``), and ``_models`` reads m
 the retrain gate and ``automl predict``. mlflow is imported nowhere else in automl.
 """
 
-from ._front import MlflowTracker, NullTracker, open_tracker, resolve_tracking_uri
+from ._front import (
+                     MlflowTracker,
+                     NullTracker,
+                     WriterProcess,
+                     open_tracker,
+                     resolve_tracking_uri,
+                     start_writer_early,
+)
 from ._models import fetch_champion, load_logged_model
 from ._records import Artifact, FinalLog, trial_record
 
-__all__ = ["Artifact", "FinalLog", "MlflowTracker", "NullTracker", "fetch_champion",
-           "load_logged_model", "open_tracker", "resolve_tracking_uri", "trial_record"]
+__all__ = ["Artifact", "FinalLog", "MlflowTracker", "NullTracker", "WriterProcess", "fetch_champion",
+           "load_logged_model", "open_tracker", "resolve_tracking_uri", "start_writer_early",
+           "trial_record"]

@@ -72,7 +72,7 @@ class NullTracker:
 def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space_path: str,
                  parent_tags: dict[str, str], warn: Callable[[str], None],
                  retrain_of: str | None = None, parent_run_id: str | None = None,
-                 close_parent: bool = True):
+                 close_parent: bool = True, writer: WriterProcess | None = None):
     """A tracker for this run: :class:`MlflowTracker`, or :class:`NullTracker` when turned off."""
     if not cfg.tracking:
         return NullTracker()
@@ -97,59 +97,124 @@ def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space
                 "parent_run_id": parent_run_id, "close_parent": close_parent}
     if retrain_of:
         tags["automl.retrain_of"] = retrain_of
-    return MlflowTracker(settings, warn)
+    return MlflowTracker(settings, warn, writer)
+
+
+class WriterProcess:
+    """A started writer process and its pipes; it opens the store from the moment it starts."""
+
+    def __init__(self, uri: str):
+        self.proc, self.send, self.recv = start_writer()
+        self.send.send(("open", uri))
+
+    def abandon(self) -> None:
+        """The run never began (e.g. bad data): let the writer go."""
+        self.send.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_writer_early(cfg, workdir: Path) -> WriterProcess | None:
+    """Start the MLflow writer before the data is read, so the store's set-up (migrations of a
+    fresh SQLite store: ~5 s) overlaps the run's own set-up and first trials."""
+    if not cfg.tracking:
+        return None
+    return WriterProcess(resolve_tracking_uri(cfg.tracking_uri, workdir)[0])
 
 
 class MlflowTracker:
-    """Search-process side of the tracker: queues records for the writer process."""
+    """Search-process side of the tracker: queues records for the writer process.
 
-    def __init__(self, settings: dict[str, Any], warn: Callable[[str], None]):
-        self.settings, self.warn = settings, warn
-        self.parent_run_id: str | None = None
+    Nothing here waits for the writer unless it must: a trial that starts before the writer has
+    a child run ready gets its run (and the link to it) when it ends.
+    """
+
+    def __init__(self, settings: dict[str, Any], warn: Callable[[str], None],
+                 writer: WriterProcess | None = None):
+        self.settings, self.warn, self._writer = settings, warn, writer
+        self._ids: tuple[str, str] | None = None  # experiment id, parent run id
         self._ready_runs: list[str] = []
         self._current: str | None = None
+        self._unlinked = False  # the running trial has no run yet
+        self._error: Exception | None = None  # raised from the next callback, not inside a trial
         self._closed = False
+        self.store_open_s: float | None = None
 
     def __enter__(self):
-        self._proc, self._send, self._recv = start_writer()
-        self._send.send(self.settings)
-        _, self.experiment_id, self.parent_run_id = self._await("ready", READY_TIMEOUT_S)
-        self._send.send(("new_run",))
+        writer = self._writer or WriterProcess(self.settings["uri"])
+        self._proc, self._send, self._recv = writer.proc, writer.send, writer.recv
+        self._post(self.settings)
+        self._post(("new_run",))
         return self
 
+    @property
+    def parent_run_id(self) -> str:
+        if self._ids is None:
+            self._await("ready", READY_TIMEOUT_S)
+        return self._ids[1]
+
+    @property
+    def experiment_id(self) -> str:
+        if self._ids is None:
+            self._await("ready", READY_TIMEOUT_S)
+        return self._ids[0]
+
     def on_trial_start(self, trial) -> None:
-        """Give the starting trial its (already created) child run and link both ways."""
-        while not self._ready_runs:
-            self._await("run", REPLY_TIMEOUT_S)
+        """Give the starting trial a child run if one is ready, without waiting for one."""
+        try:
+            self._drain()
+        except Exception as exc:  # surfaced by the next callback, outside the trial
+            self._error = exc
+            return
+        if self._ready_runs:
+            self._claim(trial)
+        else:
+            self._unlinked = True
+
+    def on_trial_end(self, trial) -> None:
+        """A trial that started before a run was ready gets one now, while it can be written."""
+        if not self._unlinked or self._error is not None:
+            return
+        try:
+            while not self._ready_runs:
+                self._await("run", REPLY_TIMEOUT_S)
+        except Exception as exc:
+            self._error = exc
+            return
+        self._claim(trial)
+
+    def _claim(self, trial) -> None:
+        self._unlinked = False
         self._current = self._ready_runs.pop(0)
         if self._current is None:  # the writer could not create it (reported as a warning)
             return
         attrs.record_run_id(trial, self._current)
-        self._send.send(("claim", self._current, trial.number))  # dies -> run KILLED
-
-    def on_trial_end(self, trial) -> None:
-        pass
+        self._post(("claim", self._current, trial.number))  # dies -> run KILLED
 
     def on_trial(self, study, trial) -> None:
         """Optuna callback after each trial: queue its record, pre-create the next run."""
+        if self._error is not None:
+            raise self._error
         run_id = attrs.run_id(trial)
-        self._send.send(("new_run",))
+        self._post(("new_run",))
         if run_id:
-            self._send.send(("trial", run_id, trial_record(trial, self.settings["metric"])))
+            self._post(("trial", run_id, trial_record(trial, self.settings["metric"])))
         self._current = None
 
     def kill_run(self, run_id: str, number: int) -> None:
         """Close the run of trial ``number`` whose worker died (found stale) as KILLED."""
-        self._send.send(("kill", run_id, number))
+        self._post(("kill", run_id, number))
 
     def flush(self) -> None:
         """Wait until every queued record is written."""
-        self._send.send(("flush",))
+        self._post(("flush",))
         self._await("flushed", REPLY_TIMEOUT_S)
 
     def log_final(self, final: FinalLog) -> dict[str, Any]:
         """Log the final model and its evidence on the parent run; register it if asked."""
-        self._send.send(("final", final))
+        self._post(("final", final))
         result = self._await("final_done", REPLY_TIMEOUT_S)[1]
         if "error" in result:  # the parent run is then closed as FAILED; nothing half-registered
             raise TrackingError(mask_url(f"could not log the final model to {self.settings['uri']}: "
@@ -158,7 +223,7 @@ class MlflowTracker:
 
     def log_summary(self, summary: dict[str, Any]) -> None:
         text = json.dumps(summary, indent=2, default=str)
-        self._send.send(("text", "summary.json", text))
+        self._post(("text", "summary.json", text))
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
@@ -178,12 +243,47 @@ class MlflowTracker:
             if self._proc.poll() is None:
                 self._send.send(("close", status, self._current))
                 self._await("closed", REPLY_TIMEOUT_S)
+        except (OSError, TrackingError, ConfigError):
+            if status == "FINISHED":  # a clean end must not hide that the writer failed
+                raise
         finally:
             self._send.close()
             try:
                 self._proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+
+    def _post(self, msg) -> None:
+        """Send to the writer; if it is gone, say why (its last reply) in one line."""
+        try:
+            self._send.send(msg)
+        except OSError:  # BrokenPipeError: the writer exited
+            self._drain_after_exit()
+            raise TrackingError("the MLflow writer process stopped unexpectedly "
+                                "(rerun with AUTOML_DEBUG=1 to see its output)") from None
+
+    def _drain_after_exit(self) -> None:
+        try:
+            self._drain()
+        except EOFError:
+            pass
+
+    def _drain(self) -> None:
+        """Handle every reply already waiting, without blocking."""
+        while self._recv.poll(0):
+            self._handle(self._recv.recv())
+
+    def _handle(self, msg: tuple) -> None:
+        if msg[0] == "run":
+            self._ready_runs.append(msg[1])
+        elif msg[0] == "ready":
+            self._ids = (msg[1], msg[2])
+        elif msg[0] == "opened":
+            self.store_open_s = msg[1]
+        elif msg[0] == "error":
+            self.warn(mask_url(f"MLflow: {msg[1]}"))
+        elif msg[0] == "fatal":
+            raise ConfigError(mask_url(f"tracking {self.settings['uri']}: {msg[1]}"))
 
     def _await(self, kind: str, timeout: float) -> tuple:
         """Read replies until ``kind`` arrives; keep run ids, surface errors as warnings."""
@@ -200,12 +300,7 @@ class MlflowTracker:
                 msg = self._recv.recv()
             except EOFError:
                 raise TrackingError("the MLflow writer process stopped unexpectedly") from None
-            if msg[0] == "run":
-                self._ready_runs.append(msg[1])
-            elif msg[0] == "error":
-                self.warn(mask_url(f"MLflow: {msg[1]}"))
-            elif msg[0] == "fatal":
-                raise ConfigError(mask_url(f"tracking {self.settings['uri']}: {msg[1]}"))
+            self._handle(msg)
             if msg[0] == kind:
                 return msg
 

@@ -32,13 +32,14 @@ def start_writer():
     req_r, req_w = os.pipe()
     rep_r, rep_w = os.pipe()
     debug = os.environ.get("AUTOML_DEBUG") == "1"
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(Path(__file__).resolve().parent.parent.parent)  # the folder holding automl/
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
     env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3")
     code = f"from automl.tracking._writer import writer_main; writer_main({req_r}, {rep_w})"
     out = None if debug else subprocess.DEVNULL  # MLflow prints "View run at ..." per run
-    proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(req_r, rep_w), env=env,
+    # -P: the working directory is not on sys.path, so nothing there is imported.
+    proc = subprocess.Popen([sys.executable, "-P", "-c", code], pass_fds=(req_r, rep_w), env=env,
                             stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
     os.close(req_r)
     os.close(rep_w)
@@ -46,28 +47,41 @@ def start_writer():
 
 
 def writer_main(req_fd: int, rep_fd: int) -> None:
-    """Entry point of the writer process."""
+    """Entry point of the writer process.
+
+    It opens the store as soon as it is told where (a fresh SQLite store first runs MLflow's
+    migrations: seconds the search process spends reading data and running trials), then waits
+    for the run's settings.
+    """
     import logging
     from multiprocessing.connection import Connection
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     requests, replies = Connection(req_fd, writable=False), Connection(rep_fd, readable=False)
-    settings = requests.recv()
     try:
-        writer = _Writer(settings)
+        _, uri = requests.recv()
+        started = time.monotonic()
+        client = open_store(uri)
+        replies.send(("opened", time.monotonic() - started))
+        writer = _Writer(requests.recv(), client)
+    except (EOFError, OSError):
+        return  # the search process ended before the run began (e.g. a data error)
     except Exception as exc:
         replies.send(("fatal", f"cannot open ({describe(exc, 300)})"))
         return
     replies.send(("ready", writer.experiment_id, writer.parent_id))
     writer.serve(requests, replies)
+    # Every run is closed and committed; MLflow's interpreter teardown would take another second
+    # of the user's budget for nothing.
+    os._exit(0)
 
 
 class _Writer:
     """Owns the MlflowClient; handles one request at a time."""
 
-    def __init__(self, settings: dict[str, Any]):
+    def __init__(self, settings: dict[str, Any], client):
         self.settings = settings
-        self.client = open_store(settings["uri"])
+        self.client = client
         self.experiment_id = get_or_create_experiment(self.client, settings["experiment"], settings["artifacts"])
         if settings.get("retrain_of"):
             close_stale_runs(self.client, self.experiment_id, settings["retrain_of"])
