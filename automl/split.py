@@ -1,4 +1,9 @@
-"""Lock away the test rows, then define the CV folds on the training part only."""
+"""Lock away the test rows, then define the validation folds on the training part only.
+
+How many folds, when ``--cv`` is not given, follows from the size of the training part and the
+time budget (:func:`choose_folds`): K-fold CV is worth its cost on small tables, where one split's
+score is noisy; on large tables one holdout split is both reliable and k times cheaper.
+"""
 
 from __future__ import annotations
 
@@ -69,10 +74,41 @@ def _check_stratifiable(data: Dataset, n_test: int) -> None:
                         f"classes ({len(counts)}); raise test_size or add rows")
 
 
+# The validation rule without --cv, by cells (training rows x feature columns).
+FIVE_FOLD_CELLS = 200_000  # e.g. 10,000 rows x 20 columns and below: 5-fold CV
+THREE_FOLD_CELLS = 2_000_000  # up to 100,000 x 20: 3-fold CV; above: one holdout split
+SHORT_BUDGET_S = 60  # a budget under a minute drops one level for tables over ...
+SHORT_BUDGET_CELLS = 50_000  # ... this many cells
+HOLDOUT_SHARE = 0.2  # the validation share of a holdout split
+
+
+def choose_folds(rows: int, columns: int, timeout: float | None) -> int:
+    """Folds for the search when ``--cv`` is not given; 1 means one holdout split.
+
+    >>> choose_folds(455, 30, None), choose_folds(43_000, 9, None), choose_folds(160_000, 15, 60)
+    (5, 3, 1)
+    >>> choose_folds(1_400, 64, 30)  # 90,000 cells and half a minute: 3-fold
+    3
+    """
+    cells = rows * max(1, columns)
+    levels = [5, 3, 1]
+    level = 0 if cells <= FIVE_FOLD_CELLS else 1 if cells <= THREE_FOLD_CELLS else 2
+    if timeout is not None and timeout < SHORT_BUDGET_S and cells > SHORT_BUDGET_CELLS:
+        level = min(level + 1, 2)
+    return levels[level]
+
+
+def describe_folds(k: int) -> str:
+    return f"{k}-fold CV" if k > 1 else f"holdout validation ({HOLDOUT_SHARE:.0%})"
+
+
 def make_cv(task: str, k: int, seed: int, groups: pd.Series | None, time_ordered: bool):
-    """The CV splitter: stratified K-fold (classification), K-fold (regression), group or time-series."""
+    """The splitter: stratified K-fold (classification), K-fold (regression), group or time-series;
+    with ``k == 1`` one holdout split of the same kind (the newest rows when time-ordered)."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, TimeSeriesSplit
 
+    if k == 1:
+        return _holdout_splitter(task, seed, groups, time_ordered)
     if time_ordered:
         return TimeSeriesSplit(n_splits=k)
     if groups is not None:
@@ -82,19 +118,46 @@ def make_cv(task: str, k: int, seed: int, groups: pd.Series | None, time_ordered
     return StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
 
 
+def _holdout_splitter(task: str, seed: int, groups: pd.Series | None, time_ordered: bool):
+    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
+
+    if time_ordered:
+        return _NewestRows(HOLDOUT_SHARE)
+    if groups is not None:
+        return GroupShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=seed)
+    if task == "regression":
+        return ShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=seed)
+    return StratifiedShuffleSplit(n_splits=1, test_size=HOLDOUT_SHARE, random_state=seed)
+
+
+class _NewestRows:
+    """One split of time-ordered rows: train on the older ones, validate on the newest."""
+
+    def __init__(self, share: float):
+        self.share = share
+
+    def split(self, X, y=None, groups=None):
+        import numpy as np
+
+        n = len(X)
+        cut = n - max(1, round(n * self.share))
+        yield np.arange(cut), np.arange(cut, n)
+
+
 def cv_folds(split: Split, task: str, k: int, seed: int, time_ordered: bool) -> list[tuple]:
     """Materialise the folds once so every trial uses the very same rows, and check they are valid."""
     if task != "regression" and split.groups_train is None and not time_ordered:
         counts = split.y_train.value_counts()
-        if counts.min() < k:
+        if counts.min() < max(k, 2):
             raise DataError(
                 f"class {counts.idxmin()!r} has {counts.min()} rows in the training part, fewer than "
-                f"the {k} CV folds; lower --cv or add rows of that class"
+                f"the {max(k, 2)} {'CV folds' if k > 1 else 'a holdout split needs'}; lower --cv "
+                "or add rows of that class"
             )
-    if split.groups_train is not None and split.groups_train.nunique() < k:
+    if split.groups_train is not None and split.groups_train.nunique() < max(k, 2):
         raise DataError(f"group_column has {split.groups_train.nunique()} groups in the training part, "
                         f"fewer than the {k} CV folds; lower --cv")
-    if len(split.y_train) < 2 * k:
+    if len(split.y_train) < 2 * max(k, 2):
         raise DataError(f"the training part has {len(split.y_train)} rows, too few for {k} CV folds")
     cv = make_cv(task, k, seed, split.groups_train, time_ordered)
     return list(cv.split(split.X_train, split.y_train, split.groups_train))

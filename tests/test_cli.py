@@ -118,7 +118,7 @@ GOOD = "x1,x2,label\n" + "".join(f"{i},{i % 7},{'ab'[i % 2]}\n" for i in range(3
      ["--data", "d.csv", "--target", "label", "--test-data", "t.csv"],
      r"t\.csv: test data is missing training columns \['x2'\]"),
     ({}, ["--data", "demo:iris", "--task", "foo"], r"task -> Input should be 'auto', .* \(got 'foo'\)"),
-    ({}, ["--data", "demo:iris", "--cv", "1"], r"cv -> .*greater than or equal to 2 \(got 1\)"),
+    ({}, ["--data", "demo:iris", "--cv", "0"], r"cv -> .*greater than or equal to 1 \(got 0\)"),
     ({}, ["--data", "demo:iris", "--n-trials", "0"], r"n_trials -> .*greater than 0"),
     ({}, ["--data", "demo:iris", "--n-jobs", "-2"], r"n_jobs must be -1 \(all cores\) or a positive"),
     ({}, ["--data", "demo:iris", "--metric", "rmse"], r"metric: 'rmse' is not available for a multiclass"),

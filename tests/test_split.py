@@ -8,7 +8,7 @@ import pytest
 
 from automl.data import prepare
 from automl.errors import DataError
-from automl.split import cv_folds, given_test, holdout
+from automl.split import choose_folds, cv_folds, given_test, holdout
 
 
 @pytest.fixture
@@ -103,3 +103,40 @@ def test_too_few_rows_for_regression_folds():
     X, y = pd.DataFrame({"x": np.arange(5.0)}), pd.Series(np.arange(5.0))
     with pytest.raises(DataError, match="the training part has 5 rows, too few for 3 CV folds"):
         cv_folds(Split(X, y, X, y, None, ""), "regression", 3, 0, False)
+
+
+@pytest.mark.parametrize(("rows", "columns", "timeout", "folds"), [
+    (455, 30, None, 5),          # small: 5-fold CV
+    (10_000, 20, None, 5),       # 200,000 cells: still 5-fold
+    (10_001, 20, None, 3),       # just over: 3-fold
+    (43_000, 9, 120, 3),         # mid-sized
+    (100_000, 20, None, 3),      # 2,000,000 cells: still 3-fold
+    (160_000, 15, None, 1),      # large: one holdout split
+    (1_400, 64, 30, 3),          # a short budget drops a level above 50,000 cells ...
+    (1_400, 30, 30, 5),          # ... but not below
+    (43_000, 9, 30, 1),
+])
+def test_validation_rule(rows, columns, timeout, folds):
+    assert choose_folds(rows, columns, timeout) == folds
+
+
+def _frame(n, task="binary"):
+    x = np.arange(n, dtype=float)
+    y = np.where(np.arange(n) % 4 == 0, "a", "b") if task == "binary" else x * 2
+    return pd.DataFrame({"x": x, "t": y})
+
+
+def test_holdout_validation_is_one_stratified_split():
+    data = prepare(_frame(200), "t", "auto", "src")
+    split = holdout(data, 0.2, 0)
+    (train, valid), = cv_folds(split, data.task, 1, 0, False)
+    assert len(valid) == round(0.2 * len(split.y_train)) and not set(train) & set(valid)
+    assert split.y_train.iloc[valid].value_counts(normalize=True)["a"] == pytest.approx(0.25, abs=0.02)
+
+
+def test_time_ordered_holdout_validates_on_the_newest_rows():
+    data = prepare(_frame(100, "regression").assign(when=pd.date_range("2024-01-01", periods=100)),
+                   "t", "auto", "src", time_column="when")
+    split = holdout(data, 0.2, 0, time_ordered=True)
+    (train, valid), = cv_folds(split, data.task, 1, 0, True)
+    assert list(valid) == list(range(64, 80)) and list(train) == list(range(64))

@@ -3,8 +3,8 @@
 Examples
 --------
 >>> from automl.config import ExperimentConfig, mask_url
->>> ExperimentConfig(data="demo:iris", n_trials=5).cv
-5
+>>> ExperimentConfig(data="demo:iris", n_trials=5, cv=3).cv
+3
 >>> mask_url("postgresql://me:s3cret@db:5432/automl")
 'postgresql://me:***@db:5432/automl'
 """

@@ -21,8 +21,8 @@ class ExperimentConfig(BaseModel):
     Examples
     --------
     >>> cfg = ExperimentConfig(data="demo:iris", n_trials=5)
-    >>> cfg.cv, cfg.seed
-    (5, 0)
+    >>> cfg.cv, cfg.seed  # cv None: chosen from the table's size and the budget
+    (None, 0)
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -38,7 +38,8 @@ class ExperimentConfig(BaseModel):
     trial_timeout: float | None = Field(default=None, gt=0, description="seconds per trial at most")
     trial_memory_mb: int | None = Field(default=None, gt=0, description="memory per fold process")
     seed: int = Field(default=0, ge=0)
-    cv: int = Field(default=5, ge=2, le=100)
+    cv: int | None = Field(default=None, ge=1, le=100,
+                           description="folds; 1 = one holdout split; None = by table size")
     test_size: float = Field(default=0.2, gt=0, lt=1)
     group_column: str | None = None
     time_column: str | None = None

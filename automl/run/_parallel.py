@@ -27,7 +27,7 @@ from automl.scaleout import (
 from automl.search import attrs, fail_stale_trials, make_storage
 from automl.tracking import resolve_tracking_uri
 
-from ._setup import Context, fold_jobs, setup
+from ._setup import Context, setup
 from ._steps import conclude, report
 
 
@@ -75,7 +75,7 @@ def worker_main(cfg: ExperimentConfig, reporter: Reporter) -> int:
         tracker.__enter__()  # inside the lock: the first worker creates the one parent run
         if parent is None and getattr(tracker, "parent_run_id", None):
             attrs.set_parent_run(study, tracker.parent_run_id)
-    objective = ctx.objective(tracker, fold_jobs(cfg), plan=None)
+    objective = ctx.objective(tracker, ctx.fold_jobs(), plan=None)
     try:
         done = work(study, objective, tracker, lock, cfg.grace_period)
     except BaseException as exc:

@@ -10,7 +10,7 @@ from automl.report import Reporter
 from automl.search import run_study
 
 from ._parallel import run_parallel
-from ._setup import fold_jobs, setup
+from ._setup import setup
 from ._steps import conclude, report
 
 
@@ -40,7 +40,7 @@ from automl.config import ExperimentConfig
     tracker = ctx.tracker()
     plan = ctx.plan()
     with tracker:
-        objective = ctx.objective(tracker, fold_jobs(cfg), plan)
+        objective = ctx.objective(tracker, ctx.fold_jobs(), plan)
         ctx.budget.mark("setup")
         reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
         try:

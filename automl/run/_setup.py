@@ -14,8 +14,8 @@ from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_ta
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.search import CVObjective, FoldData, SearchPlan, attrs, default_storage, make_runner, open_study
-from automl.space import SearchSpace, load_space
-from automl.split import Split, cv_folds, given_test, holdout
+from automl.space import SearchSpace, baseline_trials, load_space
+from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
 from automl.tracking import open_tracker, start_writer_early
 
 # What the end of a run costs besides the refit (test, artifacts, plots, MLflow), before a run of
@@ -62,15 +62,10 @@ def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
         split = given_test(data, X_test, y_test)
     else:
         split = holdout(data, cfg.test_size, cfg.seed, time_ordered)
-    folds = cv_folds(split, data.task, cfg.cv, cfg.seed, time_ordered)
+    k = cfg.cv or choose_folds(len(split.y_train), len(data.feature_columns), cfg.timeout)
+    folds = cv_folds(split, data.task, k, cfg.seed, time_ordered)
     metric = get_metric(data.task, cfg.metric)
     return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), test_dropped)
-
-
-def fold_jobs(cfg: ExperimentConfig) -> int:
-    cores = os.cpu_count() or 1
-    wanted = cores if cfg.n_jobs == -1 else cfg.n_jobs
-    return max(1, min(wanted, cfg.cv))
 
 
 @dataclass
@@ -95,6 +90,12 @@ class Context:
                 "automl.test_fingerprint": prep.split.test_fingerprint,
                 "automl.task": prep.data.task, "automl.metric": prep.metric.name,
                 "automl.data": self.cfg.data}
+
+    def fold_jobs(self) -> int:
+        """Fold processes: ``n_jobs`` (-1: every core), never more than there are folds."""
+        cores = os.cpu_count() or 1
+        wanted = cores if self.cfg.n_jobs == -1 else self.cfg.n_jobs
+        return max(1, min(wanted, len(self.prep.folds)))
 
     def plan(self) -> SearchPlan:
         """Trial deadlines and the search's end; what the end of the run costs is what the
@@ -151,16 +152,21 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     if gate is not None:
         study_name = gate.study_name(study_name, prep.data_fingerprint)
     reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
-                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, {cfg.cv}-fold CV), "
+                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
+                  f"{describe_folds(len(prep.folds))}), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
     # Scores from another space (Optuna refuses changed choices) or fold count are not comparable.
     guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint,
               "test_fingerprint": split.test_fingerprint, "space_digest": space.digest,
-              "cv": str(cfg.cv)}
+              "cv": str(len(prep.folds))}
     heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
     study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
                        heartbeat=heartbeat_cfg)
+    fresh = not study.get_trials(deepcopy=False)
     if gate is not None:
         queued = gate.prepare_study(study, space)
         reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
+    if fresh:  # cheap, strong configurations first: a model even when the budget is tiny
+        for params in baseline_trials(space):
+            study.enqueue_trial(params, skip_if_exists=True)
     return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer)

@@ -40,12 +40,13 @@ def claim_lock(storage: str, study_name: str, workdir: Path):
 
 
 def budget_used(trials) -> int:
-    """Trials that count against the budget: every trial except failures that were retried
-    (their retry counts instead)."""
+    """Trials that count against the budget: every trial that ran or runs, except failures that
+    were retried (their retry counts instead). Enqueued trials count once they start."""
     from optuna.trial import TrialState
 
     retried = attrs.retried_numbers(trials)
-    return sum(1 for t in trials if not (t.state == TrialState.FAIL and t.number in retried))
+    return sum(1 for t in trials if t.state != TrialState.WAITING
+               and not (t.state == TrialState.FAIL and t.number in retried))
 
 
 def fail_stale(study, grace: float) -> list:

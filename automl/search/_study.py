@@ -65,7 +65,10 @@ def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan
     recorded as FAIL and the search goes on."""
     logging.getLogger("optuna").setLevel(logging.ERROR)
     if plan.should_stop(study):
-        return
+        budget = plan.budget
+        raise SearchFailedError(f"the time budget ({budget.total:g} s) was spent before the search "
+                                f"could start (set-up took {budget.elapsed():.1f} s and the end of "
+                                f"the run needs ~{plan.reserve(study):.1f} s); raise --timeout")
     study.optimize(objective, n_trials=n_trials, catch=(Exception,),
                    callbacks=[*callbacks, plan.callback], gc_after_trial=False)
 
@@ -79,7 +82,11 @@ def best_trial(study):
         return study.best_trial
     failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
     errors = sorted({_attrs.error(t) or "unknown error" for t in failed})
+    stopped = sorted({_attrs.stopped(t) for t in study.get_trials(
+        deepcopy=False, states=(TrialState.PRUNED,)) if _attrs.stopped(t)})
     detail = f"; errors: {' | '.join(errors[:3])}" if errors else ""
+    detail += f"; stopped: {' | '.join(stopped[:2])} (raise --timeout or trial_timeout)" \
+        if stopped else ""
     raise SearchFailedError(f"study {study.study_name!r}: no trial completed "
                             f"({len(failed)} failed){detail}")
 

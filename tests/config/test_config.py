@@ -12,7 +12,7 @@ from automl.errors import ConfigError
 
 def test_defaults():
     cfg = ExperimentConfig()
-    assert (cfg.data, cfg.cv, cfg.seed, cfg.n_trials, cfg.tracking) == ("demo:breast_cancer", 5, 0, 20, True)
+    assert (cfg.data, cfg.cv, cfg.seed, cfg.n_trials, cfg.tracking) == ("demo:breast_cancer", None, 0, 20, True)
 
 
 def test_timeout_alone_leaves_n_trials_unset():
@@ -54,7 +54,7 @@ def test_flag_paths_resolve_against_cwd(workdir):
 
 @pytest.mark.parametrize(("text", "match"), [
     ("bogus: 1\n", r"exp\.yaml: bogus -> unknown key"),
-    ("cv: 1\n", r"cv -> Input should be greater than or equal to 2 \(got 1\)"),
+    ("cv: 0\n", r"cv -> Input should be greater than or equal to 1 \(got 0\)"),
     ("task: foo\n", r"task -> Input should be .*\(got 'foo'\)"),
     ("test_size: 1.5\n", r"test_size -> Input should be less than 1"),
     ("n_jobs: 0\n", r"n_jobs must be -1 \(all cores\) or a positive integer, got 0"),
