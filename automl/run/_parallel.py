@@ -7,6 +7,7 @@ The mechanics (claiming under a lock, heartbeats, stale trials, spawning) are in
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,17 +40,18 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
     """``automl run --workers N``: N local workers share the study, then refit and test once."""
     refuse_sqlite(cfg.storage)
     ctx = setup(cfg, reporter, heartbeat=True)
-    study = ctx.study
-    init_budget(study, cfg, extra_trials=True)
+    study, plan = ctx.study, ctx.plan()
+    init_budget(study, cfg, extra_trials=True, search_seconds=plan.search_left(study))
     n_jobs = max(1, (os.cpu_count() or 1) // cfg.workers)  # cores shared, not oversubscribed
     tracker = ctx.tracker()
     with tracker:
         attrs.set_parent_run(study, tracker.parent_run_id)
         uri = resolve_tracking_uri(cfg.tracking_uri, ctx.workdir)[0] if cfg.tracking else None
-        reporter.start_search(attrs.budget(study))
+        ctx.budget.mark("setup")
+        reporter.start_search(attrs.budget(study), ctx.budget.total, ctx.budget.elapsed())
         try:
             procs = spawn_workers(cfg, ctx.storage, study.study_name, ctx.workdir, uri, n_jobs)
-            codes = wait_workers(procs, study, reporter)
+            codes = wait_workers(procs, study, reporter, on_poll=_keep_deadline(plan))
             # Leftovers: retries no live worker picked up, trials of workers that died last.
             objective = ctx.objective(tracker, n_jobs * cfg.workers, plan=None)
             try:
@@ -59,8 +61,21 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
             fail_stale_trials(study)  # every worker has exited: nothing can still be running
         finally:
             reporter.end_search()
+        ctx.budget.mark("search")
         outcome = conclude(ctx, tracker, workers=(cfg.workers, codes))
     return report(ctx, outcome)
+
+
+def _keep_deadline(plan):
+    """Move the workers' shared deadline as the best trial (and so the refit to reserve) changes."""
+    if plan.budget.total is None:
+        return None
+
+    def update(study) -> None:
+        left = plan.search_left(study)
+        if left is not None:
+            attrs.set_deadline(study, time.time() + left)
+    return update
 
 
 def worker_main(cfg: ExperimentConfig, reporter: Reporter) -> int:

@@ -13,6 +13,7 @@ from automl.config import ExperimentConfig, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
+from automl.scaleout import seconds_to_deadline
 from automl.search import CVObjective, FoldData, SearchPlan, attrs, default_storage, make_runner, open_study
 from automl.space import SearchSpace, baseline_trials, load_space
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
@@ -112,8 +113,9 @@ class Context:
         runner = make_runner(data, self.prep.metric, n_jobs, self.cfg.trial_memory_mb)
         if plan is not None:
             seconds_for = lambda trial: plan.trial_seconds(self.study)  # noqa: E731
-        else:
-            seconds_for = lambda trial: self.cfg.trial_timeout  # noqa: E731
+        else:  # a worker of a shared study: the study's deadline
+            timeout = self.cfg.trial_timeout
+            seconds_for = lambda trial: seconds_to_deadline(self.study, timeout)  # noqa: E731
         return CVObjective(self.space, data, self.prep.columns, self.prep.metric, self.cfg.seed,
                            runner, on_start=tracker.on_trial_start, on_end=tracker.on_trial_end,
                            seconds_for=seconds_for, clock=self.budget.clock)

@@ -20,12 +20,17 @@ def shareable_config(cfg: ExperimentConfig) -> dict[str, Any]:
     return data
 
 
-def init_budget(study, cfg: ExperimentConfig, extra_trials: bool) -> None:
-    """Set the global trial budget and deadline once (``extra_trials``: add n_trials to it)."""
+def init_budget(study, cfg: ExperimentConfig, extra_trials: bool,
+                search_seconds: float | None = None) -> None:
+    """Set the global trial budget and deadline once (``extra_trials``: add n_trials to it).
+
+    ``search_seconds``: how long the search may take from now (what the caller's budget leaves
+    after its own end of run); default ``timeout``."""
     if cfg.n_trials is not None and (extra_trials or attrs.budget(study) is None):
         attrs.set_budget(study, budget_used(study.get_trials(deepcopy=False)) + cfg.n_trials)
     if cfg.timeout is not None and (extra_trials or attrs.deadline(study) is None):
-        attrs.set_deadline(study, time.time() + cfg.timeout)
+        seconds = cfg.timeout if search_seconds is None else search_seconds
+        attrs.set_deadline(study, time.time() + seconds)
     attrs.set_shared_config(study, shareable_config(cfg))
 
 
@@ -33,3 +38,11 @@ def config_from_study(study, overrides: dict[str, Any]) -> ExperimentConfig:
     stored = attrs.shared_config(study)
     stored.update({k: v for k, v in overrides.items() if v is not None})
     return ExperimentConfig(**stored)
+
+
+def seconds_to_deadline(study, trial_timeout: float | None) -> float | None:
+    """How long a trial starting now may run: to the study's deadline or ``trial_timeout``."""
+    deadline = attrs.deadline(study)
+    limits = [s for s in (None if deadline is None else deadline - time.time(), trial_timeout)
+              if s is not None]
+    return min(limits) if limits else None

@@ -46,11 +46,14 @@ def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir:
     return procs
 
 
-def wait_workers(procs: list[subprocess.Popen], study, reporter) -> list[int]:
-    """Wait for the workers, updating the progress bar from the study; return exit codes."""
+def wait_workers(procs: list[subprocess.Popen], study, reporter, on_poll=None) -> list[int]:
+    """Wait for the workers, updating the progress bar from the study (and calling
+    ``on_poll(study)`` every poll); return their exit codes."""
     try:
         while [p.poll() for p in procs].count(None):  # poll every one: it reaps the dead
             reporter.set_progress(study)
+            if on_poll is not None:
+                on_poll(study)
             time.sleep(IDLE_POLL_S)
     except KeyboardInterrupt:
         for p in procs:
