@@ -81,7 +81,9 @@ class CVObjective:
             jobs = [(i, spec.build(self.space.task, self.columns, self.seed)) for i in chunk]
             for result in self.runner.run(jobs, left):
                 fit_time += self._take(trial, result, scores)
-            if len(scores) < len(self.data.folds) and trial.should_prune():
+            # The pruners need two folds of evidence (Wilcoxon: n_startup_steps=2; median: a
+            # warm-up step); asking earlier costs a storage round trip for nothing.
+            if 2 <= len(scores) < len(self.data.folds) and trial.should_prune():
                 _attrs.record_pruned(trial, len(scores) - 1)
                 raise optuna.TrialPruned(f"pruned after fold {len(scores) - 1}")
             self._check_projection(limit, started, done, len(chunks))

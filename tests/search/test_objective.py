@@ -143,5 +143,6 @@ def test_pruned_trial_records_the_fold(prepared, seed):
     study.optimize(_objective(prepared, "fast.yaml", seed), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
-    assert trial.user_attrs[A.PRUNED_AT] == 0 and len(trial.user_attrs[A.FOLD_SCORES]) == 1
-    assert trial.intermediate_values == {0: trial.user_attrs[A.FOLD_SCORES][0]}
+    # Pruners are asked once two folds are in (before that they cannot decide).
+    assert trial.user_attrs[A.PRUNED_AT] == 1 and len(trial.user_attrs[A.FOLD_SCORES]) == 2
+    assert trial.intermediate_values == dict(enumerate(trial.user_attrs[A.FOLD_SCORES]))

