@@ -63,7 +63,9 @@ def predict_frame(model, frame: pd.DataFrame, proba: bool = False) -> pd.DataFra
 
 
 def _numeric_columns(model) -> list[str]:
-    # The columns the fitted preprocessing treats as numbers (automl pipelines name that part).
+    # The columns the fitted preprocessing treats as numbers (automl pipelines name that part;
+    # an ensemble's members all share the same columns).
+    model = (getattr(model, "estimators_", None) or [model])[0]
     preprocess = getattr(model, "named_steps", {}).get("preprocess")
     for name, _, cols in getattr(preprocess, "transformers_", []):
         if name == "numeric":

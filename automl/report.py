@@ -108,6 +108,12 @@ class Reporter:
                           f"{row.cv_std:.4f}" if row.cv_std == row.cv_std else "-",
                           f"{row.fit_time_s:.2f}")
         self.console.print(table)
+        ensemble = summary.get("ensemble")
+        if ensemble and ensemble["chosen"]:
+            members = ", ".join(f"{m['trial']} ({m['weight']:.2f})" for m in ensemble["members"])
+            self.console.print(f"final model: ensemble of trials {members}; CV "
+                               f"{ensemble['cv_score']:.4f} against {ensemble['single_cv_score']:.4f} "
+                               "for the best trial alone", highlight=False)
         metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
                             for k, v in summary["test_metrics"].items())
         self.console.print(f"[bold]test[/bold] ({summary['test_rows']} rows, touched once): {metrics}")

@@ -38,6 +38,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE_REF = "ca2ef4b"  # main before the layout and budget work
+NEW_REF = "HEAD"  # both sides run from a checkout of a commit, so editing the tree meanwhile is safe
 BUDGETS = (10, 30, 60, 120)
 SEED = 0
 
@@ -138,8 +139,10 @@ def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: P
     return out
 
 
-def budgets_part(tables: list[str], budgets: list[float], ref: str, folder: Path) -> list[dict]:
+def budgets_part(tables: list[str], budgets: list[float], ref: str, new_ref: str,
+                 folder: Path) -> list[dict]:
     baseline = baseline_checkout(ref, folder / "baseline")
+    new = baseline_checkout(new_ref, folder / "new")
     rows = []
     try:
         for name in tables:
@@ -149,7 +152,7 @@ def budgets_part(tables: list[str], budgets: list[float], ref: str, folder: Path
             frame.to_csv(csv, index=False)
             for budget in budgets:
                 row = {"table": name, "rows": len(frame), "budget": budget}
-                for side, code in (("main", baseline), ("new", None)):
+                for side, code in (("main", baseline), ("new", new)):
                     result = run_automl(code, csv, table.target, budget,
                                         folder / "runs" / f"{name}-{budget}-{side}")
                     row[side] = result
@@ -159,8 +162,9 @@ def budgets_part(tables: list[str], budgets: list[float], ref: str, folder: Path
                           flush=True)
                 rows.append(row)
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
-                       capture_output=True)
+        for checkout in (baseline, new):
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)],
+                           capture_output=True)
     return rows
 
 
@@ -233,13 +237,14 @@ print((time.perf_counter() - started) / n)
 '''
 
 
-def overhead_part(folder: Path, ref: str, n_trials: int = 200) -> dict:
+def overhead_part(folder: Path, ref: str, new_ref: str, n_trials: int = 200) -> dict:
     bare = float(subprocess.run([sys.executable, "-c", BARE_LOOP, str(n_trials)], check=True,
                                 capture_output=True, text=True).stdout.split()[-1])
     out = {"bare_ms": 1000 * bare}
     baseline = baseline_checkout(ref, folder / "baseline-overhead")
+    new = baseline_checkout(new_ref, folder / "new-overhead")
     try:
-        for side, code in (("main", baseline), ("new", None)):
+        for side, code in (("main", baseline), ("new", new)):
             for jobs in ("1", "-1"):
                 work = folder / f"iris-{side}-{jobs}"
                 span = _iris_search_span(code, work, n_trials, jobs)
@@ -248,8 +253,9 @@ def overhead_part(folder: Path, ref: str, n_trials: int = 200) -> dict:
                 out[f"{side}_startup_{'mlflow' if tracking else 'none'}"] = \
                     _startup(code, folder / f"start-{side}-{tracking}", tracking)
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)],
-                       capture_output=True)
+        for checkout in (baseline, new):
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)],
+                           capture_output=True)
     return out
 
 
@@ -305,6 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tables", default=",".join(TABLES))
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
     parser.add_argument("--baseline", default=BASELINE_REF)
+    parser.add_argument("--new", default=NEW_REF, help="the commit to measure (default HEAD)")
     parser.add_argument("--part", choices=("all", "budgets", "overhead"), default="all")
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args(argv)
@@ -312,12 +319,12 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-budget-") as tmp:
         folder = Path(tmp)
         if args.part in ("all", "overhead"):
-            raw["overhead"] = overhead_part(folder, args.baseline)
+            raw["overhead"] = overhead_part(folder, args.baseline, args.new)
             print_overhead(raw["overhead"])
         if args.part in ("all", "budgets"):
             raw["budgets"] = budgets_part(args.tables.split(","),
                                           [float(b) for b in args.budgets.split(",")],
-                                          args.baseline, folder)
+                                          args.baseline, args.new, folder)
             print_budgets(raw["budgets"])
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=2, default=str))

@@ -37,6 +37,8 @@ class ExperimentConfig(BaseModel):
     timeout: float | None = Field(default=None, gt=0, description="seconds for the whole command")
     trial_timeout: float | None = Field(default=None, gt=0, description="seconds per trial at most")
     trial_memory_mb: int | None = Field(default=None, gt=0, description="memory per fold process")
+    ensemble_rounds: int = Field(default=25, ge=0, le=1000,
+                                 description="rounds of ensemble selection; 0 = best trial only")
     seed: int = Field(default=0, ge=0)
     cv: int | None = Field(default=None, ge=1, le=100,
                            description="folds; 1 = one holdout split; None = by table size")

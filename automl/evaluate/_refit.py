@@ -12,14 +12,30 @@ from automl.data import Dataset
 from automl.search import TrialSpec
 from automl.split import Split
 
+from ._ensemble import build_ensemble
+
 
 def refit(trial, data: Dataset, split: Split, seed: int):
     """A fresh pipeline from ``trial``'s parameters, fitted on the whole training part."""
+    return _fit(TrialSpec.from_trial(trial).build(data.task, _columns(data), seed), split)
+
+
+def refit_ensemble(members: list[tuple[object, float]], data: Dataset, split: Split, seed: int):
+    """A soft-voting ensemble of fresh pipelines of ``(trial, weight)``, fitted on the whole
+    training part (every member on every row)."""
+    named = [(f"trial_{trial.number}", TrialSpec.from_trial(trial).build(data.task, _columns(data), seed),
+              weight) for trial, weight in members]
+    return _fit(build_ensemble(named, data.task), split)
+
+
+def _columns(data: Dataset):
+    return data.numeric, data.categorical, data.datetime
+
+
+def _fit(model, split: Split):
     from sklearn.exceptions import ConvergenceWarning
 
-    columns = (data.numeric, data.categorical, data.datetime)
-    pipeline = TrialSpec.from_trial(trial).build(data.task, columns, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        pipeline.fit(split.X_train, split.y_train)
-    return pipeline
+        model.fit(split.X_train, split.y_train)
+    return model

@@ -23,6 +23,8 @@ class Outcome:
     ctx: Context
     tracker: Any
     trial: Any  # the best COMPLETE Optuna trial
+    ensemble: Any = None  # automl.evaluate.EnsembleChoice, when one was selected
+    members: list = field(default_factory=list)  # (trial, weight) of the final ensemble, if chosen
     model: Any = None
     test_metrics: dict[str, float | None] = field(default_factory=dict)
     predictions: Any = None  # automl.metrics.Predictions on the test rows
@@ -41,7 +43,7 @@ class Outcome:
 
 # Keys present in the summary only when they have a value (tracking on, a registry entry, workers).
 OPTIONAL_KEYS = ("mlflow_run_id", "model_uri", "run_model_uri", "registered_model",
-                 "registered_version", "workers", "worker_exit_codes")
+                 "registered_version", "workers", "worker_exit_codes", "ensemble")
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Summary:
     storage: str
     model_path: str
     plots: list[str]
+    ensemble: dict | None = None  # selection, members and weights, whether it is the final model
     mlflow_run_id: str | None = None
     model_uri: str | None = None
     run_model_uri: str | None = None

@@ -15,16 +15,8 @@ from pydantic import ValidationError
 from automl.config import ExperimentConfig, format_validation_error, mask_url
 from automl.errors import ConfigError, describe
 from automl.report import Reporter
-from automl.scaleout import (
-    claim_lock,
-    config_from_study,
-    host_id,
-    init_budget,
-    refuse_sqlite,
-    spawn_workers,
-    wait_workers,
-    work,
-)
+from automl.scaleout import (claim_lock, config_from_study, host_id, init_budget, refuse_sqlite,
+                             spawn_workers, wait_workers, work)
 from automl.search import attrs, fail_stale_trials, make_storage
 from automl.tracking import resolve_tracking_uri
 

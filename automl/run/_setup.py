@@ -14,7 +14,8 @@ from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_ta
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
-from automl.search import CVObjective, FoldData, SearchPlan, attrs, default_storage, make_runner, open_study
+from automl.search import (SAVE_S_PER_PART, CVObjective, FoldData, OOFStore, SearchPlan, attrs,
+                           default_storage, make_runner, open_study)
 from automl.space import SearchSpace, baseline_trials, load_space
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
 from automl.tracking import open_tracker, start_writer_early
@@ -23,6 +24,7 @@ from automl.tracking import open_tracker, start_writer_early
 # the study has measured it: seconds, measured on a 2-core machine with small tables.
 FINAL_OVERHEAD_S = {"tracking": 3.0, "none": 1.0}
 EXIT_S = 0.5  # closing the MLflow writer and exiting, after the summary
+ENSEMBLE_REFIT_FACTOR = 2.0  # an ensemble's refit against the best trial's, in the budget's reserve
 
 
 @dataclass
@@ -83,6 +85,8 @@ class Context:
     budget: Budget
     gate: Any = None  # an automl.retrain.Gate when the run is a retrain
     writer: Any = None  # the MLflow writer, started before the data was read
+    oof: OOFStore | None = None  # out-of-fold predictions of the best trials, for ensembles
+    ensembles: bool = False  # keep them (one process runs every trial, and ensemble_rounds > 0)
 
     @property
     def parent_tags(self) -> dict[str, str]:
@@ -104,13 +108,20 @@ class Context:
         overhead = attrs.final_overhead(self.study)
         if overhead is None:
             overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
-        return SearchPlan(self.budget, len(self.prep.folds), overhead + EXIT_S)
+        factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
+        return SearchPlan(self.budget, len(self.prep.folds), overhead + EXIT_S, factor,
+                          test_rows=len(self.prep.split.y_test),
+                          save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0)
 
     def objective(self, tracker, n_jobs: int, plan: SearchPlan | None) -> CVObjective:
         """The objective, with its fold runner (close it with ``objective.runner.close()``)."""
         split = self.prep.split
-        data = FoldData(split.X_train, split.y_train, self.prep.folds)
+        data = FoldData(split.X_train, split.y_train, self.prep.folds, keep_predictions=self.ensembles)
         runner = make_runner(data, self.prep.metric, n_jobs, self.cfg.trial_memory_mb)
+        if self.ensembles and self.oof is None:
+            self.oof = OOFStore(self.workdir / "mlruns" / "oof" / self.study.study_name,
+                                len(split.y_train), self.prep.metric.direction == "maximize")
+            self.oof.adopt(self.study)
         if plan is not None:
             seconds_for = lambda trial: plan.trial_seconds(self.study)  # noqa: E731
         else:  # a worker of a shared study: the study's deadline
@@ -118,7 +129,7 @@ class Context:
             seconds_for = lambda trial: seconds_to_deadline(self.study, timeout)  # noqa: E731
         return CVObjective(self.space, data, self.prep.columns, self.prep.metric, self.cfg.seed,
                            runner, on_start=tracker.on_trial_start, on_end=tracker.on_trial_end,
-                           seconds_for=seconds_for, clock=self.budget.clock)
+                           seconds_for=seconds_for, clock=self.budget.clock, oof=self.oof)
 
     def tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
         retrain_of = self.gate.model_name if self.gate is not None else None
@@ -171,4 +182,6 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     if fresh:  # cheap, strong configurations first: a model even when the budget is tiny
         for params in baseline_trials(space):
             study.enqueue_trial(params, skip_if_exists=True)
-    return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer)
+    ensembles = cfg.ensemble_rounds > 0 and cfg.workers == 1 and not parallel
+    return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,
+                   ensembles=ensembles)

@@ -1,7 +1,7 @@
 """The end of a run as a sequence of small steps over one :class:`Outcome`.
 
-refit the best trial -> test it once -> schema -> save -> leaderboard -> plots -> the retrain
-gate -> log (and register) in MLflow. Each step reads what earlier ones left on the outcome; a new
+ensemble or best trial -> refit it -> test it once -> schema -> save -> leaderboard -> plots ->
+the retrain gate -> log (and register) in MLflow. Each step reads what earlier ones left on the outcome; a new
 output is one more step and one more artifact entry.
 """
 
@@ -13,7 +13,7 @@ from typing import Callable
 
 from automl.artifacts import make_plots, save_model, schema, write_text_atomic
 from automl.config import mask_url
-from automl.evaluate import refit, test_once
+from automl.evaluate import refit, refit_ensemble, select_ensemble, test_once
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
 from automl.tracking import Artifact, FinalLog
@@ -22,9 +22,45 @@ from ._outcome import Outcome, Summary
 from ._setup import Context
 
 
+def choose(o: Outcome) -> None:
+    """Ensemble selection over the best trials' out-of-fold predictions; the ensemble becomes the
+    final model only if it beats the best trial on the same rows and its refit fits the budget."""
+    ctx = o.ctx
+    if ctx.oof is None:
+        return
+    prep = ctx.prep
+    classes = None if prep.data.task == "regression" else sorted(prep.split.y_train.unique())
+    choice = select_ensemble(prep.split.y_train, ctx.oof.best(), prep.metric, classes,
+                             ctx.cfg.ensemble_rounds)
+    if choice is None:
+        return
+    o.ensemble = choice
+    if choice.beats_single(prep.metric.direction == "maximize"):
+        o.members = _affordable(o, choice.weights)
+    o.metrics[f"ensemble_cv_{prep.metric.name}"] = choice.score
+    o.artifacts.append(Artifact.of_text("ensemble.json", json.dumps(
+        choice.summary(chosen=bool(o.members)), indent=2)))
+
+
+def _affordable(o: Outcome, weights: dict[int, float]) -> list[tuple[object, float]]:
+    """The members whose refit fits the time left, heaviest weights first; [] if fewer than two."""
+    trials = {t.number: t for t in o.ctx.study.get_trials(deepcopy=False)}
+    members = sorted(((trials[n], w) for n, w in weights.items()), key=lambda tw: -tw[1])
+    plan = o.ctx.plan()
+    left = o.ctx.budget.left()
+    if left is not None:
+        while members and sum(plan.trial_refit_estimate(t) for t, _ in members) > left - plan.overhead_s:
+            members.pop()
+    total = sum(w for _, w in members)
+    return [(t, w / total) for t, w in members] if len(members) > 1 else []
+
+
 def refit_best(o: Outcome) -> None:
-    prep = o.ctx.prep
-    o.model = refit(o.trial, prep.data, prep.split, o.ctx.cfg.seed)
+    prep, seed = o.ctx.prep, o.ctx.cfg.seed
+    if o.members:
+        o.model = refit_ensemble(o.members, prep.data, prep.split, seed)
+    else:
+        o.model = refit(o.trial, prep.data, prep.split, seed)
 
 
 def test(o: Outcome) -> None:
@@ -44,7 +80,7 @@ def save(o: Outcome) -> None:
 
 
 def rank(o: Outcome) -> None:
-    o.leaderboard = leaderboard(o.ctx.study)
+    o.leaderboard = leaderboard(o.ctx.study, {t.number: w for t, w in o.members})
     csv = o.leaderboard.to_csv(index=False)
     write_text_atomic(o.out_dir / "leaderboard.csv", csv)
     o.artifacts.append(Artifact.of_text("leaderboard.csv", csv))
@@ -74,7 +110,8 @@ def log(o: Outcome) -> None:
     scores = {f"test_{k}": v for k, v in o.test_metrics.items()}
     scores[f"best_cv_{metric}"] = o.trial.value
     tags = {"study_name": study.study_name, "best_trial": o.trial.number,
-            f"cv_{metric}": o.trial.value, **scores, **o.version_tags}
+            f"cv_{metric}": o.trial.value, "final_model": "ensemble" if o.members else "best_trial",
+            **scores, **o.version_tags}
     promote = o.decision is not None and o.decision.promote
     final = FinalLog(model=o.model, input_example=o.ctx.prep.split.X_train.head(5),
                      metrics={**scores, **o.metrics}, artifacts=o.artifacts,
@@ -84,7 +121,7 @@ def log(o: Outcome) -> None:
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
-    refit_best, test, describe_schema, save, rank, plot, judge, log)
+    choose, refit_best, test, describe_schema, save, rank, plot, judge, log)
 # The summary's ``timings``: the phase that ends with each of these steps.
 PHASE_ENDS = {"refit_best": "final_fit", "test": "test", "judge": "artifacts", "log": "logging"}
 
@@ -103,7 +140,8 @@ def summarize(o: Outcome) -> Summary:
         test_rows=int(len(split.y_test)), test_fingerprint=split.test_fingerprint,
         data_fingerprint=prep.data_fingerprint, data=cfg.data, seed=cfg.seed,
         storage=mask_url(ctx.storage), model_path=str(o.model_path),
-        plots=[str(p) for p in o.plots], decision=o.decision, **o.logged)
+        plots=[str(p) for p in o.plots], decision=o.decision,
+        ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None, **o.logged)
 
 
 def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:

@@ -9,14 +9,16 @@ from ._folds import FoldData, FoldResult, InProcessRunner, fit_and_score, run_fo
 from ._leaderboard import leaderboard
 from ._locks import creation_lock, named_lock
 from ._objective import CVObjective, FoldError
-from ._plan import SearchPlan
+from ._oof import OOFStore
+from ._plan import SAVE_S_PER_PART, SearchPlan
 from ._pool import PoolRunner
 from ._runner import make_runner
 from ._spec import TrialSpec
 from ._storage import default_storage, is_postgres, make_storage, retry_callback, sqlite_pragmas
 from ._study import best_trial, count_states, fail_stale_trials, make_pruner, open_study, run_study
 
-__all__ = ["CVObjective", "FoldData", "FoldError", "FoldResult", "InProcessRunner", "PoolRunner",
+__all__ = ["SAVE_S_PER_PART", "CVObjective", "FoldData", "FoldError", "FoldResult", "InProcessRunner", "OOFStore",
+           "PoolRunner",
            "SearchPlan", "TrialSpec", "attrs", "best_trial", "count_states", "creation_lock",
            "default_storage", "fail_stale_trials", "fit_and_score", "is_postgres", "leaderboard",
            "make_pruner", "make_runner", "make_storage", "named_lock", "open_study",

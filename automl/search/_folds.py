@@ -18,7 +18,7 @@ import pandas as pd
 
 from automl.budget import check_time, time_limit
 from automl.errors import ScoreError, describe
-from automl.metrics import Metric, score
+from automl.metrics import Metric, compute, predict
 
 FOREST_CHUNK = 25  # trees grown between two looks at the clock
 
@@ -30,6 +30,7 @@ class FoldData:
     X: pd.DataFrame
     y: pd.Series
     folds: list[tuple[np.ndarray, np.ndarray]]
+    keep_predictions: bool = False  # return each fold's validation predictions (for ensembles)
 
     @property
     def cells(self) -> int:
@@ -44,16 +45,21 @@ class FoldResult:
     value: float | None = None
     fit_time: float = 0.0
     curve: list[float] | None = None
+    predictions: np.ndarray | None = None  # float32: class probabilities, or the predicted values
+    predict_s_per_row: float = 0.0
+    parts: int = 0  # objects in the fitted model (fold 0 only): what saving it will cost
     error: str | None = None
     kind: str = "ok"  # ok | error | time | memory
 
 
 def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, valid: np.ndarray,
-                  metric: Metric) -> tuple[float, float, list[float] | None]:
+                  metric: Metric, keep_predictions: bool = False):
     """Fit on the fold's training rows only, score on its validation rows.
 
-    Returns the score, the fit time and, for models trained epoch by epoch (automl's gradient-
-    descent models), their per-epoch validation (else training) loss curve.
+    Returns the score, the fit time, for models trained epoch by epoch (automl's gradient-descent
+    models) their per-epoch validation (else training) loss curve, with ``keep_predictions`` the
+    validation rows' predictions (float32 class probabilities, or values; None for a classifier
+    without probabilities), and the seconds a prediction took per row.
     """
     from sklearn.exceptions import ConvergenceWarning
 
@@ -63,13 +69,35 @@ def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, va
         warnings.simplefilter("ignore", ConvergenceWarning)
         _fit(pipeline, X.iloc[train], y.iloc[train])
     elapsed = time.perf_counter() - start
-    value = score(pipeline, X.iloc[valid], y.iloc[valid], metric)
+    X_valid, y_valid = X.iloc[valid], y.iloc[valid]
+    start = time.perf_counter()
+    pred = predict(pipeline, X_valid, (metric.name,))
+    predict_time = time.perf_counter() - start
+    value = compute(y_valid, pred, (metric.name,))[metric.name]
     if value is None:
         raise ScoreError(f"{metric.name} is undefined for this model on this fold "
                          "(no probabilities, or a single class)")
     if not np.isfinite(value):
         raise ScoreError(f"the {metric.name} score is not finite ({value}); the model diverged")
-    return value, elapsed, _epoch_curve(pipeline[-1] if hasattr(pipeline, "steps") else pipeline)
+    model = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
+    kept = _predictions(pipeline, X_valid, pred) if keep_predictions else None
+    return value, elapsed, _epoch_curve(model), kept, predict_time / max(1, len(valid))
+
+
+def _predictions(model, X: pd.DataFrame, pred) -> np.ndarray | None:
+    """What an ensemble averages: probabilities of a classifier, values of a regressor."""
+    if getattr(model, "classes_", None) is None:
+        values = pred.labels if pred.labels is not None else model.predict(X)
+        return np.asarray(values, dtype=np.float32).reshape(-1, 1)
+    scores = pred.scores if pred.scores is not None and np.ndim(pred.scores) == 2 else None
+    if scores is None:
+        if not hasattr(model, "predict_proba"):
+            return None
+        try:
+            scores = model.predict_proba(X)
+        except AttributeError:  # e.g. SGD with hinge loss hides predict_proba
+            return None
+    return np.asarray(scores, dtype=np.float32)
 
 
 def _fit(pipeline, X: pd.DataFrame, y: pd.Series) -> None:
@@ -101,6 +129,21 @@ def _is_forest(model) -> bool:
                               ExtraTreesRegressor))
 
 
+def count_parts(obj, depth: int = 0) -> int:
+    """Objects and arrays in a fitted model: saving it in a safe format (skops) costs time per
+    part (a 200-iteration, 10-class boosting model has 2,000 trees: seconds), not per byte."""
+    if depth > 50 or obj is None or isinstance(obj, (bool, int, float, str, bytes, type)):
+        return 0
+    if isinstance(obj, (list, tuple)):
+        return sum(count_parts(item, depth + 1) for item in obj)
+    if isinstance(obj, dict):
+        return sum(count_parts(value, depth + 1) for value in obj.values())
+    if isinstance(obj, np.ndarray) or callable(obj) and not hasattr(obj, "fit"):
+        return 1
+    inner = getattr(obj, "__dict__", None)
+    return 1 + (sum(count_parts(v, depth + 1) for v in inner.values()) if inner else 0)
+
+
 def _epoch_curve(model) -> list[float] | None:
     model = getattr(model, "regressor_", model)  # inside a TransformedTargetRegressor
     curve = getattr(model, "validation_loss_curve_", None)
@@ -115,13 +158,15 @@ def run_fold(pipeline, data: FoldData, fold: int, metric: Metric, seconds_left: 
     train, valid = data.folds[fold]
     try:
         with time_limit(deadline):
-            value, fit_time, curve = fit_and_score(pipeline, data.X, data.y, train, valid, metric)
+            value, fit_time, curve, kept, per_row = fit_and_score(
+                pipeline, data.X, data.y, train, valid, metric, data.keep_predictions)
     except MemoryError as exc:
         return FoldResult(fold, error=describe(exc), kind="memory")
     except Exception as exc:
         kind = "time" if type(exc).__name__ == "TimeLimitError" else "error"
         return FoldResult(fold, error=describe(exc), kind=kind)
-    return FoldResult(fold, value, fit_time, curve)
+    return FoldResult(fold, value, fit_time, curve, kept, per_row,
+                      count_parts(pipeline) if fold == 0 else 0)
 
 
 class InProcessRunner:

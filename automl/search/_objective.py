@@ -19,6 +19,7 @@ from automl.space import SearchSpace
 
 from . import _attrs
 from ._folds import FoldData, FoldResult
+from ._oof import OOFStore
 from ._spec import TrialSpec
 
 
@@ -36,10 +37,11 @@ class CVObjective:
 
     def __init__(self, space: SearchSpace, data: FoldData, columns, metric: Metric, seed: int,
                  runner, on_start: Callable | None = None, on_end: Callable | None = None,
-                 seconds_for: Callable | None = None, clock: Callable[[], float] = time.monotonic):
+                 seconds_for: Callable | None = None, clock: Callable[[], float] = time.monotonic,
+                 oof: OOFStore | None = None):
         self.space, self.data, self.columns, self.metric, self.seed = space, data, columns, metric, seed
         self.runner, self.on_start, self.on_end = runner, on_start, on_end
-        self.seconds_for, self.clock = seconds_for, clock
+        self.seconds_for, self.clock, self.oof = seconds_for, clock, oof
 
     def __call__(self, trial) -> float:
         import optuna
@@ -48,9 +50,9 @@ class CVObjective:
             self.on_start(trial)
         spec = TrialSpec(*self.space.suggest(trial))
         spec.record(trial)
-        scores, fit_time = [], 0.0
+        scores, fit_time, kept, self._rates, self._parts = [], 0.0, [], [], 0
         try:
-            fit_time = self._folds(trial, spec, scores)
+            fit_time = self._folds(trial, spec, scores, kept)
         except TimeLimitError as exc:
             _attrs.record_stopped(trial, str(exc))
             raise optuna.TrialPruned(str(exc)) from None
@@ -60,13 +62,17 @@ class CVObjective:
             _attrs.record_error(trial, str(exc) if isinstance(exc, FoldError) else describe(exc))
             raise
         finally:
-            _attrs.record_folds(trial, scores, fit_time)
+            rate = max(self._rates) if self._rates else None
+            _attrs.record_folds(trial, scores, fit_time, rate, self._parts)
             if self.on_end is not None:
                 self.on_end(trial)
         _attrs.record_cv_std(trial, float(np.std(scores)))
-        return float(np.mean(scores))
+        value = float(np.mean(scores))
+        if self.oof is not None and len(kept) == len(scores):
+            self.oof.add(trial.number, value, kept)
+        return value
 
-    def _folds(self, trial, spec: TrialSpec, scores: list[float]) -> float:
+    def _folds(self, trial, spec: TrialSpec, scores: list[float], kept: list) -> float:
         """Run the folds chunk by chunk into ``scores``; return the summed fit time."""
         import optuna
 
@@ -81,6 +87,8 @@ class CVObjective:
             jobs = [(i, spec.build(self.space.task, self.columns, self.seed)) for i in chunk]
             for result in self.runner.run(jobs, left):
                 fit_time += self._take(trial, result, scores)
+                if result.predictions is not None:
+                    kept.append((self.data.folds[result.fold][1], result.predictions))
             # The pruners need two folds of evidence (Wilcoxon: n_startup_steps=2; median: a
             # warm-up step); asking earlier costs a storage round trip for nothing.
             if 2 <= len(scores) < len(self.data.folds) and trial.should_prune():
@@ -99,6 +107,8 @@ class CVObjective:
             _attrs.record_epoch_loss(trial, result.curve)
         trial.report(result.value, result.fold)
         scores.append(result.value)
+        self._rates.append(result.predict_s_per_row)
+        self._parts = max(self._parts, result.parts)
         return result.fit_time
 
     def _check_projection(self, limit: float | None, started: float, done: int, total: int) -> None:

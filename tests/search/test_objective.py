@@ -59,7 +59,7 @@ def test_fold_preprocessing_sees_only_its_training_rows(prepared, seed):
     for train, valid in folds:
         pipe = build_pipeline((data.numeric, [], []), {"numeric_imputer": "median"},
                               build_estimator("knn", data.task, {"n_neighbors": 3}, seed))
-        value, _, curve = fit_and_score(pipe, X, y, train, valid, metric)
+        value, _, curve, _, _ = fit_and_score(pipe, X, y, train, valid, metric)
         assert curve is None  # not an epoch-trained model
         assert 0 <= value <= 1
         numeric = pipe.named_steps["preprocess"].named_transformers_["numeric"]

@@ -1,0 +1,108 @@
+"""Ensemble selection (Caruana et al. 2004) over the out-of-fold predictions of the best trials.
+
+Greedy forward selection with replacement: each round adds the trial whose predictions, averaged
+with those chosen so far, score best on the validation rows. Members that are picked more often
+weigh more. The ensemble is the final model only when its out-of-fold score beats the best single
+trial's on the very same rows; it is then a scikit-learn ``VotingClassifier`` (soft voting) or
+``VotingRegressor`` of fresh pipelines refitted on every training row, so it is saved, served,
+registered and gated like any model.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from automl.metrics import Metric, Predictions, compute
+
+ROUNDS = 25  # rounds of greedy selection
+CANDIDATES = 10  # best trials considered
+
+
+@dataclass
+class EnsembleChoice:
+    """The selected weights (trial number -> share of rounds) and both out-of-fold scores."""
+
+    weights: dict[int, float]
+    score: float
+    single_trial: int
+    single_score: float
+    rows: int  # validation rows both scores were computed on
+    history: list[float] = field(default_factory=list)  # the ensemble's score after each round
+
+    def beats_single(self, maximize: bool) -> bool:
+        if len(self.weights) < 2:
+            return False
+        return self.score > self.single_score if maximize else self.score < self.single_score
+
+    def summary(self, chosen: bool) -> dict:
+        return {"chosen": chosen, "cv_score": self.score, "single_cv_score": self.single_score,
+                "rows": self.rows, "members": [{"trial": n, "weight": round(w, 6)}
+                                               for n, w in sorted(self.weights.items(),
+                                                                  key=lambda kv: -kv[1])]}
+
+
+def select_ensemble(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metric: Metric,
+                    classes, rounds: int = ROUNDS) -> EnsembleChoice | None:
+    """Caruana selection over ``(trial number, out-of-fold predictions)``, best trial first.
+
+    Only rows every candidate has a prediction for take part (all rows under K-fold CV; the
+    validation rows of a holdout split). None without two candidates to choose between.
+    """
+    candidates = candidates[:CANDIDATES]
+    if len(candidates) < 2:
+        return None
+    shapes = {oof.shape for _, oof in candidates}
+    if len(shapes) != 1:
+        return None  # e.g. a classifier without probabilities among them
+    stack = np.stack([oof for _, oof in candidates]).astype(np.float64)
+    rows = ~np.isnan(stack).any(axis=(0, 2))
+    if rows.sum() < 2:
+        return None
+    stack, target = stack[:, rows], np.asarray(y)[rows]
+    scorer = _scorer(target, metric, classes)
+    maximize = metric.direction == "maximize"
+    singles = [scorer(p) for p in stack]
+    counts, total, history = Counter(), np.zeros_like(stack[0]), []
+    for _ in range(rounds):
+        n = sum(counts.values()) + 1
+        scores = [scorer((total + p) / n) for p in stack]
+        pick = int(np.nanargmax(scores) if maximize else np.nanargmin(scores))
+        counts[pick] += 1
+        total += stack[pick]
+        history.append(scores[pick])
+    weights = {candidates[i][0]: c / rounds for i, c in counts.items()}
+    return EnsembleChoice(weights, history[-1], candidates[0][0], singles[0], int(rows.sum()),
+                          history)
+
+
+def _scorer(y: np.ndarray, metric: Metric, classes):
+    """``predictions -> metric`` on the selection rows."""
+    name = (metric.name,)
+    if classes is None:
+        return lambda p: _safe(compute(y, Predictions(p[:, 0], None, None), name)[metric.name])
+    classes = np.asarray(classes)
+
+    def score(p: np.ndarray) -> float:
+        proba = p / np.clip(p.sum(axis=1, keepdims=True), 1e-12, None)
+        return _safe(compute(y, Predictions(classes[proba.argmax(axis=1)], proba, classes),
+                             name)[metric.name])
+    return score
+
+
+def _safe(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def build_ensemble(members: list[tuple[str, object, float]], task: str):
+    """An unfitted soft-voting ensemble of ``(name, unfitted pipeline, weight)``."""
+    from sklearn.ensemble import VotingClassifier, VotingRegressor
+
+    estimators = [(name, pipeline) for name, pipeline, _ in members]
+    weights = [weight for _, _, weight in members]
+    if task == "regression":
+        return VotingRegressor(estimators, weights=weights)
+    return VotingClassifier(estimators, voting="soft", weights=weights)

@@ -1,0 +1,88 @@
+"""automl.evaluate's ensemble selection over out-of-fold predictions, and the store that keeps them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.evaluate import build_ensemble, select_ensemble
+from automl.metrics import get_metric
+from automl.search import OOFStore
+
+
+def _proba(correct: np.ndarray, confidence: float) -> np.ndarray:
+    """Two-class probabilities that favour the true class where ``correct``, the wrong one else."""
+    p_true = np.where(correct, confidence, 1 - confidence)
+    return np.column_stack([1 - p_true, p_true]).astype(np.float32)
+
+
+def test_complementary_classifiers_make_an_ensemble_that_beats_each():
+    n = 400
+    y = pd.Series(np.where(np.arange(n) % 2, "b", "a"))
+    truth = (y == "b").to_numpy()
+    half = np.arange(n) < n // 2
+    # Trial 3 is sure and right on the first half, unsure on the second; trial 7 the other way.
+    first = np.where(half, np.where(truth, 0.95, 0.05), np.where(truth, 0.45, 0.55))
+    second = np.where(~half, np.where(truth, 0.95, 0.05), np.where(truth, 0.45, 0.55))
+    candidates = [(3, np.column_stack([1 - first, first]).astype(np.float32)),
+                  (7, np.column_stack([1 - second, second]).astype(np.float32))]
+    choice = select_ensemble(y, candidates, get_metric("binary", "accuracy"), ["a", "b"], rounds=10)
+    assert choice.single_score == pytest.approx(0.5)  # right on one half, wrong on the other
+    assert choice.score == pytest.approx(1.0) and choice.beats_single(maximize=True)
+    assert set(choice.weights) == {3, 7} and sum(choice.weights.values()) == pytest.approx(1.0)
+
+
+def test_a_dominant_trial_is_chosen_alone():
+    n = 200
+    y = pd.Series(np.where(np.arange(n) % 3 == 0, "x", "y"))
+    truth = (y == "y").to_numpy()
+    candidates = [(0, _proba(truth, 0.9)), (1, _proba(np.arange(n) % 2 == 0, 0.6))]
+    choice = select_ensemble(y, candidates, get_metric("binary", "log_loss"), ["x", "y"])
+    assert choice.weights == {0: 1.0}
+    assert not choice.beats_single(maximize=False)
+
+
+def test_averaging_unbiased_regressors_lowers_rmse_on_validated_rows_only(rng):
+    n = 300
+    y = pd.Series(rng.normal(size=n))
+    noisy = [(i, (y.to_numpy() + rng.normal(scale=1.0, size=n)).astype(np.float32)[:, None])
+             for i in range(3)]
+    for _, oof in noisy:
+        oof[:100] = np.nan  # rows no fold validated (a holdout split validates only some)
+    choice = select_ensemble(y, noisy, get_metric("regression", "rmse"), None)
+    assert choice.rows == 200
+    assert choice.beats_single(maximize=False) and choice.score < 0.8 * choice.single_score
+
+
+def test_fewer_than_two_candidates_is_no_ensemble():
+    y = pd.Series([1.0, 2.0, 3.0])
+    assert select_ensemble(y, [(0, np.ones((3, 1), np.float32))], get_metric("regression", None),
+                           None) is None
+
+
+def test_the_ensemble_is_a_scikit_learn_voting_model(rng):
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.tree import DecisionTreeClassifier
+
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    y = np.where(X["a"] > 0, "p", "n")
+    model = build_ensemble([("t1", LogisticRegression(), 0.7), ("t2", DecisionTreeClassifier(), 0.3)],
+                           "binary").fit(X, y)
+    assert isinstance(model, VotingClassifier) and list(model.feature_names_in_) == ["a", "b", "c"]
+    proba = model.predict_proba(X)
+    expected = 0.7 * model.estimators_[0].predict_proba(X) + 0.3 * model.estimators_[1].predict_proba(X)
+    np.testing.assert_allclose(proba, expected)
+
+
+def test_the_store_keeps_the_best_trials_only(tmp_path):
+    store = OOFStore(tmp_path / "oof", n_rows=4, maximize=True, keep=2)
+    rows = [(np.array([0, 1]), np.ones((2, 1), np.float32)), (np.array([3]), np.zeros((1, 1), np.float32))]
+    for number, score in ((0, 0.5), (1, 0.9), (2, 0.7), (3, 0.6)):
+        store.add(number, score, rows)
+    kept = store.best()
+    assert [n for n, _ in kept] == [1, 2]
+    assert sorted(p.name for p in (tmp_path / "oof").iterdir()) == ["trial-00001.npy", "trial-00002.npy"]
+    oof = kept[0][1]
+    assert oof.dtype == np.float32 and np.isnan(oof[2, 0]) and oof[0, 0] == 1 and oof[3, 0] == 0

@@ -1,0 +1,48 @@
+"""automl.tracking's final log: the types skops must trust, found without dumping the whole model."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import skops.io
+
+from automl.evaluate import build_ensemble
+from automl.families import FAMILIES, build_estimator
+from automl.preprocess import build_pipeline
+from automl.tracking._final import _trusted_types
+
+
+@pytest.fixture(scope="module")
+def table():
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame["colour"] = ["red", "green", "blue"] * 50
+    frame["when"] = pd.date_range("2024-01-01", periods=150).astype(str)
+    return frame.drop(columns="target"), frame["target"].map({0: "a", 1: "b", 2: "c"})
+
+
+def _fitted(family, X, y):
+    columns = ([c for c in X.columns if c not in ("colour", "when")], ["colour"], ["when"])
+    params = {"n_estimators": 20} if family in ("random_forest", "extra_trees") else {}
+    if family == "gd":
+        params = {"max_epochs": 5}
+    return build_pipeline(columns, {}, build_estimator(family, "multiclass", params, 0)).fit(X, y)
+
+
+@pytest.mark.parametrize("family", sorted(f for f in FAMILIES if FAMILIES[f].supports("multiclass")))
+def test_the_stand_in_has_exactly_the_models_types(table, family):
+    X, y = table
+    model = _fitted(family, X, y)
+    assert _trusted_types(model) == skops.io.get_untrusted_types(data=skops.io.dumps(model))
+
+
+def test_an_ensembles_members_keep_their_own_types(table):
+    X, y = table
+    columns = ([c for c in X.columns if c not in ("colour", "when")], ["colour"], ["when"])
+    members = [(f"m{i}", build_pipeline(columns, {}, build_estimator(f, "multiclass", {}, 0)), 0.5)
+               for i, f in enumerate(("hist_gradient_boosting", "gd"))]
+    model = build_ensemble(members, "multiclass").fit(X, y)
+    trusted = _trusted_types(model)
+    assert trusted == skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    assert any("GDClassifier" in t for t in trusted)
