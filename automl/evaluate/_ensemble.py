@@ -4,7 +4,7 @@ Greedy forward selection with replacement: each round adds the trial whose predi
 with those chosen so far, score best on the validation rows. Members that are picked more often
 weigh more. The ensemble is the final model only when its out-of-fold score beats the best single
 trial's on the very same rows; it is then a scikit-learn ``VotingClassifier`` (soft voting) or
-``VotingRegressor`` of fresh pipelines refitted on every training row, so it is saved, served,
+``VotingRegressor`` (saved compactly: ``_voting.py``) of fresh pipelines refitted on every training row, so it is saved, served,
 registered and gated like any model.
 """
 
@@ -99,10 +99,10 @@ def _safe(value) -> float:
 
 def build_ensemble(members: list[tuple[str, object, float]], task: str):
     """An unfitted soft-voting ensemble of ``(name, unfitted pipeline, weight)``."""
-    from sklearn.ensemble import VotingClassifier, VotingRegressor
+    from ._voting import EnsembleClassifier, EnsembleRegressor
 
     estimators = [(name, pipeline) for name, pipeline, _ in members]
     weights = [weight for _, _, weight in members]
     if task == "regression":
-        return VotingRegressor(estimators, weights=weights)
-    return VotingClassifier(estimators, voting="soft", weights=weights)
+        return EnsembleRegressor(estimators, weights=weights)
+    return EnsembleClassifier(estimators, voting="soft", weights=weights)

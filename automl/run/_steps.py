@@ -43,13 +43,15 @@ def choose(o: Outcome) -> None:
 
 
 def _affordable(o: Outcome, weights: dict[int, float]) -> list[tuple[object, float]]:
-    """The members whose refit fits the time left, heaviest weights first; [] if fewer than two."""
+    """The members whose refit, test and logging fit the time left, heaviest weights first;
+    [] if fewer than two. Dropping the lightest members costs little of the ensemble's gain."""
     trials = {t.number: t for t in o.ctx.study.get_trials(deepcopy=False)}
     members = sorted(((trials[n], w) for n, w in weights.items()), key=lambda tw: -tw[1])
     plan = o.ctx.plan()
     left = o.ctx.budget.left()
     if left is not None:
-        while members and sum(plan.trial_refit_estimate(t) for t, _ in members) > left - plan.overhead_s:
+        room = left - plan.overhead_s - plan.exit_s
+        while members and plan.final_estimate([t for t, _ in members]) > room:
             members.pop()
     total = sum(w for _, w in members)
     return [(t, w / total) for t, w in members] if len(members) > 1 else []

@@ -10,16 +10,16 @@ from ._leaderboard import leaderboard
 from ._locks import creation_lock, named_lock
 from ._objective import CVObjective, FoldError
 from ._oof import OOFStore
-from ._plan import SAVE_S_PER_PART, SearchPlan
+from ._plan import SAVE_S_PER_PART, SearchPlan, save_seconds
 from ._pool import PoolRunner
 from ._runner import make_runner
 from ._spec import TrialSpec
 from ._storage import default_storage, is_postgres, make_storage, retry_callback, sqlite_pragmas
 from ._study import best_trial, count_states, fail_stale_trials, make_pruner, open_study, run_study
 
-__all__ = ["SAVE_S_PER_PART", "CVObjective", "FoldData", "FoldError", "FoldResult", "InProcessRunner", "OOFStore",
-           "PoolRunner",
-           "SearchPlan", "TrialSpec", "attrs", "best_trial", "count_states", "creation_lock",
-           "default_storage", "fail_stale_trials", "fit_and_score", "is_postgres", "leaderboard",
-           "make_pruner", "make_runner", "make_storage", "named_lock", "open_study",
-           "retry_callback", "run_fold", "run_study", "sqlite_pragmas"]
+__all__ = ["SAVE_S_PER_PART", "attrs", "best_trial", "count_states", "creation_lock",
+           "CVObjective", "default_storage", "fail_stale_trials", "fit_and_score", "FoldData",
+           "FoldError", "FoldResult", "InProcessRunner", "is_postgres", "leaderboard",
+           "make_pruner", "make_runner", "make_storage", "named_lock", "OOFStore", "open_study",
+           "PoolRunner", "retry_callback", "run_fold", "run_study", "save_seconds", "SearchPlan",
+           "sqlite_pragmas", "TrialSpec"]

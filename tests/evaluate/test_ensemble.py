@@ -62,7 +62,7 @@ def test_fewer_than_two_candidates_is_no_ensemble():
 
 
 def test_the_ensemble_is_a_scikit_learn_voting_model(rng):
-    from sklearn.ensemble import VotingClassifier
+    from sklearn.ensemble import VotingClassifier  # ours is a subclass
     from sklearn.linear_model import LogisticRegression
     from sklearn.tree import DecisionTreeClassifier
 
@@ -74,6 +74,23 @@ def test_the_ensemble_is_a_scikit_learn_voting_model(rng):
     proba = model.predict_proba(X)
     expected = 0.7 * model.estimators_[0].predict_proba(X) + 0.3 * model.estimators_[1].predict_proba(X)
     np.testing.assert_allclose(proba, expected)
+
+
+def test_the_ensemble_is_saved_with_each_member_once(rng):
+    import skops.io
+    from sklearn.linear_model import LinearRegression
+    from sklearn.tree import DecisionTreeRegressor
+
+    X = pd.DataFrame(rng.normal(size=(50, 2)), columns=["a", "b"])
+    y = X["a"] * 2 + rng.normal(size=50)
+    model = build_ensemble([("lin", LinearRegression(), 0.5), ("tree", DecisionTreeRegressor(), 0.5)],
+                           "regression").fit(X, y)
+    assert "named_estimators_" not in model.__getstate__()
+    trees = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    loaded = skops.io.loads(skops.io.dumps(model), trusted=trees)
+    assert list(loaded.named_estimators_) == ["lin", "tree"]
+    assert loaded.named_estimators_["tree"] is loaded.estimators_[1]
+    np.testing.assert_allclose(loaded.predict(X), model.predict(X))
 
 
 def test_the_store_keeps_the_best_trials_only(tmp_path):

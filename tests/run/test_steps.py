@@ -109,7 +109,7 @@ def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, m
     board = pd.read_csv(workdir / "mlruns" / "models" / "ens" / "leaderboard.csv")
     weights = dict(zip(board["trial"], board["ensemble_weight"]))
     model = load_model(summary["model_path"])
-    assert ensemble["chosen"] and type(model).__name__ == "VotingClassifier"  # with this seed
+    assert ensemble["chosen"] and type(model).__name__ == "EnsembleClassifier"  # with this seed
     members = {m["trial"]: m["weight"] for m in ensemble["members"]}
     assert members == pytest.approx({t: w for t, w in weights.items() if w > 0})
     assert list(model.weights) == pytest.approx(sorted(members.values(), reverse=True))
@@ -118,7 +118,7 @@ def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, m
     assert list(proba.columns) == ["a", "b", "c"] and proba.to_numpy().sum(axis=1) == pytest.approx(1.0)
     # The registered version is the same ensemble, loaded back from MLflow (skops).
     registered = load_model("models:/ens-model/1", f"sqlite:///{workdir}/mlruns/mlflow.db")
-    assert type(registered).__name__ == "VotingClassifier"
+    assert type(registered).__name__ == "EnsembleClassifier"
     np.testing.assert_allclose(predict_frame(registered, rows, proba=True).to_numpy(), proba.to_numpy())
     from mlflow import MlflowClient
 

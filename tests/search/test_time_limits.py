@@ -13,7 +13,8 @@ from automl.budget import Budget
 from automl.data import prepare
 from automl.metrics import get_metric
 from automl.run import run_experiment
-from automl.search import CVObjective, FoldData, InProcessRunner, PoolRunner, SearchPlan, attrs
+from automl.search import CVObjective, FoldData, InProcessRunner, PoolRunner, SearchPlan, attrs, save_seconds
+
 from automl.space import load_space
 from automl.split import cv_folds, holdout
 
@@ -143,27 +144,45 @@ def test_a_fold_over_its_memory_limit_fails_alone(rng, workdir, config):
     assert summary["n_trials"]["COMPLETE"] >= 1
 
 
-def _study_with_best(fit_time: float, folds: int):
+def _study_with_best(fit_time: float, folds: int, predict_rate: float = 0.0, parts: int = 0):
     study = optuna.create_study(direction="maximize")
     trial = optuna.trial.create_trial(value=0.9, params={}, distributions={},
                                       user_attrs={attrs.FIT_TIME: fit_time,
-                                                  attrs.FOLD_SCORES: [0.9] * folds})
+                                                  attrs.FOLD_SCORES: [0.9] * folds,
+                                                  attrs.PREDICT_RATE: predict_rate,
+                                                  attrs.PARTS: parts})
     study.add_trial(trial)
     return study
 
 
 def test_plan_reserves_the_refit_of_the_best_and_the_end_of_the_run():
     clock = Clock()
-    plan = SearchPlan(Budget(60, clock=clock), n_folds=5, overhead_s=4.0)
+    plan = SearchPlan(Budget(60, clock=clock), n_folds=5, overhead_s=4.0, exit_s=0.5)
     empty = optuna.create_study(direction="maximize")
-    assert plan.reserve(empty) == 4.0  # nothing to refit yet
+    # Nothing to refit yet, and without a completed trial there is no run to end: the first
+    # trial may use all but the exit.
+    assert plan.reserve(empty) == 0.5 and plan.trial_seconds(empty) == pytest.approx(59.5)
     study = _study_with_best(fit_time=10.0, folds=5)  # 2 s a fold on 4/5 of the rows
     assert plan.refit_estimate(study) == pytest.approx(1.5 * 2.0 * 5 / 4)
-    assert plan.search_left(study) == pytest.approx(60 - 4.0 - 3.75)
-    clock.now = 51.0
+    assert plan.search_left(study) == pytest.approx(60 - 4.5 - 3.75)
+    clock.now = 50.5
     assert plan.should_stop(study) is False and plan.trial_seconds(study) == pytest.approx(1.25)
-    clock.now = 51.8  # 0.45 s left: not enough to start a trial
+    clock.now = 51.3  # 0.45 s left: not enough to start a trial
     assert plan.should_stop(study) is True
+
+
+def test_plan_counts_prediction_and_logging_and_ensembles_cost_more():
+    plan = SearchPlan(Budget(60, clock=Clock()), n_folds=5, overhead_s=1.0, test_rows=1000,
+                      save_s_per_part=1e-4)
+    small = _study_with_best(fit_time=10.0, folds=5).best_trial
+    big = _study_with_best(fit_time=10.0, folds=5, predict_rate=1e-3, parts=20_000).best_trial
+    assert plan.final_estimate([small]) == pytest.approx(3.75)
+    logging = save_seconds(20_000, 1e-4)
+    assert logging > 20_000 * 1e-4  # skops' cost grows faster than the model
+    assert plan.final_estimate([big]) == pytest.approx(3.75 + 1.5 * 1000 * 1e-3 + logging)
+    # Two members cost more than twice one: logging one model of both is superlinear.
+    assert plan.final_estimate([big, big]) > 2 * plan.final_estimate([big])
+    assert save_seconds(20_000, 0.0) == 0.0  # without tracking nothing is logged
 
 
 def test_plan_caps_trials_at_trial_timeout_and_without_budget():
