@@ -122,7 +122,7 @@ def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: P
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        _, err = proc.communicate(timeout=3 * budget + 120)
+        _, err = proc.communicate(timeout=2 * budget + 60)  # "killed": over twice the budget
         killed = False
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
