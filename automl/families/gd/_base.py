@@ -17,8 +17,12 @@ SHARED_PARAMS_DOC = """\
 "adam"}, default="adam"
         Update rule. ``gd`` uses all samples per update, ``sgd`` one (a Python loop per sample,
         slow on large data), the others shuffled mini-batches of ``batch_size``.
-    learning_rate : float, default=0.01
-        Initial step size.
+    learning_rate : float or "auto", default="auto"
+        Initial step size. ``auto``: 1/L for ``gd``, where L bounds the loss's curvature (from
+        the data's largest eigenvalue); on mini-batches (``sgd``, ``minibatch``, ``momentum``,
+        ``nesterov``) a tenth of 1/L for a batch of that size (also bounded by the largest row),
+        times ``1 - momentum`` with a velocity; 0.01 for ``adam``, 0.001 for ``rmsprop``, 0.1
+        for ``adagrad``. The rate used is ``learning_rate_``.
     lr_schedule : {"constant", "invscaling", "step"}, default="constant"
         Per-epoch schedule: ``invscaling`` divides by ``(epoch + 1) ** power_t``, ``step``
         multiplies by ``decay`` every ``step_size`` epochs.
@@ -70,6 +74,8 @@ SHARED_PARAMS_DOC = """\
 SHARED_ATTRIBUTES_DOC = """\
     n_iter_ : int
         Epochs run.
+    learning_rate_ : float
+        The initial step size used (``learning_rate``, or what ``auto`` chose for this data).
     loss_curve_ : list of float
         Training objective per epoch: mean of the mini-batch losses seen during the epoch plus
         the penalty at its end (exact for ``gd``).
@@ -109,7 +115,7 @@ class BaseGD(BaseEstimator):
 
     _constraints = {
         "optimizer": [Options(*OPTIMIZERS)],
-        "learning_rate": [Interval(float, 0, None, open=("low",))],
+        "learning_rate": [Interval(float, 0, None, open=("low",)), Options("auto")],
         "lr_schedule": [Options(*LR_SCHEDULES)],
         "power_t": [Interval(float, 0, None)],
         "step_size": [Interval(int, 1, None)],
@@ -148,6 +154,7 @@ class BaseGD(BaseEstimator):
         self.loss_curve_ = curve
         self.validation_loss_curve_ = val_curve
         self.n_iter_ = n_iter
+        self.learning_rate_ = float(trainer.rate)
         return self
 
     def _initial_params(self, n_features, n_outputs):

@@ -69,7 +69,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self,
         *,
         optimizer="adam",
-        learning_rate=0.01,
+        learning_rate="auto",
         lr_schedule="constant",
         power_t=0.5,
         step_size=10,

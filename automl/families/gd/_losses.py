@@ -46,3 +46,14 @@ def multinomial_log_loss(Z, Y, s=None):
     total = exp.sum(axis=1, keepdims=True)
     per_sample = np.log(total).ravel() - (shifted * Y).sum(axis=1)
     return _weighted_mean(per_sample, exp / total - Y, s)
+
+
+# The largest second derivative of each loss in its linear output: the "L" that bounds a safe step.
+# Softmax cross-entropy's Hessian has spectral norm at most 1/2; the logistic's second derivative
+# peaks at 1/4; Huber's is 1 inside delta and 0 beyond.
+_CURVATURE = {binary_log_loss: 0.25, multinomial_log_loss: 0.5, squared_loss: 1.0, huber_loss: 1.0}
+
+
+def curvature(loss) -> float:
+    """The curvature bound of ``loss`` (a loss function above, or a ``partial`` of one)."""
+    return _CURVATURE[getattr(loss, "func", loss)]

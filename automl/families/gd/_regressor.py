@@ -70,7 +70,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         loss="squared_error",
         huber_delta=1.0,
         optimizer="adam",
-        learning_rate=0.01,
+        learning_rate="auto",
         lr_schedule="constant",
         power_t=0.5,
         step_size=10,

@@ -14,12 +14,72 @@ import numpy as np
 from automl.budget import check_time
 from automl.errors import DivergenceError
 
+from ._losses import curvature
 from ._optimizers import OPTIMIZERS, scheduled_learning_rate
 
 # An epoch whose mean loss exceeds this many times the loss of the all-zero model (or 1, if that
 # is smaller) is treated as diverged: a converging run never climbs that far above its start, and
 # stopping here spares the epochs until the values overflow to inf.
 DIVERGENCE_FACTOR = 1e4
+# ``learning_rate="auto"`` for the adaptive methods, whose steps scale themselves per coordinate
+# (Adam's and RMSprop's usual defaults; Adagrad's steps only shrink, so it starts larger).
+ADAPTIVE_RATES = {"adagrad": 0.1, "rmsprop": 0.001, "adam": 0.01}
+# On mini-batches a step of 1/L is stable but noisy: the constant-rate iterates wander around the
+# optimum at a distance that grows with the step. A tenth of it (and of that, the share a
+# velocity adds: 1 - momentum) came within 0.02 of the exact solvers on breast cancer and diabetes.
+STOCHASTIC_SHARE = 0.1
+EIGEN_ROWS = 2000  # rows used to estimate the data's largest eigenvalue
+EIGEN_ITERATIONS = 30
+
+
+def auto_learning_rate(optimizer: str, batch: int, loss, X, s, l2: float, intercept: bool,
+                       momentum: float = 0.0) -> float:
+    """The step that a plain (or momentum) gradient method can take without diverging: 1 / L.
+
+    L is the smoothness of the mean loss over a batch of ``batch`` rows (Gower et al., 2019,
+    "SGD: general analysis and improved rates"): between the full batch's
+    curvature x largest eigenvalue of X'X/n and the worst single row's curvature x |x_i|^2.
+    A fixed 0.01 left full-batch GD far from the optimum after 200 epochs (breast cancer: 0.916
+    accuracy against logistic regression's 0.97).
+    """
+    if optimizer in ADAPTIVE_RATES:
+        return ADAPTIVE_RATES[optimizer]
+    c = curvature(loss)
+    n = X.shape[0]
+    weights = np.ones(n) if s is None else np.asarray(s, dtype=float)
+    rows = (np.einsum("ij,ij->i", X, X) + float(intercept)) * weights
+    full = _largest_eigenvalue(X, weights, intercept)
+    if n > 1:
+        share = n * (batch - 1) / (batch * (n - 1))
+        smooth = c * (share * full + (1.0 - share) * float(rows.max()))
+    else:
+        smooth = c * float(rows.max())
+    rate = 1.0 / (smooth + l2) if smooth + l2 > 0 else 1.0
+    if batch < n:
+        rate *= STOCHASTIC_SHARE * (1.0 - momentum if optimizer in ("momentum", "nesterov") else 1.0)
+    return rate
+
+
+def _largest_eigenvalue(X, weights, intercept: bool) -> float:
+    """Power iteration for the largest eigenvalue of [X 1]' W [X 1] / n on a sample of rows."""
+    rng = np.random.RandomState(0)  # its own stream: the fit's shuffles stay as they were
+    if X.shape[0] > EIGEN_ROWS:
+        keep = rng.choice(X.shape[0], EIGEN_ROWS, replace=False)
+        X, weights = X[keep], weights[keep]
+    n, d = X.shape
+    v = rng.standard_normal(d + 1 if intercept else d)
+    value = 0.0
+    for _ in range(EIGEN_ITERATIONS):
+        u = X @ v[:d] + (v[d] if intercept else 0.0)
+        u *= weights
+        g = X.T @ u / n
+        if intercept:
+            g = np.append(g, u.sum() / n)
+        value = float(np.linalg.norm(g))
+        if value == 0.0:
+            return 0.0
+        v = g / value
+    return value
 
 
 class Trainer:
@@ -44,7 +104,7 @@ class Trainer:
         self.l1 = alpha * ratio
         self.l2 = alpha * (1.0 - ratio)
         self.optimizer = OPTIMIZERS[estimator.optimizer](
-            learning_rate=estimator.learning_rate,
+            learning_rate=0.0,  # set every epoch from the schedule
             momentum=estimator.momentum,
             beta1=estimator.beta1,
             beta2=estimator.beta2,
@@ -76,12 +136,17 @@ class Trainer:
         """
         self._allocate(W, b)
         est = self.est
+        self.rate = est.learning_rate
+        if self.rate == "auto":
+            batch = self.optimizer.batch_size(est.batch_size, train[0].shape[0])
+            self.rate = auto_learning_rate(est.optimizer, batch, self.loss, train[0], train[2],
+                                           self.l2, self.b is not None, est.momentum)
         limit = DIVERGENCE_FACTOR * max(self._zero_model_loss(train), 1.0)
         losses, val_losses = [], ([] if validation is not None else None)
         best, best_theta, stale = math.inf, None, 0
         for epoch in range(est.max_epochs):
             self.optimizer.learning_rate = scheduled_learning_rate(
-                est.lr_schedule, est.learning_rate, epoch, est.power_t, est.step_size, est.decay
+                est.lr_schedule, self.rate, epoch, est.power_t, est.step_size, est.decay
             )
             check_time()  # a search trial's deadline: stop between epochs, not by being killed
             loss = self._epoch(*train)
@@ -164,6 +229,6 @@ class Trainer:
         est = self.est
         raise DivergenceError(
             f"{type(est).__name__} diverged in epoch {epoch + 1} with optimizer="
-            f"{est.optimizer!r} and learning_rate={est.learning_rate!r}: the training loss "
-            f"became {loss:.3g}. Use a smaller learning_rate, e.g. {est.learning_rate / 10:.3g}."
+            f"{est.optimizer!r} and learning_rate={self.rate!r}: the training loss "
+            f"became {loss:.3g}. Use a smaller learning_rate, e.g. {self.rate / 10:.3g}."
         )

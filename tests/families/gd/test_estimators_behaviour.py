@@ -26,7 +26,7 @@ def binary():
     "params, message",
     [
         ({"optimizer": "lbfgs"}, r"'optimizer' parameter of GDClassifier must be one of \["),
-        ({"learning_rate": 0.0}, r"'learning_rate' .* in \(0, inf\). Got 0.0 instead"),
+        ({"learning_rate": 0.0}, r"'learning_rate' .* in \(0, inf\) or one of \['auto'\]. Got 0.0 instead"),
         ({"batch_size": 0}, r"'batch_size' .* an int in \[1, inf\)"),
         ({"tol": -1.0}, r"'tol' .* or a NoneType. Got -1.0"),
         ({"penalty": "l3"}, r"'penalty' .* one of \['none', 'l2', 'l1', 'elasticnet'\]"),
