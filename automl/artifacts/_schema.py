@@ -13,7 +13,7 @@ from ._profile import profile
 def schema(data: Dataset, split: Split) -> dict[str, Any]:
     """What the model was trained on: columns with dtypes and kinds, target, classes, row count."""
     kinds = {**{c: "numeric" for c in data.numeric}, **{c: "categorical" for c in data.categorical},
-             **{c: "datetime" for c in data.datetime}}
+             **{c: "datetime" for c in data.datetime}, **{c: "text" for c in data.text}}
     classes = sorted(map(str, split.y_train.unique())) if data.task != "regression" else None
     return {
         "task": data.task,

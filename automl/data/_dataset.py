@@ -20,13 +20,19 @@ class Dataset:
     numeric: list[str]
     categorical: list[str]
     datetime: list[str]
+    text: list[str] = field(default_factory=list)  # free text: word features inside the pipeline
     groups: pd.Series | None = None
     rows_dropped: int = 0
     dropped_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def feature_columns(self) -> list[str]:
-        return [*self.numeric, *self.categorical, *self.datetime]
+        return [*self.numeric, *self.categorical, *self.datetime, *self.text]
+
+    @property
+    def columns_by_kind(self) -> tuple[list[str], list[str], list[str], list[str]]:
+        """What the preprocessing needs: numeric, categorical, datetime and text columns."""
+        return self.numeric, self.categorical, self.datetime, self.text
 
 
 def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:

@@ -13,9 +13,12 @@ from automl.errors import DataError
 
 from ._dataset import Dataset, preview, rows_with_target
 
-# A string column is identifier-like or free text when almost every value is distinct.
+# A string column is identifier-like when almost every value is distinct, and free text (kept,
+# turned into word features inside the pipeline) when its values are mostly several words long.
 ID_UNIQUE_RATIO = 0.9
 ID_MIN_ROWS = 20
+TEXT_MIN_WORDS = 3  # median words per value
+TEXT_MIN_DISTINCT = 20
 MAX_CLASSES_FOR_INTEGER_TARGET = 20
 
 
@@ -41,8 +44,10 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     if X.shape[1] == 0:
         raise DataError(f"{source}: no usable feature columns left after dropping {sorted(dropped)}")
     numeric, categorical, datetimes = column_types(X)
+    text = [c for c in categorical if is_free_text(X[c].dropna())]
+    categorical = [c for c in categorical if c not in text]
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
-                   datetime=datetimes, groups=groups, rows_dropped=rows_dropped,
+                   datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
                    dropped_columns=dropped)
 
 
@@ -92,7 +97,7 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
 
 
 def drop_useless_columns(X: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Drop all-empty, constant, identifier-like and free-text columns; say why for each."""
+    """Drop all-empty, constant and identifier-like columns; say why for each. Free text stays."""
     dropped: dict[str, str] = {}
     for col in X.columns:
         values = X[col].dropna()
@@ -100,8 +105,8 @@ def drop_useless_columns(X: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]
             dropped[col] = "all values missing"
         elif values.nunique() == 1:
             dropped[col] = "constant"
-        elif _is_identifier_like(values):
-            dropped[col] = "identifier-like or free text (almost all values unique strings)"
+        elif _is_identifier_like(values) and not is_free_text(values):
+            dropped[col] = "identifier-like (almost all values unique strings of few words)"
     return X.drop(columns=list(dropped)), dropped
 
 
@@ -111,6 +116,16 @@ def _is_identifier_like(values: pd.Series) -> bool:
     if len(values) < ID_MIN_ROWS or _looks_like_dates(values):
         return False
     return values.nunique() / len(values) > ID_UNIQUE_RATIO
+
+
+def is_free_text(values: pd.Series) -> bool:
+    """Strings of several words with many distinct values: a comment, a title, a description."""
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return False
+    if len(values) < ID_MIN_ROWS or values.nunique() < TEXT_MIN_DISTINCT:
+        return False
+    words = values.head(1000).astype(str).str.split().str.len()
+    return bool(words.median() >= TEXT_MIN_WORDS)
 
 
 def column_types(X: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:

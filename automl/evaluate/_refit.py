@@ -29,7 +29,7 @@ def refit_ensemble(members: list[tuple[object, float]], data: Dataset, split: Sp
 
 
 def _columns(data: Dataset):
-    return data.numeric, data.categorical, data.datetime
+    return data.columns_by_kind
 
 
 def _fit(model, split: Split):

@@ -11,7 +11,8 @@ from automl.errors import UnknownFamilyError
 
 # Parameters the pipeline sets itself; a space may not search them. ``task`` tells a builder that
 # serves both tasks which estimator to return.
-RESERVED = frozenset({"random_state", "n_jobs", "verbose", "warm_start", "task"})
+# ``categorical_first`` is set by the pipeline for families that split categories natively.
+RESERVED = frozenset({"random_state", "n_jobs", "verbose", "warm_start", "task", "categorical_first"})
 # Regressors whose fit depends on the target's scale (step sizes, epsilon, penalties): they see a
 # standardised target, so a target in the hundreds does not diverge or need its own alpha range.
 SCALE_TARGET = frozenset({"linear", "sgd", "svm", "mlp", "gd"})
@@ -63,6 +64,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            "sklearn.ensemble:HistGradientBoostingRegressor"),
     Family("mlp", f"{_SK}:mlp", f"{_SK}:mlp"),
     Family("gd", "automl.families.gd:GDClassifier", "automl.families.gd:GDRegressor"),
+    Family("lightgbm", "automl.families._lightgbm:LightGBMClassifier",
+           "automl.families._lightgbm:LightGBMRegressor"),
 )}
 
 

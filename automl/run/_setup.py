@@ -41,7 +41,7 @@ class Prepared:
     @property
     def columns(self) -> tuple[list[str], list[str], list[str]]:
         """Numeric, categorical and datetime feature columns, as the pipeline takes them."""
-        return self.data.numeric, self.data.categorical, self.data.datetime
+        return self.data.columns_by_kind
 
 
 def default_study_name(data_name: str, target: str) -> str:

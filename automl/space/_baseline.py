@@ -2,7 +2,8 @@
 
 A fresh study starts with the families below that its space has, each with good defaults (clipped
 into the space's ranges): a regularised linear model (well under a second on most tables) and a
-small histogram gradient boosting model. TPE goes on from there.
+small boosted-tree model (LightGBM with early stopping, and histogram gradient boosting). TPE goes
+on from there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ._param import Param, SearchSpace
 BASELINES: dict[str, dict[str, Any]] = {
     "logistic": {"penalty": "l2", "C": 1.0},
     "linear": {"penalty": "l2", "alpha": 1.0},
+    "lightgbm": {"learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
+                 "colsample_bytree": 1.0, "subsample": 1.0, "reg_lambda": 0.0},
     "hist_gradient_boosting": {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31,
                                "min_samples_leaf": 20, "l2_regularization": 0.0},
 }

@@ -72,17 +72,30 @@ def test_prepare_types_and_drops_useless_columns(messy_frame):
     assert (data.numeric, data.categorical, data.datetime) == (["num", "num_nan"], ["colour"], ["when"])
     assert data.dropped_columns == {
         "empty": "all values missing", "const": "constant",
-        "ident": "identifier-like or free text (almost all values unique strings)"}
+        "ident": "identifier-like (almost all values unique strings of few words)"}
     assert set(data.feature_columns) == set(data.X.columns)
 
 
-def test_free_text_column_is_dropped_but_repeated_strings_are_kept(rng):
+def test_free_text_is_kept_identifiers_dropped_and_repeated_strings_kept(rng):
     n = 40
     X = pd.DataFrame({"text": [f"comment number {i} about things" for i in range(n)],
                       "city": rng.choice(["Oslo", "Lima", "Pune"], n),
                       "code": np.arange(n)})  # unique integers are numbers, not identifiers
+    X["ident"] = [f"AB-{i:05d}" for i in range(n)]
     kept, dropped = drop_useless_columns(X)
-    assert list(dropped) == ["text"] and list(kept.columns) == ["city", "code"]
+    # Unique codes are identifiers; unique sentences are free text, kept for word features.
+    assert list(dropped) == ["ident"] and list(kept.columns) == ["text", "city", "code"]
+
+
+def test_prepare_types_free_text_as_text(rng):
+    n = 60
+    frame = pd.DataFrame({"review": [f"the {w} was {v} today" for w, v in
+                                     zip(rng.choice(["food", "room", "staff"], n), rng.integers(0, 99, n))],
+                          "size": rng.choice(["small large", "medium"], n),  # few distinct: categorical
+                          "y": rng.choice(["a", "b"], n)})
+    data = prepare(frame, "y", "auto", "reviews")
+    assert data.text == ["review"] and data.categorical == ["size"]
+    assert data.columns_by_kind == ([], ["size"], [], ["review"])
 
 
 def test_small_tables_keep_unique_strings():

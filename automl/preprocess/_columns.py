@@ -1,4 +1,4 @@
-"""The preprocessing half of every model pipeline.
+"""The preprocessing half of every model pipeline: which transformer each kind of column gets.
 
 It lives inside the scikit-learn ``Pipeline`` so it is fitted on each CV fold's training rows only,
 and travels with the saved model, so prediction applies exactly what training learnt.
@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ._encoders import CategoricalEncoder
+from ._text import TextFeatures
+
 # Searchable preprocessing parameters and their allowed values (None = any value of that type).
 PREP_CHOICES: dict[str, tuple | None] = {
     "numeric_imputer": ("mean", "median", "most_frequent"),
@@ -20,6 +23,9 @@ PREP_CHOICES: dict[str, tuple | None] = {
     "rare_min_frequency": None,  # categories rarer than this (count or share) become "infrequent"
     "max_categories": None,
     "missing_indicator": (True, False),
+    "high_cardinality": ("target", "onehot"),  # columns with more than max_categories categories
+    "text_max_features": None,  # words and word pairs kept per text column
+    "text_components": None,  # dense features per text column (truncated SVD)
 }
 PREP_DEFAULTS: dict[str, Any] = {
     "numeric_imputer": "median",
@@ -28,6 +34,9 @@ PREP_DEFAULTS: dict[str, Any] = {
     "rare_min_frequency": 0.01,
     "max_categories": 30,
     "missing_indicator": False,
+    "high_cardinality": "target",
+    "text_max_features": 2000,
+    "text_components": 30,
 }
 DATETIME_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
@@ -66,8 +75,13 @@ def _to_str(X):
 
 
 def build_preprocessor(numeric: list[str], categorical: list[str], datetimes: list[str],
-                       params: dict[str, Any] | None = None):
-    """A ``ColumnTransformer`` for the given columns; ``params`` override :data:`PREP_DEFAULTS`."""
+                       params: dict[str, Any] | None = None, native_categorical: bool = False,
+                       text: list[str] = ()):
+    """A ``ColumnTransformer`` for the given columns; ``params`` override :data:`PREP_DEFAULTS`.
+
+    ``native_categorical``: categorical columns come first, as integer codes (rare and unseen
+    categories grouped, missing as NaN) for a model that splits categories itself. Each ``text``
+    column becomes ``text_components`` dense word features."""
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
@@ -76,13 +90,17 @@ def build_preprocessor(numeric: list[str], categorical: list[str], datetimes: li
     numeric_steps = [FunctionTransformer(_to_float, feature_names_out="one-to-one"),
                      _imputer(p["numeric_imputer"], p["missing_indicator"]), _scaler(p["scaler"])]
     parts = []
+    if categorical and native_categorical:
+        parts.append(("categorical", _category_codes(p), categorical))
     if numeric:
         parts.append(("numeric", make_pipeline(*numeric_steps), numeric))
-    if categorical:
+    if categorical and not native_categorical:
         parts.append(("categorical", _categorical(p), categorical))
     if datetimes:
         parts.append(("datetime", make_pipeline(DatetimeExpander(), _imputer("median", False),
                                                 _scaler(p["scaler"])), datetimes))
+    for col in text:
+        parts.append((f"text_{col}", TextFeatures(p["text_max_features"], p["text_components"]), [col]))
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
 
 
@@ -103,18 +121,36 @@ def _scaler(name: str):
 def _categorical(p: dict[str, Any]):
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+    from sklearn.preprocessing import FunctionTransformer
 
     imputer = SimpleImputer(strategy=p["categorical_imputer"], fill_value="missing",
                             keep_empty_features=True)
-    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=p["rare_min_frequency"],
-                            max_categories=p["max_categories"], sparse_output=False)
+    encoder = CategoricalEncoder(min_frequency=p["rare_min_frequency"], max_categories=p["max_categories"],
+                                 high_cardinality=p["high_cardinality"])
     return make_pipeline(FunctionTransformer(_to_str, feature_names_out="one-to-one"), imputer, encoder)
 
 
-def build_pipeline(columns: tuple[list[str], list[str], list[str]], prep_params: dict[str, Any],
+def _category_codes(p: dict[str, Any]):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
+
+    encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                             encoded_missing_value=np.nan, min_frequency=p["rare_min_frequency"],
+                             max_categories=p["max_categories"])
+    return make_pipeline(FunctionTransformer(_to_str, feature_names_out="one-to-one"), encoder)
+
+
+def build_pipeline(columns: tuple[list[str], ...], prep_params: dict[str, Any],
                    estimator):
-    """The full model: preprocessing then the estimator, as one unfitted ``Pipeline``."""
+    """The full model: preprocessing then the estimator, as one unfitted ``Pipeline``. A model
+    that splits categories natively (``native_categorical``) gets them first, as codes, and is
+    told how many (``categorical_first``)."""
     from sklearn.pipeline import Pipeline
 
-    return Pipeline([("preprocess", build_preprocessor(*columns, prep_params)), ("model", estimator)])
+    numeric, categorical, datetimes, *rest = columns
+    native = getattr(estimator, "native_categorical", False)
+    if native:
+        estimator.set_params(categorical_first=len(categorical))
+    preprocessor = build_preprocessor(numeric, categorical, datetimes, prep_params,
+                                      native_categorical=native, text=rest[0] if rest else ())
+    return Pipeline([("preprocess", preprocessor), ("model", estimator)])

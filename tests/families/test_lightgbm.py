@@ -1,0 +1,83 @@
+"""The lightgbm family: categories split natively, early stopping inside every fit, the trial's
+deadline between rounds, and a saved model that skops loads back."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.budget import time_limit
+from automl.errors import TimeLimitError
+from automl.families._lightgbm import LightGBMClassifier, LightGBMRegressor
+from automl.search import TrialSpec
+
+COLUMNS = (["a", "b"], ["city"], [])
+
+
+@pytest.fixture(scope="module")
+def table():
+    rng = np.random.default_rng(0)
+    n = 1500
+    cities = np.array([f"c{i}" for i in range(12)])
+    effect = dict(zip(cities, rng.normal(scale=2.0, size=12)))
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "city": rng.choice(cities, n)})
+    value = frame["a"] + frame["city"].map(effect) + rng.normal(scale=0.3, size=n)
+    return frame, np.where(value > 0, "yes", "no"), value
+
+
+def _pipeline(task, **params):
+    return TrialSpec("lightgbm", params, {}).build(task, COLUMNS, seed=0)
+
+
+def test_categories_come_first_as_codes_and_are_split_natively(table):
+    frame, y, _ = table
+    pipe = _pipeline("binary").fit(frame, y)
+    assert list(pipe[0].get_feature_names_out()) == ["city", "a", "b"]
+    assert pipe[-1].categorical_first == 1
+    trees = pipe[-1].model_.booster_.dump_model()["tree_info"]
+
+    def decisions(node):
+        if "decision_type" not in node:
+            return []
+        return [node["decision_type"]] + decisions(node["left_child"]) + decisions(node["right_child"])
+
+    # "==" is LightGBM's categorical split (a set of categories), "<=" a numeric threshold.
+    assert "==" in {d for tree in trees for d in decisions(tree["tree_structure"])}
+    unseen = frame.head(3).assign(city=["nowhere", None, "c1"])
+    assert pipe.predict_proba(unseen).shape == (3, 2)
+
+
+def test_early_stopping_ends_each_fit_before_its_ceiling(table):
+    frame, y, value = table
+    classifier = _pipeline("binary", n_estimators=3000, learning_rate=0.3).fit(frame, y)
+    assert classifier[-1].n_iter_ < 3000
+    regressor = _pipeline("regression", n_estimators=3000, learning_rate=0.3).fit(frame, value)
+    assert regressor[-1].n_iter_ < 3000 and regressor.score(frame, value) > 0.9
+
+
+def test_a_lone_row_of_a_class_stays_in_training():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 3))
+    y = np.array(["a", "b"] * 199 + ["a", "rare"])
+    model = LightGBMClassifier(n_estimators=20, random_state=0).fit(X, y)
+    assert list(model.classes_) == ["a", "b", "rare"]
+    assert model.predict_proba(X).shape == (400, 3)
+
+
+def test_the_trial_deadline_stops_the_boosting():
+    X = np.random.default_rng(2).normal(size=(300, 4))
+    y = X[:, 0] * 2
+    with time_limit(time.monotonic() - 1.0), pytest.raises(TimeLimitError):
+        LightGBMRegressor(n_estimators=500).fit(X, y)
+
+
+def test_saved_with_skops_and_loaded_back(table):
+    import skops.io
+
+    frame, y, _ = table
+    pipe = _pipeline("binary", n_estimators=50).fit(frame, y)
+    data = skops.io.dumps(pipe)
+    loaded = skops.io.loads(data, trusted=skops.io.get_untrusted_types(data=data))
+    np.testing.assert_allclose(loaded.predict_proba(frame), pipe.predict_proba(frame))
