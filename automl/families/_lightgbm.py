@@ -1,24 +1,14 @@
-"""LightGBM as a family: early stopping on an inner validation split, the trial's deadline
-looked at between boosting rounds, and categorical columns split natively.
-
-The estimators wrap ``lightgbm.LGBMClassifier``/``LGBMRegressor`` rather than being them so that
-every fit, a CV fold's and the final refit alike, holds out ``validation_fraction`` of its own
-rows (stratified for classes) and stops ``early_stopping_rounds`` after the validation loss
-stopped improving: ``n_estimators`` is a ceiling, not a guess. The pipeline puts the categorical
-columns first as integer codes (:func:`automl.preprocess.build_pipeline`) and says how many
-(``categorical_first``), so LightGBM partitions categories instead of splitting one-hot columns.
-A saved model holds LightGBM's own text model, which skops loads without unpickling code.
-"""
+"""LightGBM as a family: early stopping inside every fit and native categories (``_boosted``),
+and the trial's deadline looked at between boosting rounds. A saved model holds LightGBM's own
+text model, which skops loads without unpickling code."""
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import ClassifierMixin, RegressorMixin
 
 from automl.budget import check_time
 
-MIN_VALIDATION_ROWS = 30  # below this, early stopping would follow noise: fit every round
+from ._boosted import Boosted, BoostedClassifierMixin
 
 
 def _deadline(env) -> None:
@@ -26,9 +16,7 @@ def _deadline(env) -> None:
     check_time()
 
 
-class _LightGBM(BaseEstimator):
-    native_categorical = True  # build_pipeline gives categorical columns as codes, first
-
+class _LightGBM(Boosted):
     def __init__(self, *, n_estimators=2000, learning_rate=0.05, num_leaves=31, max_depth=-1,
                  min_child_samples=20, subsample=1.0, colsample_bytree=1.0, reg_alpha=0.0,
                  reg_lambda=0.0, min_split_gain=0.0, max_bin=255, cat_smooth=10.0,
@@ -42,7 +30,7 @@ class _LightGBM(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.categorical_first, self.random_state, self.n_jobs = categorical_first, random_state, n_jobs
 
-    def _booster_params(self) -> dict:
+    def _params(self) -> dict:
         return dict(n_estimators=self.n_estimators, learning_rate=self.learning_rate,
                     num_leaves=self.num_leaves, max_depth=self.max_depth,
                     min_child_samples=self.min_child_samples, subsample=self.subsample,
@@ -52,60 +40,27 @@ class _LightGBM(BaseEstimator):
                     max_bin=self.max_bin, cat_smooth=self.cat_smooth,
                     random_state=self.random_state, n_jobs=self.n_jobs, verbose=-1)
 
-    def fit(self, X, y):
+    def _fit(self, X, y, validation):
         import lightgbm
 
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y)
-        self.model_ = self._make(**self._booster_params())
+        model = self._make(**self._params())
         callbacks = [_deadline]
         kwargs = {"categorical_feature": list(range(self.categorical_first)) or "auto"}
-        held = int(len(y) * self.validation_fraction)
-        if self.early_stopping_rounds and held >= MIN_VALIDATION_ROWS:
-            X, X_val, y, y_val = self._inner_split(X, y)
-            kwargs.update(eval_X=X_val, eval_y=y_val)
+        if validation is not None:
+            kwargs.update(eval_X=validation[0], eval_y=validation[1])
             callbacks.append(lightgbm.early_stopping(self.early_stopping_rounds, verbose=False))
-        self.model_.fit(X, y, callbacks=callbacks, **kwargs)
-        self.n_features_in_ = X.shape[1]
-        self.n_iter_ = int(self.model_.best_iteration_ or self.model_.n_estimators)
-        return self
-
-    def _inner_split(self, X, y):
-        return train_test_split(X, y, test_size=self.validation_fraction,
-                                random_state=self.random_state)
-
-    def predict(self, X):
-        return self.model_.predict(np.asarray(X, dtype=np.float64))
+        model.fit(X, y, callbacks=callbacks, **kwargs)
+        self.n_iter_ = int(model.best_iteration_ or model.n_estimators)
+        return model
 
 
-class LightGBMClassifier(ClassifierMixin, _LightGBM):
+class LightGBMClassifier(BoostedClassifierMixin, ClassifierMixin, _LightGBM):
     """LightGBM gradient-boosted trees for classes, with early stopping and native categories."""
 
     def _make(self, **params):
         from lightgbm import LGBMClassifier
 
         return LGBMClassifier(**params)
-
-    def _inner_split(self, X, y):
-        # Classes with a single row stay in training: a class the booster never saw would be
-        # missing from its probabilities.
-        labels, counts = np.unique(y, return_counts=True)
-        lone = np.isin(y, labels[counts < 2])
-        X_fit, X_val, y_fit, y_val = train_test_split(
-            X[~lone], y[~lone], test_size=self.validation_fraction, stratify=y[~lone],
-            random_state=self.random_state)
-        return np.vstack([X_fit, X[lone]]), X_val, np.concatenate([y_fit, y[lone]]), y_val
-
-    def fit(self, X, y):
-        # LightGBM sees class codes 0..k-1 (its validation labels are not encoded for it).
-        self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
-        return super().fit(X, codes)
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(np.asarray(X, dtype=np.float64))
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 class LightGBMRegressor(RegressorMixin, _LightGBM):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -26,6 +27,10 @@ class Family:
     classifier: str | None  # "module:attr", resolved lazily; attr is a class or a builder function
     regressor: str | None
     defaults: dict[str, Any] = field(default_factory=dict)  # applied unless the space sets them
+    requires: str | None = None  # an optional package (and the extra that installs it)
+
+    def available(self) -> bool:
+        return self.requires is None or importlib.util.find_spec(self.requires) is not None
 
     def supports(self, task: str) -> bool:
         return self._target(task) is not None
@@ -66,6 +71,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("gd", "automl.families.gd:GDClassifier", "automl.families.gd:GDRegressor"),
     Family("lightgbm", "automl.families._lightgbm:LightGBMClassifier",
            "automl.families._lightgbm:LightGBMRegressor"),
+    Family("catboost", "automl.families._catboost:CatBoostClassifier",
+           "automl.families._catboost:CatBoostRegressor", requires="catboost"),
 )}
 
 

@@ -60,6 +60,10 @@ def _models(block: Any, path: str, blocks: tuple[str, ...], problems: list[str])
         if fam is None:
             problems.append(f"{where}: unknown model family; choose one of {', '.join(FAMILIES)}")
             continue
+        if not fam.available():
+            problems.append(f"{where}: model family {family!r} needs the {fam.requires} package: "
+                            f"pip install 'automl[{fam.requires}]', or remove it from the space")
+            continue
         tasks = [t for b in blocks for t in TASK_BLOCKS[b] if fam.supports(t)]
         if not tasks:
             problems.append(f"{where}: model family {family!r} does not support {'/'.join(blocks)}")

@@ -66,3 +66,14 @@ def test_mlp_layers_and_svm_calibration():
     assert type(build_estimator("mlp", "regression", {}, seed=0).regressor) is MLPRegressor
     svm = build_estimator("svm", "binary", {"C": 3.0}, seed=1)
     assert isinstance(svm, CalibratedClassifierCV) and svm.estimator.C == 3.0
+
+
+def test_a_family_whose_package_is_missing_is_refused_by_name(monkeypatch):
+    from automl.families import Family
+    from automl.space import validate
+
+    monkeypatch.setitem(FAMILIES, "catboost", Family("catboost", "x:y", "x:z", requires="no_such_package_xyz"))
+    problems, _ = validate({"models": {"catboost": {"depth": 4}}})
+    assert problems == ["models.catboost: model family 'catboost' needs the no_such_package_xyz package: "
+                        "pip install 'automl[no_such_package_xyz]', or remove it from the space"]
+    assert FAMILIES["lightgbm"].available()
