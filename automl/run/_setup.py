@@ -16,7 +16,7 @@ from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
 from automl.search import (SAVE_S_PER_PART, CVObjective, FoldData, OOFStore, SearchPlan, attrs,
                            default_storage, make_runner, open_study)
-from automl.space import SearchSpace, baseline_trials, load_space
+from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
 from automl.tracking import open_tracker, start_writer_early
 
@@ -179,8 +179,9 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     if gate is not None:
         queued = gate.prepare_study(study, space)
         reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
-    if fresh:  # cheap, strong configurations first: a model even when the budget is tiny
-        for params in baseline_trials(space):
+    if fresh:  # cheap, strong configurations first (a model even when the budget is tiny), then
+        # the space's portfolio of configurations known to be strong, then TPE
+        for params in baseline_trials(space) + portfolio_trials(space):
             study.enqueue_trial(params, skip_if_exists=True)
     ensembles = cfg.ensemble_rounds > 0 and cfg.workers == 1 and not parallel
     return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,

@@ -16,10 +16,11 @@ Format (see README "Search-space files")::
 Optuna parameter names: ``model`` (the family), ``<family>.<param>``, ``prep.<param>``.
 """
 
-from ._baseline import BASELINES, baseline_trials
+from ._baseline import BASELINES, baseline_trials, portfolio_trials
 from ._load import SPACES_DIR, load_space, read_space_yaml, resolve_space_path, validate_file
 from ._param import Param, SearchSpace
 from ._validate import validate
 
-__all__ = ["BASELINES", "SPACES_DIR", "Param", "baseline_trials", "SearchSpace", "load_space", "read_space_yaml",
-           "resolve_space_path", "validate", "validate_file"]
+__all__ = ["BASELINES", "SPACES_DIR", "Param", "baseline_trials", "portfolio_trials",
+           "SearchSpace", "load_space", "read_space_yaml", "resolve_space_path", "validate",
+           "validate_file"]

@@ -40,6 +40,19 @@ def baseline_trials(space: SearchSpace) -> list[dict[str, Any]]:
     return trials
 
 
+def portfolio_trials(space: SearchSpace) -> list[dict[str, Any]]:
+    """Optuna parameters of the space's portfolio entries, in their order; what an entry leaves
+    out is the estimator's default, clipped into the space."""
+    trials = []
+    for entry in space.portfolio:
+        family = entry["model"]
+        prep = _values(space.preprocessing, entry.get("prep") or {}, PREP_DEFAULTS, "prep")
+        model = _values(space.models[family], entry.get("params") or {},
+                        _estimator_defaults(family, space.task), family)
+        trials.append({"model": family, **model, **prep})
+    return trials
+
+
 def _estimator_defaults(family: str, task: str) -> dict[str, Any]:
     params = inspect.signature(FAMILIES[family].factory(task)).parameters
     return {name: p.default for name, p in params.items() if p.default is not inspect.Parameter.empty}

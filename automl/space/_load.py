@@ -41,7 +41,7 @@ def load_space(name: str, task: str) -> SearchSpace:
     prep = {p.name: p for p in parsed["preprocessing"]}
     prep.update({p.name: p for p in parsed[block]["preprocessing"]})
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return SearchSpace(str(path), task, models, list(prep.values()), digest)
+    return SearchSpace(str(path), task, models, list(prep.values()), digest, parsed["portfolio"][block])
 
 
 def read_space_yaml(path: Path) -> tuple[Any, str]:

@@ -40,6 +40,7 @@ class SearchSpace:
     models: dict[str, list[Param]]
     preprocessing: list[Param]
     digest: str
+    portfolio: list[dict] = field(default_factory=list)  # entries tried first (``_portfolio``)
 
     def suggest(self, trial) -> tuple[str, dict[str, Any], dict[str, Any]]:
         """Sample a family, its parameters and the preprocessing parameters for ``trial``."""

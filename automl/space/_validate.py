@@ -8,8 +8,9 @@ from automl.families import FAMILIES
 from automl.preprocess import PREP_CHOICES
 
 from ._param import Param
+from ._portfolio import check_portfolio
 
-TOP_KEYS = ("description", "preprocessing", "models", "classification", "regression")
+TOP_KEYS = ("description", "preprocessing", "models", "classification", "regression", "portfolio")
 TASK_BLOCKS = {"classification": ("binary", "multiclass"), "regression": ("regression",)}
 SPEC_KEYS = {"float": {"low", "high", "log", "step"}, "int": {"low", "high", "log", "step"},
              "categorical": {"choices"}}
@@ -29,6 +30,7 @@ def validate(doc: Any) -> tuple[list[str], dict]:
     parsed["preprocessing"] = _prep(doc.get("preprocessing"), "preprocessing", problems)
     for block in TASK_BLOCKS:
         parsed[block] = _task_block(doc.get(block), block, problems)
+    parsed["portfolio"] = check_portfolio(doc.get("portfolio"), parsed, TASK_BLOCKS, problems)
     if not problems and not (parsed["models"] or any(parsed[b]["models"] for b in TASK_BLOCKS)):
         problems.append("models: the space declares no model family")
     return problems, parsed

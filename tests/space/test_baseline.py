@@ -37,12 +37,12 @@ def test_defaults_are_clipped_into_the_space(workdir):
 @pytest.mark.parametrize(("task", "family"), [("binary", "logistic"), ("regression", "linear")])
 def test_the_default_space_starts_linear_then_boosted(task, family):
     trials = baseline_trials(load_space("default.yaml", task))
-    assert [t["model"] for t in trials] == [family, "hist_gradient_boosting"]
+    assert [t["model"] for t in trials] == [family, "lightgbm", "hist_gradient_boosting"]
     assert trials[0]["prep.scaler"] == "standard"
 
 
 def test_a_fresh_study_runs_the_baseline_first_and_a_resumed_one_does_not(config, workdir):
-    run_experiment(config(data="demo:breast_cancer", space="default.yaml", n_trials=2,
+    run_experiment(config(data="demo:breast_cancer", space="default.yaml", n_trials=3,
                           study_name="cheap"))
     study = optuna.load_study(study_name="cheap", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
     expected = baseline_trials(load_space("default.yaml", "binary"))
@@ -50,7 +50,7 @@ def test_a_fresh_study_runs_the_baseline_first_and_a_resumed_one_does_not(config
     run_experiment(config(data="demo:breast_cancer", space="default.yaml", n_trials=2,
                           study_name="cheap"))
     study = optuna.load_study(study_name="cheap", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
-    assert len(study.trials) == 4 and "fixed_params" not in study.trials[2].system_attrs
+    assert len(study.trials) == 5 and "fixed_params" not in study.trials[3].system_attrs
 
 
 def test_a_spent_budget_is_a_clear_error_not_a_hang(config):
