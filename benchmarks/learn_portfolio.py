@@ -1,0 +1,208 @@
+"""Learn the default space's portfolio: configurations tried first, chosen offline on public data.
+
+The procedure (greedy portfolio selection, as in FLAML's zero-shot AutoML and TabRepo):
+
+1. Candidates, per task block (classification, regression): the space's cheap baselines and
+   ``--candidates`` configurations drawn at random from the space (seeded).
+2. Each candidate is cross-validated (3 folds, automl's own fold code and default metric) on every
+   table of ``benchmarks/datasets.py`` for that task, each table cut to ``--max-rows`` rows.
+   Tables reserved for independent evaluation are refused by that module.
+3. Scores become normalised errors per table: 0 for the table's best candidate, 1 for its median
+   candidate, capped at ``CAP`` (failures count as ``CAP``).
+4. Greedy selection: start empty, add the candidate that lowers most the mean over tables of the
+   best normalised error among those chosen, ``--size`` times.
+5. The chosen ones are written, cheapest first (mean fit time), as the space's ``portfolio:``
+   block, which ``automl validate-space`` checks and a user may edit.
+
+Same arguments, same output: every random draw is seeded. ``--json`` keeps the raw score matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import optuna
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import datasets  # noqa: E402  (benchmarks/datasets.py: the public tables, reserved ones refused)
+
+from automl.budget import time_limit  # noqa: E402
+from automl.data import prepare  # noqa: E402
+from automl.metrics import get_metric  # noqa: E402
+from automl.search import TrialSpec, fit_and_score  # noqa: E402
+from automl.space import baseline_trials, load_space  # noqa: E402
+from automl.split import Split, cv_folds  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+CAP = 5.0  # normalised error of a failed run, and the most any one table can weigh
+FOLDS = 3
+SEED = 0
+BLOCK_TASKS = {"classification": ("binary", "multiclass"), "regression": ("regression",)}
+
+
+def candidates(space_file: str, block: str, n: int) -> list[dict]:
+    """Optuna parameters of the baselines and ``n`` seeded random draws from the space."""
+    task = BLOCK_TASKS[block][0]
+    space = load_space(space_file, task)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=SEED))
+    drawn = []
+    for _ in range(n):
+        trial = study.ask()
+        space.suggest(trial)
+        drawn.append(dict(trial.params))
+    unique = {json.dumps(p, sort_keys=True): p for p in baseline_trials(space) + drawn}
+    return list(unique.values())
+
+
+def evaluate(table: str, configs: list[dict], max_rows: int, seconds: float) -> list[dict]:
+    """Mean CV score and fit time of each configuration on one table (None when it failed)."""
+    frame, target = datasets.load(table)
+    if len(frame) > max_rows:
+        frame = frame.sample(n=max_rows, random_state=SEED)
+    data = prepare(frame.reset_index(drop=True), target, datasets.TABLES[table].task, table)
+    metric = get_metric(data.task, None)
+    whole = Split(data.X, data.y, data.X.iloc[:0], data.y.iloc[:0], None, "")
+    folds = cv_folds(whole, data.task, FOLDS, SEED, time_ordered=False)
+    return [_cv(config, data, metric, folds, seconds) for config in configs]
+
+
+def _cv(config: dict, data, metric, folds, seconds: float) -> dict:
+    spec = _spec(config)
+    scores, fit = [], 0.0
+    try:
+        for train, valid in folds:
+            pipe = spec.build(data.task, data.columns_by_kind, SEED)
+            with time_limit(time.monotonic() + seconds), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                score, elapsed, *_ = fit_and_score(pipe, data.X, data.y, train, valid, metric)
+            scores.append(score)
+            fit += elapsed
+    except Exception as exc:  # a failed candidate is a data point (CAP), not a failed run
+        return {"score": None, "fit_s": None, "error": f"{type(exc).__name__}: {exc}"[:200]}
+    return {"score": float(np.mean(scores)), "fit_s": fit / len(folds),
+            "maximize": metric.direction == "maximize"}
+
+
+def _spec(config: dict) -> TrialSpec:
+    family = config["model"]
+    model = {k.split(".", 1)[1]: v for k, v in config.items() if k.startswith(f"{family}.")}
+    prep = {k.split(".", 1)[1]: v for k, v in config.items() if k.startswith("prep.")}
+    return TrialSpec(family, model, prep)
+
+
+def normalised_errors(results: list[list[dict]]) -> np.ndarray:
+    """Tables x candidates: 0 at a table's best, 1 at its median, ``CAP`` for failures."""
+    errors = np.full((len(results), len(results[0])), CAP)
+    for t, row in enumerate(results):
+        ok = [r for r in row if r["score"] is not None]
+        if not ok:
+            continue
+        sign = 1.0 if ok[0]["maximize"] else -1.0
+        values = np.array([sign * r["score"] if r["score"] is not None else np.nan for r in row])
+        best, median = np.nanmax(values), np.nanmedian(values)
+        spread = max(best - median, 1e-12)
+        errors[t] = np.where(np.isnan(values), CAP, np.minimum((best - values) / spread, CAP))
+    return errors
+
+
+def greedy(errors: np.ndarray, size: int) -> list[int]:
+    """Indices of candidates chosen one at a time to lower the mean best error the most."""
+    chosen: list[int] = []
+    current = np.full(errors.shape[0], np.inf)
+    for _ in range(min(size, errors.shape[1])):
+        gains = [np.mean(np.minimum(current, errors[:, c])) if c not in chosen else np.inf
+                 for c in range(errors.shape[1])]
+        pick = int(np.argmin(gains))
+        chosen.append(pick)
+        current = np.minimum(current, errors[:, pick])
+    return chosen
+
+
+def entry(config: dict) -> dict:
+    family = config["model"]
+    out: dict = {"model": family}
+    params = {k.split(".", 1)[1]: _tidy(v) for k, v in config.items() if k.startswith(f"{family}.")}
+    prep = {k.split(".", 1)[1]: _tidy(v) for k, v in config.items() if k.startswith("prep.")}
+    if params:
+        out["params"] = params
+    if prep:
+        out["prep"] = prep
+    return out
+
+
+def _tidy(value):
+    # Four significant digits read better and stay inside the space (a draw never sits on a bound).
+    return float(f"{value:.4g}") if isinstance(value, float) else value
+
+
+def write_portfolio(space_file: Path, portfolios: dict[str, list[dict]], header: str) -> None:
+    """Replace the ``portfolio:`` block (kept last in the file) with the learned one."""
+    import yaml
+
+    text = space_file.read_text()
+    marker = "\n# --- portfolio"
+    text = text.split(marker)[0].rstrip() + "\n"
+    block = yaml.safe_dump({"portfolio": portfolios}, sort_keys=False, default_flow_style=None, width=110)
+    space_file.write_text(text + marker + header + block)
+
+
+def learn(block: str, args) -> tuple[list[dict], dict]:
+    configs = candidates(args.space, block, args.candidates)
+    tables = [n for n, t in datasets.TABLES.items() if t.task in BLOCK_TASKS[block]]
+    if args.tables:
+        tables = [t for t in tables if t in args.tables.split(",")]
+    # Tables in parallel processes (each fit on one core): the score matrix does not depend on it.
+    with ProcessPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(evaluate, name, configs, args.max_rows, args.trial_seconds) for name in tables]
+        results = []
+        for name, future in zip(tables, futures):
+            results.append(future.result())
+            print(f"{block} {name}: {len(configs)} candidates done", flush=True)
+    errors = normalised_errors(results)
+    chosen = greedy(errors, args.size)
+    cost = {c: np.nanmean([r[c]["fit_s"] if r[c]["fit_s"] is not None else np.nan for r in results])
+            for c in chosen}
+    ordered = sorted(chosen, key=lambda c: cost[c])
+    baseline_error = float(np.mean(errors.min(axis=1)))
+    print(f"{block}: {len(tables)} tables, mean best normalised error of all candidates "
+          f"{baseline_error:.3f}, of the {len(chosen)} chosen {np.mean(errors[:, chosen].min(axis=1)):.3f}")
+    raw = {"tables": tables, "configs": configs, "results": results, "chosen": ordered}
+    return [entry(configs[c]) for c in ordered], raw
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--space", default=str(ROOT / "search_spaces" / "default.yaml"))
+    parser.add_argument("--candidates", type=int, default=120)
+    parser.add_argument("--size", type=int, default=25)
+    parser.add_argument("--max-rows", type=int, default=3000)
+    parser.add_argument("--trial-seconds", type=float, default=20.0)
+    parser.add_argument("--tables", help="comma-separated subset of benchmarks/datasets.py")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="tables at once")
+    parser.add_argument("--json", help="also write the raw score matrix here")
+    args = parser.parse_args(argv)
+    portfolios, raw = {}, {}
+    for block in BLOCK_TASKS:
+        portfolios[block], raw[block] = learn(block, args)
+    header = (f": learned {date.today()} by benchmarks/learn_portfolio.py --candidates {args.candidates}"
+              f" --size {args.size} --max-rows {args.max_rows}\n# on {len(raw['classification']['tables'])}"
+              f" classification and {len(raw['regression']['tables'])} regression tables; tried in this"
+              f" order after the baselines; edit freely\n")
+    write_portfolio(Path(args.space), portfolios, header)
+    if args.json:
+        Path(args.json).write_text(json.dumps(raw, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The benchmarks' own rules: reserved data sets are refused, and the portfolio's greedy
+selection picks what lowers the mean best error."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import datasets  # noqa: E402
+import learn_portfolio  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["Titanic", "titanic3", "BostonHousing2", "credit-g", "kr_vs_kp",
+                                  "mlc_churn", "CPS1988", "segmentationData", "concrete", "Vehicle"])
+def test_reserved_data_sets_are_refused(name):
+    with pytest.raises(ValueError):
+        datasets.check_not_reserved(name, "anything")
+
+
+def test_no_registered_table_is_reserved_and_every_task_has_ten():
+    tasks = [t.task for t in datasets.TABLES.values()]
+    assert all(tasks.count(task) >= 10 for task in ("binary", "multiclass", "regression"))
+    for name in datasets.TABLES:
+        datasets.check_not_reserved(name, "")
+
+
+def test_normalised_errors_are_zero_at_the_best_and_one_at_the_median():
+    row = [{"score": s, "maximize": True} for s in (0.9, 0.8, 0.7)] + [{"score": None}]
+    errors = learn_portfolio.normalised_errors([row])
+    assert errors[0, :3].tolist() == pytest.approx([0.0, 1.0, 2.0]) and errors[0, 3] == learn_portfolio.CAP
+
+
+def test_greedy_picks_complementary_candidates():
+    # Candidate 0 is good everywhere, 1 best on table A only, 2 best on table B only.
+    errors = np.array([[0.5, 0.0, 3.0],
+                       [0.5, 3.0, 0.0]])
+    assert learn_portfolio.greedy(errors, 1) == [0]
+    assert sorted(learn_portfolio.greedy(errors, 3)[1:]) == [1, 2]
