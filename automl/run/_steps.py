@@ -22,6 +22,9 @@ from ._outcome import Outcome, Summary
 from ._setup import Context
 
 
+SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection rounds
+
+
 def choose(o: Outcome) -> None:
     """Ensemble selection over the best trials' out-of-fold predictions; the ensemble becomes the
     final model only if it beats the best trial on the same rows and its refit fits the budget."""
@@ -30,8 +33,9 @@ def choose(o: Outcome) -> None:
         return
     prep = ctx.prep
     classes = None if prep.data.task == "regression" else sorted(prep.split.y_train.unique())
+    total = ctx.budget.total
     choice = select_ensemble(prep.split.y_train, ctx.oof.best(), prep.metric, classes,
-                             ctx.cfg.ensemble_rounds)
+                             ctx.cfg.ensemble_rounds, None if total is None else SELECT_SHARE * total)
     if choice is None:
         return
     o.ensemble = choice
@@ -125,7 +129,7 @@ def log(o: Outcome) -> None:
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
     choose, refit_best, test, describe_schema, save, rank, plot, judge, log)
 # The summary's ``timings``: the phase that ends with each of these steps.
-PHASE_ENDS = {"refit_best": "final_fit", "test": "test", "judge": "artifacts", "log": "logging"}
+PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "judge": "artifacts", "log": "logging"}
 
 
 def summarize(o: Outcome) -> Summary:

@@ -43,6 +43,24 @@ def test_a_dominant_trial_is_chosen_alone():
     assert not choice.beats_single(maximize=False)
 
 
+def test_string_labels_score_as_their_codes_and_time_cuts_the_rounds(rng):
+    n = 300
+    labels = np.array(["cat", "dog", "eel"])
+    y_codes = rng.integers(0, 3, n)
+    candidates = []
+    for trial in range(3):
+        logits = rng.normal(size=(n, 3)) + 2.0 * np.eye(3)[y_codes] * rng.random(n)[:, None]
+        proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        candidates.append((trial, proba.astype(np.float32)))
+    metric = get_metric("multiclass", "log_loss")
+    named = select_ensemble(pd.Series(labels[y_codes]), candidates, metric, list(labels))
+    coded = select_ensemble(pd.Series(y_codes), candidates, metric, [0, 1, 2])
+    assert named.weights == coded.weights and named.score == pytest.approx(coded.score)
+    # No time left: one round only, still a valid choice whose weights sum to one.
+    rushed = select_ensemble(pd.Series(y_codes), candidates, metric, [0, 1, 2], rounds=25, seconds=0.0)
+    assert len(rushed.history) == 1 and sum(rushed.weights.values()) == pytest.approx(1.0)
+
+
 def test_averaging_unbiased_regressors_lowers_rmse_on_validated_rows_only(rng):
     n = 300
     y = pd.Series(rng.normal(size=n))
