@@ -130,6 +130,10 @@ def type_proxy(obj, depth: int = 0):
         return items if type(obj) is dict else _same_kind(obj, items)
     if isinstance(obj, type) or not hasattr(obj, "__dict__") or callable(obj) and not hasattr(obj, "fit"):
         return obj
+    if type(obj).__module__.split(".")[0] not in ("sklearn", "automl"):
+        # A library's own model (LightGBM's Booster, CatBoost) holds C state that a shallow copy
+        # would share; it saves itself compactly (as its own model format), so it stays whole.
+        return obj
     stand_in = copy.copy(obj)
     stand_in.__dict__ = {key: type_proxy(value, depth + 1) for key, value in vars(obj).items()}
     return stand_in
