@@ -110,9 +110,11 @@ class Reporter:
         self.console.print(table)
         ensemble = summary.get("ensemble")
         if ensemble and ensemble["chosen"]:
-            members = ", ".join(f"{m['trial']} ({m['weight']:.2f})" for m in ensemble["members"])
+            kept = ensemble.get("kept_members") or ensemble["members"]
+            score = ensemble.get("kept_cv_score") or ensemble["cv_score"]
+            members = ", ".join(f"{m['trial']} ({m['weight']:.2f})" for m in kept)
             self.console.print(f"final model: ensemble of trials {members}; CV "
-                               f"{ensemble['cv_score']:.4f} against {ensemble['single_cv_score']:.4f} "
+                               f"{score:.4f} against {ensemble['single_cv_score']:.4f} "
                                "for the best trial alone", highlight=False)
         metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
                             for k, v in summary["test_metrics"].items())

@@ -33,6 +33,8 @@ class EnsembleChoice:
     single_score: float
     rows: int  # validation rows both scores were computed on
     history: list[float] = field(default_factory=list)  # the ensemble's score after each round
+    kept_score: float | None = None  # after members that did not fit the budget were dropped
+    kept_weights: dict[int, float] | None = None  # the members left then, weights summing to one
 
     def beats_single(self, maximize: bool) -> bool:
         if len(self.weights) < 2:
@@ -40,10 +42,17 @@ class EnsembleChoice:
         return self.score > self.single_score if maximize else self.score < self.single_score
 
     def summary(self, chosen: bool) -> dict:
-        return {"chosen": chosen, "cv_score": self.score, "single_cv_score": self.single_score,
-                "rows": self.rows, "members": [{"trial": n, "weight": round(w, 6)}
-                                               for n, w in sorted(self.weights.items(),
-                                                                  key=lambda kv: -kv[1])]}
+        """What was selected (``members``) and, when members that did not fit the budget were
+        dropped, what the final model kept (``kept_members``, ``kept_cv_score``)."""
+        out = {"chosen": chosen, "cv_score": self.score, "single_cv_score": self.single_score,
+               "rows": self.rows, "members": _listed(self.weights)}
+        if self.kept_weights is not None:
+            out.update(kept_members=_listed(self.kept_weights), kept_cv_score=self.kept_score)
+        return out
+
+
+def _listed(weights: dict[int, float]) -> list[dict]:
+    return [{"trial": n, "weight": round(w, 6)} for n, w in sorted(weights.items(), key=lambda kv: -kv[1])]
 
 
 def select_ensemble(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metric: Metric,
@@ -60,12 +69,9 @@ def select_ensemble(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metr
     shapes = {oof.shape for _, oof in candidates}
     if len(shapes) != 1:
         return None  # e.g. a classifier without probabilities among them
-    stack = np.stack([oof for _, oof in candidates]).astype(np.float64)
-    rows = ~np.isnan(stack).any(axis=(0, 2))
-    if rows.sum() < 2:
+    stack, scorer, n_rows = _stacked(y, candidates, metric, classes)
+    if n_rows < 2:
         return None
-    stack, target = stack[:, rows], np.asarray(y)[rows]
-    scorer = _scorer(target, metric, classes)
     maximize = metric.direction == "maximize"
     singles = [scorer(p) for p in stack]
     counts, total, history = Counter(), np.zeros_like(stack[0]), []
@@ -80,8 +86,24 @@ def select_ensemble(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metr
         total += stack[pick]
         history.append(scores[pick])
     weights = {candidates[i][0]: c / len(history) for i, c in counts.items()}
-    return EnsembleChoice(weights, history[-1], candidates[0][0], singles[0], int(rows.sum()),
-                          history)
+    return EnsembleChoice(weights, history[-1], candidates[0][0], singles[0], n_rows, history)
+
+
+def score_weights(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metric: Metric, classes,
+                  weights: dict[int, float]) -> float:
+    """The out-of-fold score of ``weights`` (trial number -> weight, summing to one) on the rows
+    the selection used: what is left of an ensemble after members were dropped."""
+    chosen = [(n, oof) for n, oof in candidates if n in weights]
+    stack, scorer, _ = _stacked(y, candidates, metric, classes)
+    index = {n: i for i, (n, _) in enumerate(candidates)}
+    return scorer(sum(weights[n] * stack[index[n]] for n, _ in chosen))
+
+
+def _stacked(y, candidates, metric, classes):
+    """The candidates' predictions on the rows every one of them has, and the metric on those."""
+    stack = np.stack([oof for _, oof in candidates]).astype(np.float64)
+    rows = ~np.isnan(stack).any(axis=(0, 2))
+    return stack[:, rows], _scorer(np.asarray(y)[rows], metric, classes), int(rows.sum())
 
 
 def _scorer(y: np.ndarray, metric: Metric, classes):

@@ -13,7 +13,7 @@ from typing import Callable
 
 from automl.artifacts import make_plots, save_model, schema, write_text_atomic
 from automl.config import mask_url
-from automl.evaluate import refit, refit_ensemble, select_ensemble, test_once
+from automl.evaluate import refit, refit_ensemble, score_weights, select_ensemble, test_once
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
 from automl.tracking import Artifact, FinalLog
@@ -34,29 +34,40 @@ def choose(o: Outcome) -> None:
     prep = ctx.prep
     classes = None if prep.data.task == "regression" else sorted(prep.split.y_train.unique())
     total = ctx.budget.total
-    choice = select_ensemble(prep.split.y_train, ctx.oof.best(), prep.metric, classes,
+    candidates = ctx.oof.best()
+    choice = select_ensemble(prep.split.y_train, candidates, prep.metric, classes,
                              ctx.cfg.ensemble_rounds, None if total is None else SELECT_SHARE * total)
     if choice is None:
         return
     o.ensemble = choice
-    if choice.beats_single(prep.metric.direction == "maximize"):
+    maximize = prep.metric.direction == "maximize"
+    if choice.beats_single(maximize):
         o.members = _affordable(o, choice.weights)
+    if o.members and len(o.members) < len(choice.weights):
+        # What is left after dropping members must still beat the best trial on the same rows.
+        kept = {t.number: w for t, w in o.members}
+        left = score_weights(prep.split.y_train, candidates, prep.metric, classes, kept)
+        better = left > choice.single_score if maximize else left < choice.single_score
+        o.members = o.members if better else []
+        choice.kept_score, choice.kept_weights = left, kept
     o.metrics[f"ensemble_cv_{prep.metric.name}"] = choice.score
     o.artifacts.append(Artifact.of_text("ensemble.json", json.dumps(
         choice.summary(chosen=bool(o.members)), indent=2)))
 
 
 def _affordable(o: Outcome, weights: dict[int, float]) -> list[tuple[object, float]]:
-    """The members whose refit, test and logging fit the time left, heaviest weights first;
-    [] if fewer than two. Dropping the lightest members costs little of the ensemble's gain."""
+    """The members whose refit, test and logging fit the time left; [] if fewer than two. While
+    they do not fit, the member that costs the most per unit of weight goes first: a heavy model
+    with a small weight buys the least."""
     trials = {t.number: t for t in o.ctx.study.get_trials(deepcopy=False)}
     members = sorted(((trials[n], w) for n, w in weights.items()), key=lambda tw: -tw[1])
     plan = o.ctx.plan()
     left = o.ctx.budget.left()
     if left is not None:
         room = left - plan.overhead_s - plan.exit_s
-        while members and plan.final_estimate([t for t, _ in members]) > room:
-            members.pop()
+        cost = {t.number: plan.final_estimate([t]) for t, _ in members}
+        while len(members) > 1 and plan.final_estimate([t for t, _ in members]) > room:
+            members.remove(max(members, key=lambda tw: cost[tw[0].number] / tw[1]))
     total = sum(w for _, w in members)
     return [(t, w / total) for t, w in members] if len(members) > 1 else []
 

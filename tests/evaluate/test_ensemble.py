@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.evaluate import build_ensemble, select_ensemble
+from automl.evaluate import build_ensemble, score_weights, select_ensemble
 from automl.metrics import get_metric
 from automl.search import OOFStore
 
@@ -31,6 +31,10 @@ def test_complementary_classifiers_make_an_ensemble_that_beats_each():
     assert choice.single_score == pytest.approx(0.5)  # right on one half, wrong on the other
     assert choice.score == pytest.approx(1.0) and choice.beats_single(maximize=True)
     assert set(choice.weights) == {3, 7} and sum(choice.weights.values()) == pytest.approx(1.0)
+    metric = get_metric("binary", "accuracy")
+    # What is left after dropping a member is scored on the same rows: trial 3 alone is the single.
+    assert score_weights(y, candidates, metric, ["a", "b"], choice.weights) == pytest.approx(choice.score)
+    assert score_weights(y, candidates, metric, ["a", "b"], {3: 1.0}) == pytest.approx(choice.single_score)
 
 
 def test_a_dominant_trial_is_chosen_alone():

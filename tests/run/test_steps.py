@@ -127,3 +127,26 @@ def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, m
                                                        str(workdir))).read())
     assert logged == json.loads(json.dumps(ensemble))
     assert client.get_model_version("ens-model", "1").tags["final_model"] == "ensemble"
+
+
+def test_members_that_cost_most_per_weight_go_first_when_the_ensemble_does_not_fit():
+    """Three members, time for two: the slow one with a small weight is dropped, not the
+    lightest-weighted cheap one; weights are renormalised over what is left."""
+    from types import SimpleNamespace
+
+    import optuna
+
+    from automl.budget import Budget
+    from automl.run._outcome import Outcome
+    from automl.search import SearchPlan, attrs
+
+    study = optuna.create_study(direction="maximize")
+    for fit_time in (3.0, 30.0, 1.5):  # trials 0, 1, 2: refits of about 1.4, 14 and 0.7 s
+        study.add_trial(optuna.trial.create_trial(value=0.9, params={}, distributions={}, user_attrs={
+            attrs.FIT_TIME: fit_time, attrs.FOLD_SCORES: [0.9] * 5}))
+    budget = Budget(60, clock=lambda: 50.0, started=0.0)  # 10 s left
+    plan = SearchPlan(budget, n_folds=5, overhead_s=2.0, exit_s=0.5)
+    ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan)
+    outcome = Outcome(ctx, None, study.best_trial)
+    kept = _steps._affordable(outcome, {0: 0.5, 1: 0.3, 2: 0.2})
+    assert {t.number: round(w, 6) for t, w in kept} == {0: round(0.5 / 0.7, 6), 2: round(0.2 / 0.7, 6)}
