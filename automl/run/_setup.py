@@ -113,7 +113,8 @@ class Context:
         factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
         return SearchPlan(self.budget, len(self.prep.folds), overhead, factor,
                           test_rows=len(self.prep.split.y_test),
-                          save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0, exit_s=EXIT_S)
+                          save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0, exit_s=EXIT_S,
+                          fold_jobs=self.fold_jobs())
 
     def objective(self, tracker, n_jobs: int, plan: SearchPlan | None) -> CVObjective:
         """The objective, with its fold runner (close it with ``objective.runner.close()``)."""

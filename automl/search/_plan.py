@@ -8,7 +8,10 @@ logging of a model of its size (by the objects in it), plus the fixed cost of th
 (artifacts, MLflow), measured by the previous run of the study when there was one.
 
 Until a trial has completed there is nothing to refit, and a run without one ends in an error:
-the first trials may then use the whole budget, so a tiny budget still ends with a model.
+the first trials may then use the whole budget, so a tiny budget still ends with a model. After
+that, a trial may take only so long that, should it become the best, its own refit still fits:
+on a large table validated on one holdout split, one boosting trial can cost as much as the time
+left, and its refit as much again.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from automl.budget import Budget
 from . import _attrs
 
 REFIT_SAFETY = 1.5  # fit time grows faster than linearly in the rows for many models
+TEST_PASSES = 2  # the test computes labels and probabilities: two prediction passes
 # Logging a model in skops costs time per object in it, and skops checks every array's name
 # against all names written so far, so it grows with the square of the objects too. Measured:
 # 4,000 objects 0.4 s, 12,000 1.9 s, 16,000 2.8 s; a 5-member ensemble of 32,000 9.7 s.
@@ -35,10 +39,11 @@ class SearchPlan:
     """The budget as the search sees it: trial deadlines and the moment to stop."""
 
     def __init__(self, budget: Budget, n_folds: int, overhead_s: float, ensemble_factor: float = 1.0,
-                 test_rows: int = 0, save_s_per_part: float = SAVE_S_PER_PART, exit_s: float = 0.0):
+                 test_rows: int = 0, save_s_per_part: float = SAVE_S_PER_PART, exit_s: float = 0.0,
+                 fold_jobs: int = 1):
         self.budget, self.n_folds, self.overhead_s = budget, n_folds, overhead_s
         self.ensemble_factor, self.test_rows = ensemble_factor, test_rows
-        self.save_s_per_part, self.exit_s = save_s_per_part, exit_s
+        self.save_s_per_part, self.exit_s, self.fold_jobs = save_s_per_part, exit_s, fold_jobs
 
     def refit_estimate(self, study) -> float:
         """Seconds for the final model from the best trial so far (0 before one completes),
@@ -50,7 +55,7 @@ class SearchPlan:
         """Seconds to refit ``trials`` on every training row, predict the test rows and log them
         as one model; ``scale`` copies of them."""
         fit = sum(self.trial_refit_estimate(t) for t in trials)
-        predict = sum(REFIT_SAFETY * self.test_rows * _attrs.predict_rate(t) for t in trials)
+        predict = sum(REFIT_SAFETY * TEST_PASSES * self.test_rows * _attrs.predict_rate(t) for t in trials)
         parts = sum(_attrs.parts(t) for t in trials)
         return scale * (fit + predict) + save_seconds(int(scale * parts), self.save_s_per_part)
 
@@ -58,24 +63,47 @@ class SearchPlan:
         """Seconds to refit ``trial`` on every training row, from its own fold fit times."""
         folds = len(_attrs.fold_scores(trial)) or 1
         per_fold = (_attrs.fit_time(trial) or 0.0) / folds
-        growth = self.n_folds / (self.n_folds - 1) if self.n_folds > 1 else 1.25
-        return REFIT_SAFETY * per_fold * growth
+        return REFIT_SAFETY * per_fold * self._growth()
+
+    def _growth(self) -> float:
+        # A fold trains on (k-1)/k of the rows; a holdout split on 80% of them.
+        return self.n_folds / (self.n_folds - 1) if self.n_folds > 1 else 1.25
+
+    def own_refit_ratio(self) -> float:
+        """A trial's refit against the trial's wall time: its folds run ``fold_jobs`` at a time,
+        so a trial of W seconds fits about W * jobs / k per fold."""
+        jobs = max(1, min(self.fold_jobs, self.n_folds))
+        return REFIT_SAFETY * self._growth() * jobs / self.n_folds
 
     def reserve(self, study) -> float:
-        best = _best(study)
+        return self._reserve(_best(study))
+
+    def _reserve(self, best) -> float:
         if best is None:
             return self.exit_s
         return self.final_estimate([best], self.ensemble_factor) + self.overhead_s + self.exit_s
 
     def search_left(self, study) -> float | None:
         """Seconds the search may still use; None without a time budget."""
-        end = self.budget.search_end(self.reserve(study))
+        return self._search_left(_best(study))
+
+    def _search_left(self, best) -> float | None:
+        end = self.budget.search_end(self._reserve(best))
         return None if end is None else end - self.budget.clock()
 
     def trial_seconds(self, study) -> float | None:
-        """How long a trial starting now may run: to the search's end or ``trial_timeout``."""
-        limits = [s for s in (self.search_left(study), self.budget.trial_timeout) if s is not None]
+        """How long a trial starting now may run: to the search's end, or ``trial_timeout``, or so
+        long that its own refit still fits after it (once a trial has completed)."""
+        best = _best(study)
+        limits = [s for s in (self._search_left(best), self.budget.trial_timeout, self._own_limit(best))
+                  if s is not None]
         return min(limits) if limits else None
+
+    def _own_limit(self, best) -> float | None:
+        left = self.budget.left()
+        if left is None or best is None:
+            return None
+        return (left - self.overhead_s - self.exit_s) / (1.0 + self.own_refit_ratio())
 
     def should_stop(self, study) -> bool:
         left = self.search_left(study)

@@ -179,7 +179,8 @@ def test_plan_counts_prediction_and_logging_and_ensembles_cost_more():
     assert plan.final_estimate([small]) == pytest.approx(3.75)
     logging = save_seconds(20_000, 1e-4)
     assert logging > 20_000 * 1e-4  # skops' cost grows faster than the model
-    assert plan.final_estimate([big]) == pytest.approx(3.75 + 1.5 * 1000 * 1e-3 + logging)
+    # The test predicts twice (labels, then probabilities), each pass 1.5 times the validation's.
+    assert plan.final_estimate([big]) == pytest.approx(3.75 + 1.5 * 2 * 1000 * 1e-3 + logging)
     # Two members cost more than twice one: logging one model of both is superlinear.
     assert plan.final_estimate([big, big]) > 2 * plan.final_estimate([big])
     assert save_seconds(20_000, 0.0) == 0.0  # without tracking nothing is logged
@@ -190,8 +191,22 @@ def test_plan_caps_trials_at_trial_timeout_and_without_budget():
     study = _study_with_best(fit_time=1.0, folds=5)
     assert SearchPlan(Budget(None, trial_timeout=7, clock=clock), 5, 4.0).trial_seconds(study) == 7
     assert SearchPlan(Budget(None, clock=clock), 5, 4.0).trial_seconds(study) is None
+    # A 5-fold trial's refit is 1.5 x 5/4 x 1/5 of its wall time (folds one at a time): a trial
+    # starting with 19 s to spare may take 19 / 1.375 s, not up to the search's end.
     assert SearchPlan(Budget(20, trial_timeout=30, clock=clock), 5, 1.0).trial_seconds(study) \
-        == pytest.approx(20 - 1.0 - 1.5 * 0.2 * 1.25)
+        == pytest.approx((20 - 1.0) / (1 + 1.5 * 1.25 / 5))
+
+
+def test_a_trial_leaves_room_for_its_own_refit_on_a_holdout_split():
+    """One holdout split: a trial that becomes the best needs 1.5 x 1.25 of its own time again."""
+    clock = Clock()
+    plan = SearchPlan(Budget(30, clock=clock), n_folds=1, overhead_s=3.0, exit_s=0.5, fold_jobs=2)
+    empty = optuna.create_study(direction="maximize")
+    clock.now = 6.0
+    assert plan.trial_seconds(empty) == pytest.approx(30 - 6 - 0.5)  # the first may use it all
+    study = _study_with_best(fit_time=1.0, folds=1)  # a cheap linear model completed
+    assert plan.own_refit_ratio() == pytest.approx(1.875)
+    assert plan.trial_seconds(study) == pytest.approx((30 - 6 - 3.5) / 2.875)
 
 
 def test_budget_timings_in_phase_order():
