@@ -161,8 +161,15 @@ def test_no_tracking_writes_no_mlflow_store(tmp_path):
 
 def _automl(args: list[str], work: Path, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "AUTOML_WORKDIR": str(work)}
+    # As from a terminal: a test session started in the background (`cmd &` in a script) has
+    # SIGINT ignored, and a child would inherit that and never see the Ctrl-C the test sends.
     return subprocess.Popen([sys.executable, "-m", "automl", "run", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint, **kwargs)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_two_runs_into_one_fresh_store_both_finish(tmp_path):
