@@ -41,7 +41,7 @@ from automl.budget import time_limit  # noqa: E402
 from automl.data import prepare  # noqa: E402
 from automl.metrics import get_metric  # noqa: E402
 from automl.search import TrialSpec, fit_and_score  # noqa: E402
-from automl.space import baseline_trials, load_space  # noqa: E402
+from automl.space import baseline_trials, load_space, validate_file  # noqa: E402
 from automl.split import Split, cv_folds  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -155,6 +155,9 @@ def write_portfolio(space_file: Path, portfolios: dict[str, list[dict]], header:
     text = text.split(marker)[0].rstrip() + "\n"
     block = yaml.safe_dump({"portfolio": portfolios}, sort_keys=False, default_flow_style=None, width=110)
     space_file.write_text(text + marker + header + block)
+    problems = validate_file(str(space_file))
+    if problems:  # e.g. a value rounded onto the far side of a bound: say so, do not ship it
+        raise SystemExit(f"{space_file}: the written portfolio does not validate: {problems[:3]}")
 
 
 def learn(block: str, args) -> tuple[list[dict], dict]:

@@ -4,8 +4,8 @@ Greedy forward selection with replacement: each round adds the trial whose predi
 with those chosen so far, score best on the validation rows. Members that are picked more often
 weigh more. The ensemble is the final model only when its out-of-fold score beats the best single
 trial's on the very same rows; it is then a scikit-learn ``VotingClassifier`` (soft voting) or
-``VotingRegressor`` (saved compactly: ``_voting.py``) of fresh pipelines refitted on every training row, so it is saved, served,
-registered and gated like any model.
+``VotingRegressor`` (saved compactly: ``_voting.py``) of fresh pipelines refitted on every
+training row, so it is saved, served, registered and gated like any model.
 """
 
 from __future__ import annotations
@@ -93,10 +93,9 @@ def score_weights(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metric
                   weights: dict[int, float]) -> float:
     """The out-of-fold score of ``weights`` (trial number -> weight, summing to one) on the rows
     the selection used: what is left of an ensemble after members were dropped."""
-    chosen = [(n, oof) for n, oof in candidates if n in weights]
     stack, scorer, _ = _stacked(y, candidates, metric, classes)
     index = {n: i for i, (n, _) in enumerate(candidates)}
-    return scorer(sum(weights[n] * stack[index[n]] for n, _ in chosen))
+    return scorer(sum(w * stack[index[n]] for n, w in weights.items()))
 
 
 def _stacked(y, candidates, metric, classes):
