@@ -7,10 +7,10 @@ or out-of-fold target encoding of categories; ``_text.py`` word features of free
 # ``_to_str``/``_to_float`` are named here too: models saved before this was a package refer to
 # ``automl.preprocess._to_str``.
 from ._columns import _to_float, _to_str  # noqa: F401
-from ._columns import (DATETIME_PARTS, PREP_CHOICES, PREP_DEFAULTS, DatetimeExpander, build_pipeline,
-                       build_preprocessor)
+from ._columns import (DATETIME_PARTS, PREP_CHOICES, PREP_DEFAULTS, PREP_NUMBERS, DatetimeExpander,
+                       build_pipeline, build_preprocessor)
 from ._encoders import CategoricalEncoder
 from ._text import TextFeatures
 
-__all__ = ["DATETIME_PARTS", "PREP_CHOICES", "PREP_DEFAULTS", "CategoricalEncoder", "DatetimeExpander",
-           "TextFeatures", "build_pipeline", "build_preprocessor"]
+__all__ = ["DATETIME_PARTS", "PREP_CHOICES", "PREP_DEFAULTS", "PREP_NUMBERS", "CategoricalEncoder",
+           "DatetimeExpander", "TextFeatures", "build_pipeline", "build_preprocessor"]

@@ -38,6 +38,20 @@ PREP_DEFAULTS: dict[str, Any] = {
     "text_max_features": 2000,
     "text_components": 30,
 }
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+# The numeric ones (None above): what a value must be, checked by space validation so that a bad
+# value is refused by name before the search instead of failing every trial.
+PREP_NUMBERS: dict[str, tuple[Any, str]] = {
+    "rare_min_frequency": (lambda v: (_is_int(v) and v >= 1) or (isinstance(v, float) and 0 < v < 1),
+                           "a share between 0 and 1 (exclusive) or a row count >= 1"),
+    "max_categories": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "text_max_features": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "text_components": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+}
 DATETIME_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 

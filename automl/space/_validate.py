@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from automl.families import FAMILIES
-from automl.preprocess import PREP_CHOICES
+from automl.preprocess import PREP_CHOICES, PREP_NUMBERS
 
 from ._param import Param
 from ._portfolio import check_portfolio
@@ -83,6 +83,11 @@ def _prep(block: Any, path: str, problems: list[str]) -> list[Param]:
         bad = [v for v in values if allowed is not None and v not in allowed]
         if bad:
             problems.append(f"{path}.{p.name}: {bad[0]!r} is not allowed; choose from {list(allowed)}")
+        if p.name in PREP_NUMBERS:
+            ok, rule = PREP_NUMBERS[p.name]
+            bad = [v for v in (*values, p.low, p.high) if v is not None and not ok(v)]
+            if bad:
+                problems.append(f"{path}.{p.name}: {bad[0]!r} is not allowed; it must be {rule}")
     return params
 
 

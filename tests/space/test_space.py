@@ -83,6 +83,16 @@ def _problems(text: str) -> list[str]:
     ("models: {knn: {}}\npreprocessing:\n  scaler: {type: categorical, choices: [standard, fancy]}\n",
      "preprocessing.scaler: 'fancy' is not allowed; choose from "),
     ("models: {knn: {}}\npreprocessing:\n  colour: red\n", "preprocessing.colour: unknown parameter"),
+    ("models: {knn: {}}\npreprocessing:\n  text_components: 0\n",
+     "preprocessing.text_components: 0 is not allowed; it must be an integer >= 1"),
+    ("models: {knn: {}}\npreprocessing:\n  text_max_features: {type: int, low: -5, high: 100}\n",
+     "preprocessing.text_max_features: -5 is not allowed; it must be an integer >= 1"),
+    ("models: {knn: {}}\npreprocessing:\n  text_components: {type: float, low: 2.0, high: 8.0}\n",
+     "preprocessing.text_components: 2.0 is not allowed; it must be an integer >= 1"),
+    ("models: {knn: {}}\npreprocessing:\n  rare_min_frequency: {type: categorical, choices: [0.01, 1.5]}\n",
+     "preprocessing.rare_min_frequency: 1.5 is not allowed; it must be a share between 0 and 1"),
+    ("models: {knn: {}}\npreprocessing:\n  rare_min_frequency: 5\n", None),  # a row count
+    ("models: {knn: {}}\npreprocessing:\n  max_categories: {type: int, low: 5, high: 60}\n", None),
     ("models:\n  svm:\n    gamma: {type: categorical, choices: [scale], when: {kernel: rbf}}\n",
      "models.svm.gamma.when.kernel: must name a parameter declared above it"),
     ("models:\n  svm:\n    C: {type: float, low: 1, high: 2}\n"
