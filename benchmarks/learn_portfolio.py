@@ -6,7 +6,8 @@ The procedure (greedy portfolio selection, as in FLAML's zero-shot AutoML and Ta
    ``--candidates`` configurations drawn at random from the space (seeded).
 2. Each candidate is cross-validated (3 folds, automl's own fold code and default metric) on every
    table of ``benchmarks/datasets.py`` for that task, each table cut to ``--max-rows`` rows.
-   Tables reserved for independent evaluation are refused by that module.
+   Tables reserved for independent evaluation are refused by that module, and the tables the peer
+   benchmark scores (``datasets.PEER_TABLES``) are left out, so that benchmark sees unseen tables.
 3. Scores become normalised errors per table: 0 for the table's best candidate, 1 for its median
    candidate, capped at ``CAP`` (failures count as ``CAP``).
 4. Greedy selection: start empty, add the candidate that lowers most the mean over tables of the
@@ -162,9 +163,14 @@ def write_portfolio(space_file: Path, portfolios: dict[str, list[dict]], header:
 
 def learn(block: str, args) -> tuple[list[dict], dict]:
     configs = candidates(args.space, block, args.candidates)
-    tables = [n for n, t in datasets.TABLES.items() if t.task in BLOCK_TASKS[block]]
+    tables = [n for n, t in datasets.TABLES.items()
+              if t.task in BLOCK_TASKS[block] and n not in datasets.PEER_TABLES]
     if args.tables:
-        tables = [t for t in tables if t in args.tables.split(",")]
+        asked = args.tables.split(",")
+        if set(asked) & set(datasets.PEER_TABLES):
+            raise SystemExit(f"--tables: {sorted(set(asked) & set(datasets.PEER_TABLES))} are scored "
+                             "against the peers and never learned from (datasets.PEER_TABLES)")
+        tables = [t for t in tables if t in asked]
     # Tables in parallel processes (each fit on one core): the score matrix does not depend on it.
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(evaluate, name, configs, args.max_rows, args.trial_seconds) for name in tables]
