@@ -10,12 +10,14 @@ The procedure (greedy portfolio selection, as in FLAML's zero-shot AutoML and Ta
    benchmark scores (``datasets.PEER_TABLES``) are left out, so that benchmark sees unseen tables.
 3. Scores become normalised errors per table: 0 for the table's best candidate, 1 for its median
    candidate, capped at ``CAP`` (failures count as ``CAP``).
-4. Greedy selection: start empty, add the candidate that lowers most the mean over tables of the
-   best normalised error among those chosen, ``--size`` times.
+4. Greedy selection: start from the baselines (a fresh study runs them first anyway), add the
+   candidate that lowers most the mean over tables of the best normalised error among those run,
+   ``--size`` times.
 5. The chosen ones are written, cheapest first (mean fit time), as the space's ``portfolio:``
    block, which ``automl validate-space`` checks and a user may edit.
 
-Same arguments, same output: every random draw is seeded. ``--json`` keeps the raw score matrix.
+Same arguments, same output: every random draw is seeded. ``--json`` keeps the raw score matrix;
+``--reuse`` that file repeats steps 3-5 without fitting anything again.
 """
 
 from __future__ import annotations
@@ -117,14 +119,19 @@ def normalised_errors(results: list[list[dict]]) -> np.ndarray:
     return errors
 
 
-def greedy(errors: np.ndarray, size: int) -> list[int]:
-    """Indices of candidates chosen one at a time to lower the mean best error the most."""
+def greedy(errors: np.ndarray, size: int, start: tuple[int, ...] = ()) -> list[int]:
+    """Indices of candidates chosen one at a time to lower the mean best error the most, after
+    ``start`` (candidates that run anyway, e.g. the space's baselines: never chosen again)."""
     chosen: list[int] = []
-    current = np.full(errors.shape[0], np.inf)
-    for _ in range(min(size, errors.shape[1])):
-        gains = [np.mean(np.minimum(current, errors[:, c])) if c not in chosen else np.inf
-                 for c in range(errors.shape[1])]
-        pick = int(np.argmin(gains))
+    current = errors[:, list(start)].min(axis=1) if start else np.full(errors.shape[0], np.inf)
+    alone = errors.mean(axis=0)
+    for _ in range(min(size, errors.shape[1] - len(start))):
+        gains = np.array([np.mean(np.minimum(current, errors[:, c])) if c not in chosen and c not in start
+                          else np.inf for c in range(errors.shape[1])])
+        # Once every table has its best candidate, gains tie at 0: then the candidate that is best
+        # on its own across tables, a robust default for tables unlike those seen.
+        tied = np.flatnonzero(gains <= gains.min() + 1e-12)
+        pick = int(tied[np.argmin(alone[tied])])
         chosen.append(pick)
         current = np.minimum(current, errors[:, pick])
     return chosen
@@ -161,8 +168,28 @@ def write_portfolio(space_file: Path, portfolios: dict[str, list[dict]], header:
         raise SystemExit(f"{space_file}: the written portfolio does not validate: {problems[:3]}")
 
 
-def learn(block: str, args) -> tuple[list[dict], dict]:
-    configs = candidates(args.space, block, args.candidates)
+def learn(block: str, args, reused: dict | None = None) -> tuple[list[dict], dict]:
+    if reused is None:
+        configs = candidates(args.space, block, args.candidates)
+        tables, results = evaluate_all(block, configs, args)
+    else:
+        configs, tables, results = reused["configs"], reused["tables"], reused["results"]
+    baselines = baseline_trials(load_space(args.space, BLOCK_TASKS[block][0]))
+    start = tuple(i for i, c in enumerate(configs) if c in baselines)
+    errors = normalised_errors(results)
+    chosen = greedy(errors, args.size, start)
+    cost = {c: np.nanmean([r[c]["fit_s"] if r[c]["fit_s"] is not None else np.nan for r in results])
+            for c in chosen}
+    ordered = sorted(chosen, key=lambda c: cost[c])
+    print(f"{block}: {len(tables)} tables, {len(configs)} candidates; mean best normalised error of "
+          f"all {errors.min(axis=1).mean():.3f}, of the baselines alone "
+          f"{errors[:, list(start)].min(axis=1).mean():.3f}, with the {len(chosen)} chosen "
+          f"{errors[:, [*start, *chosen]].min(axis=1).mean():.3f}")
+    raw = {"tables": tables, "configs": configs, "results": results, "chosen": ordered}
+    return [entry(configs[c]) for c in ordered], raw
+
+
+def evaluate_all(block: str, configs: list[dict], args) -> tuple[list[str], list[list[dict]]]:
     tables = [n for n, t in datasets.TABLES.items()
               if t.task in BLOCK_TASKS[block] and n not in datasets.PEER_TABLES]
     if args.tables:
@@ -178,16 +205,7 @@ def learn(block: str, args) -> tuple[list[dict], dict]:
         for name, future in zip(tables, futures):
             results.append(future.result())
             print(f"{block} {name}: {len(configs)} candidates done", flush=True)
-    errors = normalised_errors(results)
-    chosen = greedy(errors, args.size)
-    cost = {c: np.nanmean([r[c]["fit_s"] if r[c]["fit_s"] is not None else np.nan for r in results])
-            for c in chosen}
-    ordered = sorted(chosen, key=lambda c: cost[c])
-    baseline_error = float(np.mean(errors.min(axis=1)))
-    print(f"{block}: {len(tables)} tables, mean best normalised error of all candidates "
-          f"{baseline_error:.3f}, of the {len(chosen)} chosen {np.mean(errors[:, chosen].min(axis=1)):.3f}")
-    raw = {"tables": tables, "configs": configs, "results": results, "chosen": ordered}
-    return [entry(configs[c]) for c in ordered], raw
+    return tables, results
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -200,17 +218,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tables", help="comma-separated subset of benchmarks/datasets.py")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="tables at once")
     parser.add_argument("--json", help="also write the raw score matrix here")
+    parser.add_argument("--reuse", help="a --json file of an earlier run: select again, fit nothing")
     args = parser.parse_args(argv)
+    reused = json.loads(Path(args.reuse).read_text()) if args.reuse else {}
     portfolios, raw = {}, {}
     for block in BLOCK_TASKS:
-        portfolios[block], raw[block] = learn(block, args)
-    header = (f": learned {date.today()} by benchmarks/learn_portfolio.py --candidates {args.candidates}"
-              f" --size {args.size} --max-rows {args.max_rows}\n# on {len(raw['classification']['tables'])}"
-              f" classification and {len(raw['regression']['tables'])} regression tables; tried in this"
-              f" order after the baselines; edit freely\n")
-    write_portfolio(Path(args.space), portfolios, header)
-    if args.json:
+        portfolios[block], raw[block] = learn(block, args, reused.get(block))
+    if args.json:  # first: an hour of fitting is kept even if the portfolio does not validate
         Path(args.json).write_text(json.dumps(raw, indent=1, default=str))
+    drawn = len(raw["classification"]["configs"])
+    header = (f": learned {date.today()} by benchmarks/learn_portfolio.py ({drawn} candidates with the"
+              f" baselines, --size {args.size}, --max-rows {args.max_rows})\n# on"
+              f" {len(raw['classification']['tables'])} classification and {len(raw['regression']['tables'])}"
+              f" regression tables; tried in this order after the baselines; edit freely\n")
+    write_portfolio(Path(args.space), portfolios, header)
 
 
 if __name__ == "__main__":

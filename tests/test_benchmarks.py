@@ -41,3 +41,19 @@ def test_greedy_picks_complementary_candidates():
                        [0.5, 3.0, 0.0]])
     assert learn_portfolio.greedy(errors, 1) == [0]
     assert sorted(learn_portfolio.greedy(errors, 3)[1:]) == [1, 2]
+
+
+def test_greedy_starts_from_what_runs_anyway():
+    # Candidate 0 (a baseline) already covers table A, so the pick is the one best on table B.
+    errors = np.array([[0.0, 0.0, 3.0, 1.0],
+                       [3.0, 3.0, 0.0, 1.0]])
+    assert learn_portfolio.greedy(errors, 1) == [3]  # from empty: good on both
+    assert learn_portfolio.greedy(errors, 1, start=(0,)) == [2]
+    assert 0 not in learn_portfolio.greedy(errors, 3, start=(0,))
+
+
+def test_greedy_breaks_ties_by_the_error_on_its_own():
+    # After candidate 0 covers both tables every gain is 0; candidate 2 is the better one alone.
+    errors = np.array([[0.0, 4.0, 1.0],
+                       [0.0, 4.0, 1.0]])
+    assert learn_portfolio.greedy(errors, 2) == [0, 2]

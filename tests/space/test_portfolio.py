@@ -62,3 +62,14 @@ def test_a_fresh_study_runs_the_baselines_then_the_portfolio(config, workdir):
     study = optuna.load_study(study_name="folio", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
     assert [t.params for t in study.trials[:3]] == baseline_trials(space) + portfolio_trials(space)
     assert "fixed_params" not in study.trials[3].system_attrs  # then TPE
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_the_default_space_ships_a_learned_portfolio_per_task(task):
+    """20 to 40 configurations per task, more than one family, none repeating a baseline."""
+    space = load_space("default.yaml", task)
+    folio = portfolio_trials(space)
+    assert 20 <= len(folio) <= 40
+    assert len({entry["model"] for entry in folio}) >= 3
+    baselines = baseline_trials(space)
+    assert not any(entry in baselines for entry in folio)
