@@ -106,29 +106,40 @@ def run_automl(train: Path, test: Path, target: str, budget: float, seed: int, c
     work = folder / f"automl-{train.stem}"
     work.mkdir()
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "automl", "run", "--data", str(train), "--target", target,
-                           "--timeout", str(budget), "--seed", str(seed), "--n-jobs", str(cores),
-                           "--workdir", str(work), "--summary-json", str(work / "s.json"), "--quiet"],
-                          cwd=work, capture_output=True, text=True, timeout=3 * budget + 120)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "automl", "run", "--data", str(train), "--target", target,
+                               "--timeout", str(budget), "--seed", str(seed), "--n-jobs", str(cores),
+                               "--workdir", str(work), "--summary-json", str(work / "s.json"), "--quiet"],
+                              cwd=work, capture_output=True, text=True, timeout=3 * budget + 120)
+    except subprocess.TimeoutExpired:
+        return {"error": f"killed after {3 * budget + 120:.0f} s", "fit_s": time.monotonic() - started}
     fit_s = time.monotonic() - started
     if proc.returncode != 0:
         return {"error": proc.stderr.strip()[-300:], "fit_s": fit_s}
-    model = json.loads((work / "s.json").read_text())["model_path"]
+    summary = json.loads((work / "s.json").read_text())
+    model = summary["model_path"]
+    ensemble = summary.get("ensemble") or {}
+    detail = (f"{sum(summary['n_trials'].values())} trials, "
+              + (f"ensemble of {len(ensemble.get('kept_members') or ensemble['members'])}"
+                 if ensemble.get("chosen") else summary["best_params"].get("model", "?")))
     out = work / "pred.csv"
     predict = subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
                               "--output", str(out), "--proba"], capture_output=True, text=True)
     if predict.returncode != 0:  # a regressor: values, not probabilities
         subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
                         "--output", str(out)], check=True, capture_output=True)
-    return {"predictions": str(out), "fit_s": fit_s}
+    return {"predictions": str(out), "fit_s": fit_s, "detail": detail}
 
 
 def run_peer(python: Path, system: str, train: Path, test: Path, target: str, task: str, budget: float,
              seed: int, cores: int, folder: Path) -> dict:
     out = folder / f"{system}-{train.stem}.csv"
-    proc = subprocess.run([str(python), "-c", PEER_RUNNER, system, str(train), str(test), target, task,
-                           str(budget), str(seed), str(cores), str(out)],
-                          cwd=folder, capture_output=True, text=True, timeout=3 * budget + 300)
+    try:
+        proc = subprocess.run([str(python), "-c", PEER_RUNNER, system, str(train), str(test), target, task,
+                               str(budget), str(seed), str(cores), str(out)],
+                              cwd=folder, capture_output=True, text=True, timeout=3 * budget + 300)
+    except subprocess.TimeoutExpired:
+        return {"error": f"killed after {3 * budget + 300:.0f} s"}
     if proc.returncode != 0:
         return {"error": proc.stderr.strip()[-300:]}
     return {"predictions": str(out), **json.loads(Path(f"{out}.json").read_text())}
@@ -229,9 +240,11 @@ def main(argv: list[str] | None = None) -> None:
                     cell["fit_s"][system] = result.get("fit_s")
                     if "error" in result:
                         cell["errors"][system] = result["error"]
+                    if "detail" in result:
+                        cell.setdefault("details", {})[system] = result["detail"]
                     print(f"{table} seed {seed} {system}: {cell['scores'][system]} "
-                          f"({result.get('fit_s', float('nan')):.1f} s) {result.get('error', '')[:120]}",
-                          flush=True)
+                          f"({result.get('fit_s', float('nan')):.1f} s) {result.get('detail', '')}"
+                          f"{result.get('error', '')[:120]}", flush=True)
                 cells.append(cell)
     print_table(cells, args.budget, systems)
     if args.json:

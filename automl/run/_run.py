@@ -44,7 +44,8 @@ from automl.config import ExperimentConfig
         ctx.budget.mark("setup")
         reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
         try:
-            run_study(ctx.study, objective, cfg.n_trials, plan, [tracker.on_trial, reporter.on_trial])
+            run_study(ctx.study, objective, cfg.n_trials, plan, [tracker.on_trial, reporter.on_trial],
+                      ctx.fixed)
         finally:
             objective.runner.close()
             reporter.end_search()

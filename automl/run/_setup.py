@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
 from automl.search import (SAVE_S_PER_PART, CVObjective, FoldData, OOFStore, SearchPlan, attrs,
-                           default_storage, make_runner, open_study)
+                           default_storage, enqueue_all, make_runner, open_study)
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
 from automl.tracking import open_tracker, start_writer_early
@@ -89,6 +89,7 @@ class Context:
     writer: Any = None  # the MLflow writer, started before the data was read
     oof: OOFStore | None = None  # out-of-fold predictions of the best trials, for ensembles
     ensembles: bool = False  # keep them (one process runs every trial, and ensemble_rounds > 0)
+    fixed: list = field(default_factory=list)  # configurations to run first, one at a time
 
     @property
     def parent_tags(self) -> dict[str, str]:
@@ -182,10 +183,13 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     if gate is not None:
         queued = gate.prepare_study(study, space)
         reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
-    if fresh:  # cheap, strong configurations first (a model even when the budget is tiny), then
-        # the space's portfolio of configurations known to be strong, then TPE
-        for params in baseline_trials(space) + portfolio_trials(space):
-            study.enqueue_trial(params, skip_if_exists=True)
+    # Cheap, strong configurations first (a model even when the budget is tiny), then the space's
+    # portfolio of configurations known to be strong (those a resumed study has not run), then TPE.
+    fixed = (baseline_trials(space) if fresh else []) + portfolio_trials(space)
+    if parallel or cfg.workers > 1:  # workers claim trials from the storage: put them all there
+        if fresh:
+            enqueue_all(study, fixed)
+        fixed = []
     ensembles = cfg.ensemble_rounds > 0 and cfg.workers == 1 and not parallel
     return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,
-                   ensembles=ensembles)
+                   ensembles=ensembles, fixed=fixed)

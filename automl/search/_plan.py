@@ -44,6 +44,7 @@ class SearchPlan:
         self.budget, self.n_folds, self.overhead_s = budget, n_folds, overhead_s
         self.ensemble_factor, self.test_rows = ensemble_factor, test_rows
         self.save_s_per_part, self.exit_s, self.fold_jobs = save_s_per_part, exit_s, fold_jobs
+        self.stopped = False  # set when :meth:`callback` stopped the study
 
     def refit_estimate(self, study) -> float:
         """Seconds for the final model from the best trial so far (0 before one completes),
@@ -112,6 +113,7 @@ class SearchPlan:
     def callback(self, study, trial) -> None:
         """Optuna callback: stop starting trials once no time is left for another one."""
         if self.should_stop(study):
+            self.stopped = True
             study.stop()
 
 

@@ -16,6 +16,7 @@ from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, fi
 from . import _attrs
 from ._locks import creation_lock
 from ._plan import SearchPlan
+from ._queue import FixedQueue
 from ._storage import make_storage
 
 
@@ -60,17 +61,20 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
 
 
 def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan,
-              callbacks: list[Callable]) -> None:
+              callbacks: list[Callable], fixed: list[dict] = ()) -> None:
     """Run trials until ``n_trials`` or the plan says the time is up; a trial that raises is
-    recorded as FAIL and the search goes on."""
+    recorded as FAIL and the search goes on. The ``fixed`` configurations the study has not
+    tried run first, in order, enqueued one at a time (:class:`FixedQueue`)."""
     logging.getLogger("optuna").setLevel(logging.ERROR)
     if plan.should_stop(study):
         budget = plan.budget
         raise SearchFailedError(f"the time budget ({budget.total:g} s) was spent before the search "
                                 f"could start (set-up took {budget.elapsed():.1f} s and the end of "
                                 f"the run needs ~{plan.reserve(study):.1f} s); raise --timeout")
+    queue = FixedQueue(list(fixed), n_trials, lambda: plan.stopped)
+    queue.prime(study)
     study.optimize(objective, n_trials=n_trials, catch=(Exception,),
-                   callbacks=[*callbacks, plan.callback], gc_after_trial=False)
+                   callbacks=[*callbacks, plan.callback, queue], gc_after_trial=False)
 
 
 def best_trial(study):

@@ -8,7 +8,7 @@ import pytest
 from automl.budget import Budget
 from automl.errors import SearchFailedError
 from automl.run import run_experiment
-from automl.space import baseline_trials, load_space
+from automl.space import baseline_trials, load_space, portfolio_trials
 
 CLIPPED = """
 models:
@@ -45,12 +45,13 @@ def test_a_fresh_study_runs_the_baseline_first_and_a_resumed_one_does_not(config
     run_experiment(config(data="demo:breast_cancer", space="default.yaml", n_trials=3,
                           study_name="cheap"))
     study = optuna.load_study(study_name="cheap", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
-    expected = baseline_trials(load_space("default.yaml", "binary"))
-    assert [t.params for t in study.trials] == expected
+    space = load_space("default.yaml", "binary")
+    assert [t.params for t in study.trials] == baseline_trials(space)  # and nothing left WAITING
     run_experiment(config(data="demo:breast_cancer", space="default.yaml", n_trials=2,
                           study_name="cheap"))
     study = optuna.load_study(study_name="cheap", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
-    assert len(study.trials) == 5 and "fixed_params" not in study.trials[3].system_attrs
+    # The resumed study goes on with the portfolio, not the baselines again.
+    assert [t.system_attrs.get("fixed_params") for t in study.trials[3:]] == portfolio_trials(space)[:2]
 
 
 def test_a_spent_budget_is_a_clear_error_not_a_hang(config):
