@@ -49,6 +49,7 @@ from automl.split import Split, cv_folds  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 CAP = 5.0  # normalised error of a failed run, and the most any one table can weigh
+GRACE = 5.0  # seconds past a candidate's folds' limits before its process is killed
 FOLDS = 3
 SEED = 0
 BLOCK_TASKS = {"classification": ("binary", "multiclass"), "regression": ("regression",)}
@@ -77,7 +78,31 @@ def evaluate(table: str, configs: list[dict], max_rows: int, seconds: float) -> 
     metric = get_metric(data.task, None)
     whole = Split(data.X, data.y, data.X.iloc[:0], data.y.iloc[:0], None, "")
     folds = cv_folds(whole, data.task, FOLDS, SEED, time_ordered=False)
-    return [_cv(config, data, metric, folds, seconds) for config in configs]
+    return [_killable_cv(config, data, metric, folds, seconds) for config in configs]
+
+
+def _killable_cv(config: dict, data, metric, folds, seconds: float) -> dict:
+    """``_cv`` in a forked child, killed past a hard limit: the in-process time limit reaches only
+    fits that check it, and one linear-kernel SVR inside libsvm once ran for 25 minutes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=lambda: send.send(_cv(config, data, metric, folds, seconds)))
+    child.start()
+    send.close()
+    hard = FOLDS * seconds + GRACE
+    try:
+        if receive.poll(hard):
+            return receive.recv()
+        return {"score": None, "fit_s": None, "error": f"killed after {hard:.0f} s"}
+    except EOFError:  # the child died without an answer (e.g. out of memory)
+        return {"score": None, "fit_s": None, "error": f"the fold process died ({child.exitcode})"}
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
 
 
 def _cv(config: dict, data, metric, folds, seconds: float) -> dict:

@@ -57,3 +57,15 @@ def test_greedy_breaks_ties_by_the_error_on_its_own():
     errors = np.array([[0.0, 4.0, 1.0],
                        [0.0, 4.0, 1.0]])
     assert learn_portfolio.greedy(errors, 2) == [0, 2]
+
+
+def test_a_candidate_that_does_not_return_is_killed_and_counted_as_failed(monkeypatch):
+    """The stand-in is a fit that ignores every time limit, as libsvm does."""
+    import time
+
+    monkeypatch.setattr(learn_portfolio, "GRACE", 0.5)
+    monkeypatch.setattr(learn_portfolio, "_cv", lambda *args: time.sleep(600))
+    result = learn_portfolio._killable_cv({}, None, None, [], 0.1)
+    assert result["score"] is None and result["error"].startswith("killed after")
+    monkeypatch.setattr(learn_portfolio, "_cv", lambda *args: {"score": 0.5, "fit_s": 0.1})
+    assert learn_portfolio._killable_cv({}, None, None, [], 0.1) == {"score": 0.5, "fit_s": 0.1}
