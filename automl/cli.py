@@ -83,6 +83,7 @@ def run(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the split, folds, sampler and models."),
     cv: Optional[int] = typer.Option(None, "--cv", help="Number of CV folds (default: chosen from the table's size and the budget; 1 = holdout)."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Parallel fold processes (-1: all cores)."),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="tpe | tpe_grouped (one TPE model per family's own parameters)."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default: SQLite under mlruns/)."),
     study_name: Optional[str] = typer.Option(None, "--study-name", help="Study to create or resume."),
     summary_json: Optional[str] = SummaryOpt,

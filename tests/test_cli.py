@@ -49,13 +49,13 @@ def test_config_file_values_and_flag_overrides(run_cli, workdir):
 
 
 @pytest.mark.parametrize("rounds", ["0", "25"])
-def test_budget_and_ensemble_flags_reach_the_run(run_cli, workdir, rounds):
+def test_budget_ensemble_and_sampler_flags_reach_the_run(run_cli, workdir, rounds):
     summary_path = workdir / "s.json"
-    result = run_cli("--data", "demo:iris", "--n-trials", "4", "--trial-timeout", "600",
+    result = run_cli("--data", "demo:iris", "--n-trials", "8", "--sampler", "tpe_grouped", "--trial-timeout", "600",
                      "--trial-memory-mb", "4000", "--ensemble-rounds", rounds, "--summary-json", str(summary_path))
     assert result.exit_code == 0, result.output
     summary = json.loads(summary_path.read_text())
-    assert summary["n_trials"] == {"COMPLETE": 4}  # neither limit stopped a trial
+    assert summary["n_trials"] == {"COMPLETE": 8}  # neither limit stopped a trial
     assert ("ensemble" in summary) == (rounds != "0")
 
 
@@ -112,6 +112,7 @@ GOOD = "x1,x2,label\n" + "".join(f"{i},{i % 7},{'ab'[i % 2]}\n" for i in range(3
     ({}, ["--data", "demo:iris", "--trial-timeout", "0"], r"trial_timeout -> .*greater than 0 \(got 0"),
     ({}, ["--data", "demo:iris", "--trial-memory-mb", "-1"], r"trial_memory_mb -> .*greater than 0"),
     ({}, ["--data", "demo:iris", "--ensemble-rounds", "-1"], r"ensemble_rounds -> .*greater than or equal to 0"),
+    ({}, ["--data", "demo:iris", "--sampler", "cmaes"], r"sampler -> Input should be 'tpe' or 'tpe_grouped'"),
     ({"empty.csv": ""}, ["--data", "empty.csv"], r"empty\.csv: file is empty"),
     ({"header.csv": "x1,x2,label\n"}, ["--data", "header.csv"], r"header\.csv: no data rows"),
     ({"d.json": "{}"}, ["--data", "d.json"], r"unsupported data file"),

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Task = Literal["auto", "binary", "multiclass", "regression"]
 PrunerName = Literal["wilcoxon", "median", "none"]
+# "tpe": Optuna's multivariate TPE, whose conditional parameters (each family's own) fall back to
+# independent sampling; "tpe_grouped": group=True, one joint model per set of co-occurring ones.
+SamplerName = Literal["tpe", "tpe_grouped"]
 
 DEFAULT_DATA = "demo:breast_cancer"
 DEFAULT_SPACE = "default.yaml"
@@ -47,6 +50,7 @@ class ExperimentConfig(BaseModel):
     time_column: str | None = None
     n_jobs: int = Field(default=-1, description="fold-parallel processes; -1 = all cores")
     pruner: PrunerName = "wilcoxon"
+    sampler: SamplerName = "tpe"
     storage: str | None = None
     study_name: str | None = None
     summary_json: str | None = None

@@ -178,7 +178,7 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
               "cv": str(len(prep.folds))}
     heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
     study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
-                       heartbeat=heartbeat_cfg)
+                       heartbeat=heartbeat_cfg, sampler=cfg.sampler)
     fresh = not study.get_trials(deepcopy=False)
     if gate is not None:
         queued = gate.prepare_study(study, space)

@@ -33,12 +33,15 @@ def make_pruner(name: str):
 
 
 def open_study(storage: str, study_name: str, direction: str, seed: int, pruner: str,
-               guards: dict[str, str], heartbeat: tuple[int, int] | None = None):
+               guards: dict[str, str], heartbeat: tuple[int, int] | None = None, sampler: str = "tpe"):
     """Create the study, or load it and check it was made for the same metric, task and data."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report trials ourselves
-    sampler = optuna.samplers.TPESampler(seed=seed)
+    with warnings.catch_warnings():  # group=True is "experimental" since 2.8
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        grouped = {"group": True, "multivariate": True} if sampler == "tpe_grouped" else {}
+        sampler = optuna.samplers.TPESampler(seed=seed, **grouped)
     try:
         with creation_lock(storage):
             study = optuna.create_study(storage=make_storage(storage, heartbeat), study_name=study_name,
