@@ -157,6 +157,7 @@ def score(result: dict, test: Path, target: str, task: str) -> float | None:
         return float(np.sqrt(metrics.mean_squared_error(y, pred["prediction"])))
     labels = [str(c) for c in pred.columns]
     proba = pred.to_numpy(dtype=float)
+    proba = proba / proba.sum(axis=1, keepdims=True)  # CSV rounding: rows sum to 1 +- 1e-7
     truth = y.astype(str)
     if task == "binary":
         return float(metrics.roc_auc_score(truth == labels[1], proba[:, 1]))
