@@ -39,6 +39,7 @@ PREP_DEFAULTS: dict[str, Any] = {
     "text_components": 30,
 }
 
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 

@@ -12,15 +12,15 @@ from ._objective import CVObjective, FoldError
 from ._oof import OOFStore
 from ._plan import SAVE_S_PER_PART, SearchPlan, save_seconds
 from ._pool import PoolRunner
-from ._queue import FixedQueue, enqueue_all
+from ._queue import enqueue_all
 from ._runner import make_runner
 from ._spec import TrialSpec
 from ._storage import default_storage, is_postgres, make_storage, retry_callback, sqlite_pragmas
 from ._study import best_trial, count_states, fail_stale_trials, make_pruner, open_study, run_study
 
 __all__ = ["SAVE_S_PER_PART", "attrs", "best_trial", "count_states", "creation_lock",
-           "CVObjective", "default_storage", "enqueue_all", "fail_stale_trials", "FixedQueue", "fit_and_score", "FoldData",
-           "FoldError", "FoldResult", "InProcessRunner", "is_postgres", "leaderboard",
+           "CVObjective", "default_storage", "enqueue_all", "fail_stale_trials", "fit_and_score",
+           "FoldData", "FoldError", "FoldResult", "InProcessRunner", "is_postgres", "leaderboard",
            "make_pruner", "make_runner", "make_storage", "named_lock", "OOFStore", "open_study",
            "PoolRunner", "retry_callback", "run_fold", "run_study", "save_seconds", "SearchPlan",
            "sqlite_pragmas", "TrialSpec"]
