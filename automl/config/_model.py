@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Task = Literal["auto", "binary", "multiclass", "regression"]
-PrunerName = Literal["wilcoxon", "median", "none"]
+PrunerName = Literal["outclassed", "wilcoxon", "median", "none"]
 # "tpe": Optuna's multivariate TPE, whose conditional parameters (each family's own) fall back to
 # independent sampling; "tpe_grouped": group=True, one joint model per set of co-occurring ones.
 SamplerName = Literal["tpe", "tpe_grouped"]
@@ -49,7 +49,7 @@ class ExperimentConfig(BaseModel):
     group_column: str | None = None
     time_column: str | None = None
     n_jobs: int = Field(default=-1, description="fold-parallel processes; -1 = all cores")
-    pruner: PrunerName = "wilcoxon"
+    pruner: PrunerName = "outclassed"
     sampler: SamplerName = "tpe"
     storage: str | None = None
     study_name: str | None = None

@@ -53,6 +53,7 @@ PREP_NUMBERS: dict[str, tuple[Any, str]] = {
     "text_max_features": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "text_components": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
 }
+NATIVE_MIN_ROWS = 5  # rarer categories share one code for a booster that splits categories itself
 DATETIME_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 
@@ -91,12 +92,13 @@ def _to_str(X):
 
 def build_preprocessor(numeric: list[str], categorical: list[str], datetimes: list[str],
                        params: dict[str, Any] | None = None, native_categorical: bool = False,
-                       text: list[str] = ()):
+                       text: list[str] = (), regression: bool = False):
     """A ``ColumnTransformer`` for the given columns; ``params`` override :data:`PREP_DEFAULTS`.
 
     ``native_categorical``: categorical columns come first, as integer codes (rare and unseen
     categories grouped, missing as NaN) for a model that splits categories itself. Each ``text``
-    column becomes ``text_components`` dense word features."""
+    column becomes ``text_components`` dense word features. ``regression``: the target is a value
+    (target encoding then works on it standardised), not classes."""
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
@@ -110,7 +112,7 @@ def build_preprocessor(numeric: list[str], categorical: list[str], datetimes: li
     if numeric:
         parts.append(("numeric", make_pipeline(*numeric_steps), numeric))
     if categorical and not native_categorical:
-        parts.append(("categorical", _categorical(p), categorical))
+        parts.append(("categorical", _categorical(p, regression), categorical))
     if datetimes:
         parts.append(("datetime", make_pipeline(DatetimeExpander(), _imputer("median", False),
                                                 _scaler(p["scaler"])), datetimes))
@@ -133,7 +135,7 @@ def _scaler(name: str):
     return scalers[name]() if name != "none" else "passthrough"
 
 
-def _categorical(p: dict[str, Any]):
+def _categorical(p: dict[str, Any], regression: bool):
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
@@ -141,7 +143,7 @@ def _categorical(p: dict[str, Any]):
     imputer = SimpleImputer(strategy=p["categorical_imputer"], fill_value="missing",
                             keep_empty_features=True)
     encoder = CategoricalEncoder(min_frequency=p["rare_min_frequency"], max_categories=p["max_categories"],
-                                 high_cardinality=p["high_cardinality"])
+                                 high_cardinality=p["high_cardinality"], regression=regression)
     return make_pipeline(FunctionTransformer(_to_str, feature_names_out="one-to-one"), imputer, encoder)
 
 
@@ -149,10 +151,19 @@ def _category_codes(p: dict[str, Any]):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
 
+    # No cap on the number of categories here: max_categories and rare_min_frequency are one-hot
+    # limits, and applied to codes they lumped every country of a 185-country panel (each under
+    # 1 % of rows) into one "infrequent" code, so the booster never saw the column. Boosters
+    # smooth categories themselves; only categories too rare to split on share a code.
     encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                             encoded_missing_value=np.nan, min_frequency=p["rare_min_frequency"],
-                             max_categories=p["max_categories"])
+                             encoded_missing_value=np.nan, min_frequency=NATIVE_MIN_ROWS)
     return make_pipeline(FunctionTransformer(_to_str, feature_names_out="one-to-one"), encoder)
+
+
+def _is_regressor(estimator) -> bool:
+    from sklearn.base import is_regressor
+
+    return not isinstance(estimator, str) and is_regressor(estimator)  # "passthrough" is no model
 
 
 def build_pipeline(columns: tuple[list[str], ...], prep_params: dict[str, Any],
@@ -167,5 +178,6 @@ def build_pipeline(columns: tuple[list[str], ...], prep_params: dict[str, Any],
     if native:
         estimator.set_params(categorical_first=len(categorical))
     preprocessor = build_preprocessor(numeric, categorical, datetimes, prep_params,
-                                      native_categorical=native, text=rest[0] if rest else ())
+                                      native_categorical=native, text=rest[0] if rest else (),
+                                      regression=_is_regressor(estimator))
     return Pipeline([("preprocess", preprocessor), ("model", estimator)])

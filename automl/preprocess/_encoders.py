@@ -21,9 +21,10 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
     them one-hot with the rest grouped."""
 
     def __init__(self, min_frequency=0.01, max_categories=30, high_cardinality="target",
-                 random_state=0):
+                 regression=False, random_state=0):
         self.min_frequency, self.max_categories = min_frequency, max_categories
-        self.high_cardinality, self.random_state = high_cardinality, random_state
+        self.high_cardinality, self.regression = high_cardinality, regression
+        self.random_state = random_state
 
     def fit(self, X, y=None):
         self.fit_transform(X, y)
@@ -41,21 +42,32 @@ class CategoricalEncoder(TransformerMixin, BaseEstimator):
         self.onehot_ = OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False,
                                      min_frequency=self.min_frequency,
                                      max_categories=self.max_categories) if self.low_ else None
-        self.target_ = TargetEncoder(cv=self._folds(y)) if self.high_ else None
+        # Told, not inferred: a regression target of whole numbers (prices, counts) looks like
+        # classes to type_of_target, which would give one column per distinct value.
+        self.target_ = TargetEncoder(target_type="continuous" if self.regression else "auto",
+                                     cv=self._folds(y)) if self.high_ else None
         parts = []
         if self.onehot_ is not None:
             parts.append(self.onehot_.fit_transform(X[:, self.low_]))
         if self.target_ is not None:
-            parts.append(self.target_.fit_transform(X[:, self.high_], np.asarray(y)))
+            parts.append(self.target_.fit_transform(X[:, self.high_], self._target_units(y)))
         return np.hstack(parts).astype(np.float64)
+
+    def _target_units(self, y):
+        # A regression target's means come out in the target's units (life expectancy: 30-80),
+        # unscaled next to standardised numbers: SGD diverged on them and penalties bit unevenly.
+        # Encoding the standardised target puts the codes on the scale of the other features.
+        if not self.regression:
+            return np.asarray(y)
+        y = np.asarray(y, dtype=np.float64)
+        spread = float(np.std(y))
+        return (y - float(np.mean(y))) / (spread if spread > 0 else 1.0)
 
     def _folds(self, y):
         # The cross-fitting folds, shuffled with our seed (stratified for classes).
         from sklearn.model_selection import KFold, StratifiedKFold
-        from sklearn.utils.multiclass import type_of_target
 
-        classes = type_of_target(np.asarray(y)) in ("binary", "multiclass")
-        splitter = StratifiedKFold if classes else KFold
+        splitter = KFold if self.regression else StratifiedKFold
         return splitter(5, shuffle=True, random_state=self.random_state)
 
     def transform(self, X):

@@ -89,9 +89,8 @@ class CVObjective:
                 fit_time += self._take(trial, result, scores)
                 if result.predictions is not None:
                     kept.append((self.data.folds[result.fold][1], result.predictions))
-            # The pruners need two folds of evidence (Wilcoxon: n_startup_steps=2; median: a
-            # warm-up step); asking earlier costs a storage round trip for nothing.
-            if 2 <= len(scores) < len(self.data.folds) and trial.should_prune():
+            # After the last fold there is nothing left to save.
+            if len(scores) < len(self.data.folds) and trial.should_prune():
                 _attrs.record_pruned(trial, len(scores) - 1)
                 raise optuna.TrialPruned(f"pruned after fold {len(scores) - 1}")
             self._check_projection(limit, started, done, len(chunks))

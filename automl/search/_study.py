@@ -16,6 +16,7 @@ from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, fi
 from . import _attrs
 from ._locks import creation_lock
 from ._plan import SearchPlan
+from ._prune import OutclassedPruner
 from ._queue import FixedQueue
 from ._storage import make_storage
 
@@ -23,6 +24,8 @@ from ._storage import make_storage
 def make_pruner(name: str):
     import optuna
 
+    if name == "outclassed":
+        return OutclassedPruner()
     if name == "wilcoxon":
         with warnings.catch_warnings():  # "experimental" since 3.6; it is the pruner built for k-fold CV
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

@@ -80,3 +80,26 @@ def _logistic():
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression()
+
+
+def test_a_whole_number_regression_target_is_encoded_as_one_standardised_column(reviews, rng):
+    # Prices in whole units, in the thousands: neither classes (one column per price) nor
+    # codes in the target's units beside standardised numbers.
+    price = rng.integers(1000, 5000, len(reviews)) + np.where(reviews["shop"] < "shop060", 2000, 0)
+    X = reviews[["shop"]].to_numpy(dtype=object)
+    codes = CategoricalEncoder(max_categories=30, regression=True).fit_transform(X, price)
+    assert codes.shape == (300, 1)
+    assert abs(codes.mean()) < 0.5 and 0.1 < codes.std() < 2
+    low = (reviews["shop"] < "shop060").to_numpy()
+    assert codes[low].mean() > codes[~low].mean()  # the dearer shops keep their order
+
+
+def test_a_booster_sees_every_category_with_enough_rows(rng):
+    # 150 categories, each well under 1 % of rows: one-hot limits would lump them into one code.
+    from automl.families import build_estimator
+
+    shops = np.repeat([f"shop{i:03d}" for i in range(150)], 8)
+    frame = pd.DataFrame({"shop": shops, "x": rng.normal(size=len(shops))})
+    pipe = build_pipeline((["x"], ["shop"], []), {}, build_estimator("lightgbm", "regression", {}, 0))
+    codes = pipe.named_steps["preprocess"].fit_transform(frame, np.arange(len(shops)))[:, 0]
+    assert len(np.unique(codes)) == 150

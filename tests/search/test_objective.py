@@ -143,6 +143,6 @@ def test_pruned_trial_records_the_fold(prepared, seed):
     study.optimize(_objective(prepared, "fast.yaml", seed), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
-    # Pruners are asked once two folds are in (before that they cannot decide).
-    assert trial.user_attrs[A.PRUNED_AT] == 1 and len(trial.user_attrs[A.FOLD_SCORES]) == 2
+    # Pruners are asked after every fold but the last (one fold process here).
+    assert trial.user_attrs[A.PRUNED_AT] == 0 and len(trial.user_attrs[A.FOLD_SCORES]) == 1
     assert trial.intermediate_values == dict(enumerate(trial.user_attrs[A.FOLD_SCORES]))

@@ -65,7 +65,8 @@ def _load(workdir, name):
 def test_resume_grows_the_study(config, workdir):
     first = run_experiment(config(study_name="grow", n_trials=2))
     second = run_experiment(config(study_name="grow", n_trials=3))
-    assert first["n_trials"] == {"COMPLETE": 2} and second["n_trials"] == {"COMPLETE": 5}
+    assert set(first["n_trials"]) | set(second["n_trials"]) <= {"COMPLETE", "PRUNED"}
+    assert sum(first["n_trials"].values()) == 2 and sum(second["n_trials"].values()) == 5
     assert len(_load(workdir, "grow").trials) == 5
     assert second["data_fingerprint"] == first["data_fingerprint"]
 
