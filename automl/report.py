@@ -119,5 +119,9 @@ class Reporter:
         metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
                             for k, v in summary["test_metrics"].items())
         self.console.print(f"[bold]test[/bold] ({summary['test_rows']} rows, touched once): {metrics}")
+        refit = summary.get("refit_full") or {}
+        if "skipped" not in refit and refit.get("rows"):
+            self.console.print(f"then refit on all {refit['rows']} rows (training and test): the saved "
+                               "model learnt from the test rows too", highlight=False)
         self.console.print(f"trials: {summary['n_trials']}  model: {summary['model_path']}",
                            highlight=False)

@@ -42,6 +42,8 @@ class ExperimentConfig(BaseModel):
     trial_memory_mb: int | None = Field(default=None, gt=0, description="memory per fold process")
     ensemble_rounds: int = Field(default=25, ge=0, le=1000,
                                  description="rounds of ensemble selection; 0 = best trial only")
+    refit_full: bool = Field(default=False, description="after the test, refit the final model "
+                             "on the training and test rows together")
     seed: int = Field(default=0, ge=0)
     cv: int | None = Field(default=None, ge=1, le=100,
                            description="folds; 1 = one holdout split; None = by table size")

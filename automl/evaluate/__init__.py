@@ -1,9 +1,9 @@
 """The final model: the best trial or an ensemble of the best, refitted afresh on every training
-row, and the one evaluation on the test rows."""
+row, and the one evaluation on the test rows (then, if asked, a refit on every row)."""
 
 from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_weights, select_ensemble
-from ._refit import refit, refit_ensemble
+from ._refit import refit, refit_ensemble, refit_on_all_rows
 from ._test_once import test_once
 
-__all__ = ["ROUNDS", "EnsembleChoice", "build_ensemble", "refit", "refit_ensemble",
+__all__ = ["ROUNDS", "EnsembleChoice", "build_ensemble", "refit", "refit_ensemble", "refit_on_all_rows",
            "score_weights", "select_ensemble", "test_once"]

@@ -17,7 +17,8 @@ from ._ensemble import build_ensemble
 
 def refit(trial, data: Dataset, split: Split, seed: int):
     """A fresh pipeline from ``trial``'s parameters, fitted on the whole training part."""
-    return _fit(TrialSpec.from_trial(trial).build(data.task, _columns(data), seed), split)
+    model = TrialSpec.from_trial(trial).build(data.task, _columns(data), seed)
+    return _fit(model, split.X_train, split.y_train)
 
 
 def refit_ensemble(members: list[tuple[object, float]], data: Dataset, split: Split, seed: int):
@@ -25,17 +26,28 @@ def refit_ensemble(members: list[tuple[object, float]], data: Dataset, split: Sp
     training part (every member on every row)."""
     named = [(f"trial_{trial.number}", TrialSpec.from_trial(trial).build(data.task, _columns(data), seed),
               weight) for trial, weight in members]
-    return _fit(build_ensemble(named, data.task), split)
+    return _fit(build_ensemble(named, data.task), split.X_train, split.y_train)
+
+
+def refit_on_all_rows(model, split: Split):
+    """A fresh copy of the final ``model`` (same parameters, unfitted) fitted on the training and
+    test rows together: for after the one test, so the shipped model learns from every row."""
+    import pandas as pd
+    from sklearn.base import clone
+
+    X = pd.concat([split.X_train, split.X_test])
+    y = pd.concat([split.y_train, split.y_test])
+    return _fit(clone(model), X, y)
 
 
 def _columns(data: Dataset):
     return data.columns_by_kind
 
 
-def _fit(model, split: Split):
+def _fit(model, X, y):
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(split.X_train, split.y_train)
+        model.fit(X, y)
     return model

@@ -38,12 +38,13 @@ class Outcome:
     version_tags: dict[str, Any] = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
     logged: dict[str, Any] = field(default_factory=dict)  # MLflow run, model URI, version
+    refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
     summary: "Summary | None" = None
 
 
 # Keys present in the summary only when they have a value (tracking on, a registry entry, workers).
 OPTIONAL_KEYS = ("mlflow_run_id", "model_uri", "run_model_uri", "registered_model",
-                 "registered_version", "workers", "worker_exit_codes", "ensemble")
+                 "registered_version", "workers", "worker_exit_codes", "ensemble", "refit_full")
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Summary:
     model_path: str
     plots: list[str]
     ensemble: dict | None = None  # selection, members and weights, whether it is the final model
+    refit_full: dict | None = None  # {"rows": ...} the saved model learnt from, or {"skipped": why}
     mlflow_run_id: str | None = None
     model_uri: str | None = None
     run_model_uri: str | None = None

@@ -26,8 +26,7 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
 
     Examples
     --------
-    >>> from automl.budget import Budget
-from automl.config import ExperimentConfig
+    >>> from automl.config import ExperimentConfig
     >>> summary = run_experiment(ExperimentConfig(data="demo:iris", space="fast.yaml",
     ...                                           n_trials=3, quiet=True))  # doctest: +SKIP
     >>> summary["task"]  # doctest: +SKIP

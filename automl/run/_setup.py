@@ -112,10 +112,13 @@ class Context:
         if overhead is None:
             overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
         factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
+        split = self.prep.split
+        refits = 1.0 + (len(split.y_train) + len(split.y_test)) / len(split.y_train) \
+            if self.cfg.refit_full else 1.0
         return SearchPlan(self.budget, len(self.prep.folds), overhead, factor,
-                          test_rows=len(self.prep.split.y_test),
+                          test_rows=len(split.y_test),
                           save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0, exit_s=EXIT_S,
-                          fold_jobs=self.fold_jobs())
+                          fold_jobs=self.fold_jobs(), refit_factor=refits)
 
     def objective(self, tracker, n_jobs: int, plan: SearchPlan | None) -> CVObjective:
         """The objective, with its fold runner (close it with ``objective.runner.close()``)."""

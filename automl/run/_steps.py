@@ -1,8 +1,8 @@
 """The end of a run as a sequence of small steps over one :class:`Outcome`.
 
-ensemble or best trial -> refit it -> test it once -> schema -> save -> leaderboard -> plots ->
-the retrain gate -> log (and register) in MLflow. Each step reads what earlier ones left on the outcome; a new
-output is one more step and one more artifact entry.
+ensemble or best trial -> refit it -> test it once -> (refit_full: refit on every row) -> schema ->
+save -> leaderboard -> plots -> the retrain gate -> log (and register) in MLflow. Each step reads
+what earlier ones left on the outcome; a new output is one more step and one more artifact entry.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Callable
 
 from automl.artifacts import make_plots, save_model, schema, write_text_atomic
 from automl.config import mask_url
-from automl.evaluate import refit, refit_ensemble, score_weights, select_ensemble, test_once
+from automl.evaluate import (refit, refit_ensemble, refit_on_all_rows, score_weights, select_ensemble,
+                             test_once)
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
 from automl.tracking import Artifact, FinalLog
@@ -84,6 +85,29 @@ def test(o: Outcome) -> None:
     o.test_metrics, o.predictions = test_once(o.model, o.ctx.prep.split, o.ctx.prep.data.task)
 
 
+def refit_full(o: Outcome) -> None:
+    """With ``refit_full``, after the one test: the same model afresh on the training and test
+    rows together, when its fit is expected to fit the time left (the plan reserved it)."""
+    ctx = o.ctx
+    if not ctx.cfg.refit_full:
+        return
+    split = ctx.prep.split
+    rows = len(split.y_train) + len(split.y_test)
+    left = ctx.budget.left()
+    if left is not None:
+        plan = ctx.plan()
+        trials = [t for t, _ in o.members] or [o.trial]
+        need = sum(plan.trial_refit_estimate(t) for t in trials) * rows / len(split.y_train)
+        if need > left - plan.overhead_s - plan.exit_s:
+            o.refit_full = {"rows": len(split.y_train),
+                            "skipped": f"a refit on {rows} rows needs about {need:.1f} s; "
+                                       f"{max(left, 0.0):.1f} s were left"}
+            ctx.reporter.warn(f"refit_full skipped: {o.refit_full['skipped']}")
+            return
+    o.model = refit_on_all_rows(o.model, split)
+    o.refit_full = {"rows": rows}
+
+
 def describe_schema(o: Outcome) -> None:
     o.schema = schema(o.ctx.prep.data, o.ctx.prep.split)
     o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
@@ -128,6 +152,7 @@ def log(o: Outcome) -> None:
     scores[f"best_cv_{metric}"] = o.trial.value
     tags = {"study_name": study.study_name, "best_trial": o.trial.number,
             f"cv_{metric}": o.trial.value, "final_model": "ensemble" if o.members else "best_trial",
+            "fit_rows": (o.refit_full or {}).get("rows", len(o.ctx.prep.split.y_train)),
             **scores, **o.version_tags}
     promote = o.decision is not None and o.decision.promote
     final = FinalLog(model=o.model, input_example=o.ctx.prep.split.X_train.head(5),
@@ -138,9 +163,10 @@ def log(o: Outcome) -> None:
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
-    choose, refit_best, test, describe_schema, save, rank, plot, judge, log)
+    choose, refit_best, test, refit_full, describe_schema, save, rank, plot, judge, log)
 # The summary's ``timings``: the phase that ends with each of these steps.
-PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "judge": "artifacts", "log": "logging"}
+PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "refit_full": "refit_full",
+              "judge": "artifacts", "log": "logging"}
 
 
 def summarize(o: Outcome) -> Summary:
@@ -158,7 +184,8 @@ def summarize(o: Outcome) -> Summary:
         data_fingerprint=prep.data_fingerprint, data=cfg.data, seed=cfg.seed,
         storage=mask_url(ctx.storage), model_path=str(o.model_path),
         plots=[str(p) for p in o.plots], decision=o.decision,
-        ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None, **o.logged)
+        ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None,
+        refit_full=o.refit_full, **o.logged)
 
 
 def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:
@@ -168,7 +195,7 @@ def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None
     budget, started = ctx.budget, ctx.budget.clock()
     for step in FINAL_STEPS:
         step(outcome)
-        if step.__name__ in PHASE_ENDS:
+        if step.__name__ in PHASE_ENDS and not (step is refit_full and outcome.refit_full is None):
             budget.mark(PHASE_ENDS[step.__name__])
     summary = summarize(outcome)
     if workers is not None:
@@ -177,7 +204,8 @@ def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None
     summary.elapsed_s = summary.timings["total"]
     tracker.log_summary(summary.to_dict())
     # What the end of a run costs besides the refit, for the next run of this study to plan with.
-    attrs.set_final_overhead(ctx.study, budget.clock() - started - summary.timings.get("final_fit", 0))
+    fits = summary.timings.get("final_fit", 0) + summary.timings.get("refit_full", 0)
+    attrs.set_final_overhead(ctx.study, budget.clock() - started - fits)
     outcome.summary = summary
     return outcome
 

@@ -40,10 +40,12 @@ class SearchPlan:
 
     def __init__(self, budget: Budget, n_folds: int, overhead_s: float, ensemble_factor: float = 1.0,
                  test_rows: int = 0, save_s_per_part: float = SAVE_S_PER_PART, exit_s: float = 0.0,
-                 fold_jobs: int = 1):
+                 fold_jobs: int = 1, refit_factor: float = 1.0):
         self.budget, self.n_folds, self.overhead_s = budget, n_folds, overhead_s
         self.ensemble_factor, self.test_rows = ensemble_factor, test_rows
         self.save_s_per_part, self.exit_s, self.fold_jobs = save_s_per_part, exit_s, fold_jobs
+        # Fits of the final model: 1, or 1 + (train + test rows) / train rows with refit_full.
+        self.refit_factor = refit_factor
         self.stopped = False  # set when :meth:`callback` stopped the study
 
     def refit_estimate(self, study) -> float:
@@ -58,7 +60,7 @@ class SearchPlan:
         fit = sum(self.trial_refit_estimate(t) for t in trials)
         predict = sum(REFIT_SAFETY * TEST_PASSES * self.test_rows * _attrs.predict_rate(t) for t in trials)
         parts = sum(_attrs.parts(t) for t in trials)
-        return scale * (fit + predict) + save_seconds(int(scale * parts), self.save_s_per_part)
+        return scale * (self.refit_factor * fit + predict) + save_seconds(int(scale * parts), self.save_s_per_part)
 
     def trial_refit_estimate(self, trial) -> float:
         """Seconds to refit ``trial`` on every training row, from its own fold fit times."""

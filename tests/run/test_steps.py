@@ -22,7 +22,8 @@ DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "ch
 
 def test_steps_run_in_flow_order():
     assert [s.__name__ for s in FINAL_STEPS] == [
-        "choose", "refit_best", "test", "describe_schema", "save", "rank", "plot", "judge", "log"]
+        "choose", "refit_best", "test", "refit_full", "describe_schema", "save", "rank", "plot", "judge",
+        "log"]
 
 
 def test_untracked_summary_has_the_core_keys_only(config, workdir):
@@ -71,7 +72,7 @@ def test_a_new_output_is_one_more_step(config, workdir, monkeypatch):
     assert TRACKING_KEYS <= set(summary)
 
 
-@pytest.mark.parametrize("steps", [3, 5])
+@pytest.mark.parametrize("steps", [3, 6])
 def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     """Stopping after a prefix of the steps leaves exactly their fields set."""
     seen = {}
@@ -85,9 +86,9 @@ def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
         run_experiment(config())
     outcome = seen["outcome"]
     assert outcome.model is not None and outcome.test_metrics  # choose, refit_best, test
-    assert (outcome.model_path is not None) == (steps >= 5)  # save is the fifth step
+    assert (outcome.model_path is not None) == (steps >= 6)  # save is the sixth step
     assert [a.path for a in outcome.artifacts if a.path != "ensemble.json"] == \
-        (["schema.json"] if steps >= 4 else [])
+        (["schema.json"] if steps >= 5 else [])
 
 
 def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, make_table):
@@ -150,3 +151,29 @@ def test_members_that_cost_most_per_weight_go_first_when_the_ensemble_does_not_f
     outcome = Outcome(ctx, None, study.best_trial)
     kept = _steps._affordable(outcome, {0: 0.5, 1: 0.3, 2: 0.2})
     assert {t.number: round(w, 6) for t, w in kept} == {0: round(0.5 / 0.7, 6), 2: round(0.2 / 0.7, 6)}
+
+
+KNN_ONLY = """
+classification:
+  models:
+    knn:
+      n_neighbors: {type: int, low: 3, high: 9}
+"""
+
+
+def test_refit_full_fits_the_saved_model_on_training_and_test_rows(config, workdir):
+    """k-NN remembers its rows, so the saved model shows which it learnt from. The test score is
+    the one test of the model fitted on the training rows, with or without the refit."""
+    from automl.predict import load_model
+
+    (workdir / "knn.yaml").write_text(KNN_ONLY)
+    runs = {refit: run_experiment(config(space=str(workdir / "knn.yaml"), refit_full=refit, ensemble_rounds=0,
+                                         study_name=f"refit{int(refit)}", output_dir=str(workdir / str(refit))))
+            for refit in (False, True)}
+    for refit, summary in runs.items():
+        learnt = load_model(summary["model_path"]).named_steps["model"].n_samples_fit_
+        every = summary["train_rows"] + summary["test_rows"]
+        assert learnt == (every if refit else summary["train_rows"])
+        assert (summary.get("refit_full") == {"rows": every}) == refit
+        assert ("refit_full" in summary["timings"]) == refit
+    assert runs[True]["test_metrics"] == runs[False]["test_metrics"]  # same trials, same tested model

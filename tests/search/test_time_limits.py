@@ -186,6 +186,19 @@ def test_plan_counts_prediction_and_logging_and_ensembles_cost_more():
     assert save_seconds(20_000, 0.0) == 0.0  # without tracking nothing is logged
 
 
+def test_plan_reserves_the_second_fit_of_refit_full():
+    """refit_full fits the final model twice: on the training rows, then on training + test rows
+    (2.25 fits' time with a 20 % test set); prediction and logging happen once."""
+    study = _study_with_best(fit_time=10.0, folds=5, predict_rate=1e-3)
+    once = SearchPlan(Budget(60, clock=Clock()), n_folds=5, overhead_s=1.0, test_rows=1000)
+    twice = SearchPlan(Budget(60, clock=Clock()), n_folds=5, overhead_s=1.0, test_rows=1000,
+                       refit_factor=2.25)
+    predict = 1.5 * 2 * 1000 * 1e-3
+    assert once.final_estimate([study.best_trial]) == pytest.approx(3.75 + predict)
+    assert twice.final_estimate([study.best_trial]) == pytest.approx(2.25 * 3.75 + predict)
+    assert twice.search_left(study) < once.search_left(study)
+
+
 def test_plan_caps_trials_at_trial_timeout_and_without_budget():
     clock = Clock()
     study = _study_with_best(fit_time=1.0, folds=5)
