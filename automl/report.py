@@ -119,6 +119,10 @@ class Reporter:
         metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
                             for k, v in summary["test_metrics"].items())
         self.console.print(f"[bold]test[/bold] ({summary['test_rows']} rows, touched once): {metrics}")
+        top = (summary.get("importance") or {}).get("top")
+        if top:
+            cols = ", ".join(f"{t['column']} ({t['importance']:+.4f} \u00b1 {t['std']:.4f})" for t in top)
+            self.console.print(Text(f"strongest columns (drop in {summary['metric']} when shuffled): {cols}"))
         refit = summary.get("refit_full") or {}
         if "skipped" not in refit and refit.get("rows"):
             self.console.print(f"then refit on all {refit['rows']} rows (training and test): the saved "

@@ -66,6 +66,18 @@ def param_importances(study, path: Path) -> Path | None:
     return _save(fig, path)
 
 
+def column_importances(table, path: Path, top: int = 20) -> Path:
+    """The most important columns, with their spread over repeated shuffles as error bars."""
+    plt = _pyplot()
+    shown = table.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(shown) + 1.5))
+    ax.barh([str(c) for c in shown["column"]], shown["importance"], xerr=shown["std"], capsize=3)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    title = "permutation importance" + (f" (top {len(shown)} of {len(table)} columns)" if len(table) > top else "")
+    ax.set(xlabel="drop in the metric when shuffled (test rows)", title=title)
+    return _save(fig, path)
+
+
 def classification_plots(y_true, labels, scores, classes, folder: Path) -> list[Path]:
     """Confusion matrix, and ROC curve(s) when scores are available."""
     from sklearn.metrics import ConfusionMatrixDisplay, RocCurveDisplay
@@ -108,11 +120,14 @@ def regression_plots(y_true, predicted, folder: Path) -> list[Path]:
     return paths
 
 
-def make_plots(study, y_test, predictions, task: str, folder: Path) -> list[Path]:
-    """Search history, parameter importances and test diagnostics as PNG files."""
+def make_plots(study, y_test, predictions, task: str, folder: Path, importance=None) -> list[Path]:
+    """Search history, parameter importances, test diagnostics and, given ``importance`` (a
+    table of column, importance, std), the columns the model relies on, as PNG files."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [optimization_history(study, folder / "optimization_history.png"),
              param_importances(study, folder / "param_importances.png")]
+    if importance is not None and len(importance):
+        paths.append(column_importances(importance, folder / "permutation_importance.png"))
     if task == "regression":
         paths += regression_plots(y_test, predictions.labels, folder)
     else:

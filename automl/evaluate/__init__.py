@@ -1,9 +1,11 @@
 """The final model: the best trial or an ensemble of the best, refitted afresh on every training
-row, and the one evaluation on the test rows (then, if asked, a refit on every row)."""
+row, the one evaluation on the test rows, what the model relies on (permutation importance) and,
+if asked, a refit on every row."""
 
 from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_weights, select_ensemble
+from ._explain import Importance, permutation_importance
 from ._refit import refit, refit_ensemble, refit_on_all_rows
 from ._test_once import test_once
 
-__all__ = ["ROUNDS", "EnsembleChoice", "build_ensemble", "refit", "refit_ensemble", "refit_on_all_rows",
-           "score_weights", "select_ensemble", "test_once"]
+__all__ = ["ROUNDS", "EnsembleChoice", "Importance", "build_ensemble", "permutation_importance", "refit",
+           "refit_ensemble", "refit_on_all_rows", "score_weights", "select_ensemble", "test_once"]

@@ -39,6 +39,8 @@ class Outcome:
     artifacts: list[Artifact] = field(default_factory=list)
     logged: dict[str, Any] = field(default_factory=dict)  # MLflow run, model URI, version
     refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
+    importance: dict | None = None  # permutation importance: the strongest columns, or why none
+    importance_table: Any = None  # pandas DataFrame: column, importance, std
     summary: "Summary | None" = None
 
 
@@ -74,6 +76,7 @@ class Summary:
     plots: list[str]
     ensemble: dict | None = None  # selection, members and weights, whether it is the final model
     refit_full: dict | None = None  # {"rows": ...} the saved model learnt from, or {"skipped": why}
+    importance: dict | None = None  # permutation importance on the test rows: top columns
     mlflow_run_id: str | None = None
     model_uri: str | None = None
     run_model_uri: str | None = None

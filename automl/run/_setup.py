@@ -24,6 +24,7 @@ from automl.tracking import open_tracker, start_writer_early
 # the study has measured it: seconds, measured on a 2-core machine with small tables.
 FINAL_OVERHEAD_S = {"tracking": 3.0, "none": 1.0}
 EXIT_S = 0.5  # closing the MLflow writer and exiting, after the summary
+EXPLAIN_SHARE = 0.03  # of the budget, at most, for permutation importance after the test
 # An ensemble's final cost against the best trial's, in the budget's reserve; an ensemble that
 # does not fit what is left drops members (the costliest per unit of weight first).
 ENSEMBLE_REFIT_FACTOR = 1.5
@@ -109,8 +110,9 @@ class Context:
         """Trial deadlines and the search's end; what the end of the run costs is what the
         study's last run measured, else a prior."""
         overhead = attrs.final_overhead(self.study)
-        if overhead is None:
-            overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
+        if overhead is None:  # the prior; a measured overhead includes the explanation already
+            overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"] + \
+                EXPLAIN_SHARE * (self.budget.total or 0.0)
         factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
         split = self.prep.split
         refits = 1.0 + (len(split.y_train) + len(split.y_test)) / len(split.y_train) \

@@ -1,8 +1,9 @@
 """The end of a run as a sequence of small steps over one :class:`Outcome`.
 
-ensemble or best trial -> refit it -> test it once -> (refit_full: refit on every row) -> schema ->
-save -> leaderboard -> plots -> the retrain gate -> log (and register) in MLflow. Each step reads
-what earlier ones left on the outcome; a new output is one more step and one more artifact entry.
+ensemble or best trial -> refit it -> test it once -> explain it (permutation importance) ->
+(refit_full: refit on every row) -> schema -> save -> leaderboard -> plots -> the retrain gate ->
+log (and register) in MLflow. Each step reads what earlier ones left on the outcome; a new output
+is one more step and one more artifact entry.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from typing import Callable
 
 from automl.artifacts import make_plots, save_model, schema, write_text_atomic
 from automl.config import mask_url
-from automl.evaluate import (refit, refit_ensemble, refit_on_all_rows, score_weights, select_ensemble,
-                             test_once)
+from automl.evaluate import (permutation_importance, refit, refit_ensemble, refit_on_all_rows, score_weights,
+                             select_ensemble, test_once)
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
 from automl.tracking import Artifact, FinalLog
 
 from ._outcome import Outcome, Summary
-from ._setup import Context
+from ._setup import EXPLAIN_SHARE, Context
 
 
 SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection rounds
+TOP_FEATURES = 5  # columns named in the summary
 
 
 def choose(o: Outcome) -> None:
@@ -85,6 +87,41 @@ def test(o: Outcome) -> None:
     o.test_metrics, o.predictions = test_once(o.model, o.ctx.prep.split, o.ctx.prep.data.task)
 
 
+def explain(o: Outcome) -> None:
+    """Permutation importance of the tested model on the test rows, in the time the budget gives
+    it; a table and a plot, the strongest columns in the summary."""
+    ctx = o.ctx
+    seconds = None
+    left = ctx.budget.left()
+    if left is not None:
+        plan = ctx.plan()
+        after = plan.overhead_s + plan.exit_s + _refit_full_need(o)
+        seconds = min(EXPLAIN_SHARE * ctx.budget.total, left - after)
+    split = ctx.prep.split
+    result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
+                                    seconds=max(seconds, 0.0) if seconds is not None else None)
+    if isinstance(result, str):
+        o.importance = {"skipped": result}
+        return
+    o.importance_table = result.table
+    o.importance = {"metric": result.metric, "rows": result.rows, "repeats": result.repeats,
+                    "top": result.top(TOP_FEATURES)}
+    o.artifacts.append(Artifact.of_text("importance/permutation_importance.csv",
+                                        result.table.to_csv(index=False)))
+
+
+def _refit_full_need(o: Outcome) -> float:
+    """Seconds the refit on every row is expected to take (0 when not asked)."""
+    ctx = o.ctx
+    if not ctx.cfg.refit_full:
+        return 0.0
+    split = ctx.prep.split
+    plan = ctx.plan()
+    trials = [t for t, _ in o.members] or [o.trial]
+    growth = (len(split.y_train) + len(split.y_test)) / len(split.y_train)
+    return sum(plan.trial_refit_estimate(t) for t in trials) * growth
+
+
 def refit_full(o: Outcome) -> None:
     """With ``refit_full``, after the one test: the same model afresh on the training and test
     rows together, when its fit is expected to fit the time left (the plan reserved it)."""
@@ -96,8 +133,7 @@ def refit_full(o: Outcome) -> None:
     left = ctx.budget.left()
     if left is not None:
         plan = ctx.plan()
-        trials = [t for t, _ in o.members] or [o.trial]
-        need = sum(plan.trial_refit_estimate(t) for t in trials) * rows / len(split.y_train)
+        need = _refit_full_need(o)
         if need > left - plan.overhead_s - plan.exit_s:
             o.refit_full = {"rows": len(split.y_train),
                             "skipped": f"a refit on {rows} rows needs about {need:.1f} s; "
@@ -130,7 +166,7 @@ def rank(o: Outcome) -> None:
 def plot(o: Outcome) -> None:
     prep = o.ctx.prep
     o.plots = make_plots(o.ctx.study, prep.split.y_test, o.predictions, prep.data.task,
-                         o.out_dir / "plots")
+                         o.out_dir / "plots", importance=o.importance_table)
     o.artifacts += [Artifact.of_file("plots", path) for path in o.plots]
 
 
@@ -163,9 +199,10 @@ def log(o: Outcome) -> None:
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
-    choose, refit_best, test, refit_full, describe_schema, save, rank, plot, judge, log)
+    choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, log)
 # The summary's ``timings``: the phase that ends with each of these steps.
-PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "refit_full": "refit_full",
+PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "explain": "explain",
+              "refit_full": "refit_full",
               "judge": "artifacts", "log": "logging"}
 
 
@@ -185,7 +222,7 @@ def summarize(o: Outcome) -> Summary:
         storage=mask_url(ctx.storage), model_path=str(o.model_path),
         plots=[str(p) for p in o.plots], decision=o.decision,
         ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None,
-        refit_full=o.refit_full, **o.logged)
+        refit_full=o.refit_full, importance=o.importance, **o.logged)
 
 
 def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:

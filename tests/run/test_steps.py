@@ -14,7 +14,8 @@ from automl.tracking import Artifact
 CORE_KEYS = {"study_name", "task", "metric", "direction", "best_trial", "best_params",
              "best_cv_score", "best_cv_std", "test_metrics", "n_trials", "rows_dropped",
              "dropped_columns", "train_rows", "test_rows", "test_fingerprint", "data_fingerprint",
-             "data", "seed", "storage", "model_path", "plots", "elapsed_s", "timings"}
+             "data", "seed", "storage", "model_path", "plots", "elapsed_s", "timings", "importance"}
+IMPORTANCE = "importance/permutation_importance.csv"
 TRACKING_KEYS = {"mlflow_run_id", "model_uri", "run_model_uri"}
 DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "champion_version",
                  "schema_changes", "drift"}
@@ -22,8 +23,8 @@ DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "ch
 
 def test_steps_run_in_flow_order():
     assert [s.__name__ for s in FINAL_STEPS] == [
-        "choose", "refit_best", "test", "refit_full", "describe_schema", "save", "rank", "plot", "judge",
-        "log"]
+        "choose", "refit_best", "test", "explain", "refit_full", "describe_schema", "save", "rank", "plot",
+        "judge", "log"]
 
 
 def test_untracked_summary_has_the_core_keys_only(config, workdir):
@@ -72,7 +73,7 @@ def test_a_new_output_is_one_more_step(config, workdir, monkeypatch):
     assert TRACKING_KEYS <= set(summary)
 
 
-@pytest.mark.parametrize("steps", [3, 6])
+@pytest.mark.parametrize("steps", [3, 7])
 def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     """Stopping after a prefix of the steps leaves exactly their fields set."""
     seen = {}
@@ -86,9 +87,9 @@ def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
         run_experiment(config())
     outcome = seen["outcome"]
     assert outcome.model is not None and outcome.test_metrics  # choose, refit_best, test
-    assert (outcome.model_path is not None) == (steps >= 6)  # save is the sixth step
-    assert [a.path for a in outcome.artifacts if a.path != "ensemble.json"] == \
-        (["schema.json"] if steps >= 5 else [])
+    assert (outcome.model_path is not None) == (steps >= 7)  # save is the seventh step
+    assert [a.path for a in outcome.artifacts if a.path not in ("ensemble.json", IMPORTANCE)] == \
+        (["schema.json"] if steps >= 6 else [])
 
 
 def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, make_table):
@@ -167,8 +168,9 @@ def test_refit_full_fits_the_saved_model_on_training_and_test_rows(config, workd
     from automl.predict import load_model
 
     (workdir / "knn.yaml").write_text(KNN_ONLY)
-    runs = {refit: run_experiment(config(space=str(workdir / "knn.yaml"), refit_full=refit, ensemble_rounds=0,
-                                         study_name=f"refit{int(refit)}", output_dir=str(workdir / str(refit))))
+    runs = {refit: run_experiment(config(space=str(workdir / "knn.yaml"), refit_full=refit,
+                                         ensemble_rounds=0, study_name=f"refit{int(refit)}",
+                                         output_dir=str(workdir / str(refit))))
             for refit in (False, True)}
     for refit, summary in runs.items():
         learnt = load_model(summary["model_path"]).named_steps["model"].n_samples_fit_
@@ -177,3 +179,14 @@ def test_refit_full_fits_the_saved_model_on_training_and_test_rows(config, workd
         assert (summary.get("refit_full") == {"rows": every}) == refit
         assert ("refit_full" in summary["timings"]) == refit
     assert runs[True]["test_metrics"] == runs[False]["test_metrics"]  # same trials, same tested model
+
+
+def test_a_run_explains_its_model_by_original_column(config, workdir):
+    summary = run_experiment(config(study_name="explained", output_dir=str(workdir / "out")))
+    importance = summary["importance"]
+    assert importance["metric"] == summary["metric"] and importance["repeats"] >= 2
+    iris = {"sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"}
+    assert {t["column"] for t in importance["top"]} == iris  # every column, none a derived feature
+    assert importance["top"][0]["column"].startswith("petal")  # the petals tell iris species apart
+    assert any(p.endswith("permutation_importance.png") for p in summary["plots"])
+    assert "explain" in summary["timings"]

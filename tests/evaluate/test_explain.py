@@ -1,0 +1,53 @@
+"""Permutation importance ranks the columns the final model relies on, per original column, in
+the time it is given."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from automl.evaluate import permutation_importance
+from automl.evaluate._explain import MIN_REPEATS, REPEATS, _fit_to_time
+from automl.metrics import get_metric
+from automl.preprocess import build_pipeline
+from automl.families import build_estimator
+
+
+@pytest.fixture
+def table(rng) -> tuple[pd.DataFrame, pd.Series]:
+    n = 400
+    X = pd.DataFrame({"signal": rng.normal(size=n), "noise": rng.normal(size=n),
+                      "colour": rng.choice(["red", "green", "blue"], n)})
+    y = 3 * X["signal"] + (X["colour"] == "red") * 2 + rng.normal(scale=0.1, size=n)
+    return X, y
+
+
+@pytest.mark.parametrize("metric", ["rmse", "r2"])  # lower is better, higher is better
+def test_the_column_the_target_depends_on_comes_first_whatever_the_metric_direction(table, metric):
+    X, y = table
+    model = build_pipeline((["signal", "noise"], ["colour"], []), {},
+                           build_estimator("linear", "regression", {}, 0)).fit(X[:300], y[:300])
+    result = permutation_importance(model, X[300:], y[300:], get_metric("regression", metric), seed=0)
+    ranked = list(result.table["column"])
+    # One row per original column: the one-hot columns of colour count as one.
+    assert ranked == ["signal", "colour", "noise"]
+    noise = result.table.set_index("column").loc["noise"]
+    assert result.table["importance"].iloc[0] > 10 * abs(noise["importance"])
+    assert result.repeats == REPEATS and result.rows == 100 and (result.table["std"] >= 0).all()
+    assert result.top(2)[0]["column"] == "signal"
+
+
+def test_repeats_then_rows_are_cut_to_fit_the_time():
+    assert _fit_to_time(0.01, 10, 1000, None) == (REPEATS, 1000)
+    assert _fit_to_time(0.01, 10, 1000, 10.0) == (REPEATS, 1000)  # 1000 passes: plenty
+    assert _fit_to_time(0.01, 10, 1000, 0.3) == (3, 1000)  # 30 passes: 3 per column
+    assert _fit_to_time(0.01, 10, 1000, 0.1) == (MIN_REPEATS, 500)  # 10 passes: half the rows
+    assert _fit_to_time(0.01, 10, 1000, 0.001)[0] is None  # not even 100 rows twice
+
+
+def test_no_time_at_all_says_why_instead_of_guessing(table):
+    X, y = table
+    model = build_pipeline((["signal", "noise"], ["colour"], []), {},
+                           build_estimator("linear", "regression", {}, 0)).fit(X, y)
+    why = permutation_importance(model, X, y, get_metric("regression", "rmse"), seed=0, seconds=0.0)
+    assert isinstance(why, str) and "do not fit the 0.0 s" in why
