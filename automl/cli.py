@@ -229,6 +229,36 @@ def predict(
         typer.echo(f"wrote {rows} predictions to {output}", err=True)
 
 
+@app.command()
+def show(
+    study: Optional[str] = typer.Option(None, "--study", help="The study to show (default: list every study)."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Optuna storage URL (default: AUTOML_STORAGE, else SQLite under the work folder's mlruns/)."),
+    top: int = typer.Option(10, "--top", min=1, help="Trials in the leaderboard."),
+    workdir: Optional[str] = WorkdirOpt,
+    debug: bool = DebugOpt,
+):
+    """A study's leaderboard and trial states from its Optuna storage, without MLflow."""
+    with _errors(debug):
+        from pathlib import Path
+
+        from automl.config import ExperimentConfig, resolve_workdir
+        from automl.report import print_studies, print_study
+        from automl.search import list_studies, open_storage, show_study
+
+        url = storage or os.environ.get("AUTOML_STORAGE")
+        if not url:
+            folder = resolve_workdir(ExperimentConfig(workdir=workdir))
+            url = f"sqlite:///{folder / 'mlruns' / 'optuna.db'}"
+            journal = folder / "mlruns" / "optuna-journal.log"
+            if not Path(url.removeprefix("sqlite:///")).is_file() and journal.is_file():
+                url = f"journal://{journal}"
+        handle = open_storage(url)
+        if study is None:
+            print_studies(list_studies(handle))
+        else:
+            print_study(show_study(handle, study, top))
+
+
 @app.command("validate-space")
 def validate_space(file: str = typer.Argument(..., help="Search-space YAML file."), debug: bool = DebugOpt):
     """Check a search-space file and report every problem with its YAML path."""

@@ -129,3 +129,50 @@ class Reporter:
                                "model learnt from the test rows too", highlight=False)
         self.console.print(f"trials: {summary['n_trials']}  model: {summary['model_path']}",
                            highlight=False)
+
+
+def print_studies(overviews, console: Console | None = None) -> None:
+    """``automl show`` without a study: one line per study in the storage, on stdout."""
+    console = console or Console()
+    table = Table(title="studies")
+    for col in ("study", "task", "metric", "trials", "best"):
+        table.add_column(col, justify="right" if col in ("trials", "best") else "left")
+    for o in overviews:
+        table.add_row(Text(o.name), o.task or "-", Text(f"{o.metric or '-'} ({o.direction})"),
+                      Text(_states(o.states)), f"{o.best_value:.4f}" if o.best_value is not None else "-")
+    console.print(table)
+
+
+def print_study(o, console: Console | None = None) -> None:
+    """``automl show --study NAME``: state counts, why trials stopped, the leaderboard; stdout."""
+    console = console or Console()
+    console.print(Text(f"study {o.name}: {o.task or '?'} task, {o.metric or '?'} ({o.direction}); "
+                       f"trials {_states(o.states)}"), soft_wrap=True)
+    for reason, count in o.reasons.items():
+        console.print(Text(f"  {count} x {reason}"), soft_wrap=True)
+    if o.board.empty:
+        console.print("no complete trial yet")
+        return
+    table = Table(title=f"top {len(o.board)} trials")
+    for col in ("trial", "family", "cv_score", "cv_std", "fit_time_s", "params"):
+        table.add_column(col, justify="left" if col in ("family", "params") else "right")
+    for row in o.board.itertuples():
+        table.add_row(str(row.trial), Text(str(row.family)), _number(row.cv_score, ".4f"),
+                      _number(row.cv_std, ".4f"), _number(row.fit_time_s, ".2f"), Text(_params(row.params)))
+    console.print(table)
+
+
+def _number(value, spec: str) -> str:
+    return "-" if value is None or value != value else format(value, spec)
+
+
+def _params(text: str) -> str:
+    """``{"knn.n_neighbors": 18, "prep.scaler": "robust"}`` as ``n_neighbors=18 scaler=robust``."""
+    import json
+
+    return " ".join(f"{k.split('.')[-1]}={v:.4g}" if isinstance(v, float) else f"{k.split('.')[-1]}={v}"
+                    for k, v in json.loads(text).items())
+
+
+def _states(states: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items(), key=lambda kv: -kv[1])) or "none"

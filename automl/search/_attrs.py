@@ -150,7 +150,6 @@ def retried_numbers(trials) -> set[int]:
     return {n for t in trials for n in t.system_attrs.get("retry_history", [])}
 
 
-
 def fixed_params(trial) -> dict[str, Any] | None:
     """The configuration a trial was enqueued with (Optuna's system attribute), else None."""
     return trial.system_attrs.get("fixed_params")

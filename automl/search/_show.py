@@ -1,0 +1,87 @@
+"""What ``automl show`` reads: the studies in a storage, and one study's leaderboard, state
+counts and why trials did not complete, from Optuna's storage alone (no MLflow).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from automl.errors import ConfigError
+
+from . import _attrs
+from ._leaderboard import leaderboard
+from ._storage import make_storage
+
+
+@dataclass
+class StudyOverview:
+    name: str
+    direction: str
+    metric: str | None
+    task: str | None
+    states: dict[str, int]
+    best_value: float | None
+    board: pd.DataFrame = field(default_factory=pd.DataFrame)  # best first
+    reasons: dict[str, int] = field(default_factory=dict)  # why trials were pruned or failed
+
+
+def open_storage(url: str):
+    """The storage at ``url``; an SQLite or journal file that does not exist is an error, not a
+    new empty store (showing must not create anything)."""
+    for scheme in ("sqlite:///", "journal://"):
+        if url.startswith(scheme) and not Path(url.removeprefix(scheme)).is_file():
+            raise ConfigError(f"storage: {url.removeprefix(scheme)} does not exist; run `automl run` "
+                              "first, or pass --storage or --workdir")
+    return make_storage(url)
+
+
+def list_studies(storage) -> list[StudyOverview]:
+    """Every study in ``storage``, oldest first, with its state counts and best value."""
+    import optuna
+
+    return [_overview(optuna.load_study(study_name=name, storage=storage), top=0)
+            for name in optuna.get_all_study_names(storage)]
+
+
+def show_study(storage, name: str, top: int = 10) -> StudyOverview:
+    """One study: state counts, best value, the ``top`` best complete trials, and the reasons
+    trials were pruned or failed."""
+    import optuna
+
+    names = optuna.get_all_study_names(storage)
+    if name not in names:
+        known = ", ".join(names) or "none"
+        raise ConfigError(f"--study: no study named {name!r} in this storage; studies: {known}")
+    return _overview(optuna.load_study(study_name=name, storage=storage), top)
+
+
+def _overview(study, top: int) -> StudyOverview:
+    trials = study.get_trials(deepcopy=False)
+    states = dict(Counter(t.state.name for t in trials))
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    best = None
+    if complete:
+        values = [t.value for t in complete]
+        best = max(values) if study.direction.name == "MAXIMIZE" else min(values)
+    attrs = study.user_attrs
+    return StudyOverview(study.study_name, study.direction.name.lower(), attrs.get("metric"),
+                         attrs.get("task"), states, best,
+                         leaderboard(study).head(top) if top else pd.DataFrame(), _reasons(trials))
+
+
+def _reasons(trials) -> dict[str, int]:
+    reasons: Counter[str] = Counter()
+    for t in trials:
+        if t.state.name == "PRUNED":
+            stopped, at = _attrs.stopped(t), _attrs.pruned_at(t)
+            if stopped:  # "time limit: fold 2 was still fitting ...": counted by its kind
+                reasons["stopped: " + stopped.split(":")[0]] += 1
+            else:
+                reasons["pruned" + (f" after fold {at}" if at is not None else "")] += 1
+        elif t.state.name == "FAIL":
+            reasons["failed: " + (_attrs.error(t) or "no error recorded").splitlines()[0][:120]] += 1
+    return dict(reasons.most_common())
