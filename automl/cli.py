@@ -80,6 +80,7 @@ def run(
     trial_timeout: Optional[float] = typer.Option(None, "--trial-timeout", help="Seconds one trial may take at most (stopped and recorded past it)."),
     trial_memory_mb: Optional[int] = typer.Option(None, "--trial-memory-mb", help="Memory per fold process in MB; a fold needing more fails its trial alone."),
     ensemble_rounds: Optional[int] = typer.Option(None, "--ensemble-rounds", help="Rounds of greedy ensemble selection over the trials (0: keep the single best)."),
+    select: Optional[str] = typer.Option(None, "--select", help="best (default) | simplest: the cheapest trial whose CV score is within one standard error of the best (no ensemble)."),
     refit_full: bool = typer.Option(False, "--refit-full", help="After the one test, refit the final model on the training and test rows together (the test score is the smaller model's)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the split, folds, sampler and models."),
     cv: Optional[int] = typer.Option(None, "--cv", help="Number of CV folds (default: chosen from the table's size and the budget; 1 = holdout)."),

@@ -108,6 +108,10 @@ class Reporter:
                           f"{row.cv_std:.4f}" if row.cv_std == row.cv_std else "-",
                           f"{row.fit_time_s:.2f}")
         self.console.print(table)
+        selection = summary.get("selection") or {}
+        if selection.get("rule") == "simplest":
+            self.console.print(Text(f"selection (one-standard-error rule): {selection['reason']}"),
+                               soft_wrap=True)
         ensemble = summary.get("ensemble")
         if ensemble and ensemble["chosen"]:
             kept = ensemble.get("kept_members") or ensemble["members"]

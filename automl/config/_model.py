@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Task = Literal["auto", "binary", "multiclass", "regression"]
+# "best": the best CV score; "simplest": the cheapest trial within one standard error of it.
+SelectRule = Literal["best", "simplest"]
 PrunerName = Literal["outclassed", "wilcoxon", "median", "none"]
 # "tpe": Optuna's multivariate TPE, whose conditional parameters (each family's own) fall back to
 # independent sampling; "tpe_grouped": group=True, one joint model per set of co-occurring ones.
@@ -42,6 +44,7 @@ class ExperimentConfig(BaseModel):
     trial_memory_mb: int | None = Field(default=None, gt=0, description="memory per fold process")
     ensemble_rounds: int = Field(default=25, ge=0, le=1000,
                                  description="rounds of ensemble selection; 0 = best trial only")
+    select: SelectRule = "best"
     refit_full: bool = Field(default=False, description="after the test, refit the final model "
                              "on the training and test rows together")
     seed: int = Field(default=0, ge=0)

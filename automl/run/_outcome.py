@@ -40,6 +40,7 @@ class Outcome:
     logged: dict[str, Any] = field(default_factory=dict)  # MLflow run, model URI, version
     refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
     importance: dict | None = None  # permutation importance: the strongest columns, or why none
+    selection: Any = None  # automl.evaluate.Selection: the rule, the best and the chosen trial
     importance_table: Any = None  # pandas DataFrame: column, importance, std
     summary: "Summary | None" = None
 
@@ -77,6 +78,7 @@ class Summary:
     ensemble: dict | None = None  # selection, members and weights, whether it is the final model
     refit_full: dict | None = None  # {"rows": ...} the saved model learnt from, or {"skipped": why}
     importance: dict | None = None  # permutation importance on the test rows: top columns
+    selection: dict | None = None  # the selection rule, the best and the chosen trial, and why
     mlflow_run_id: str | None = None
     model_uri: str | None = None
     run_model_uri: str | None = None

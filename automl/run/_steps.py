@@ -1,9 +1,9 @@
 """The end of a run as a sequence of small steps over one :class:`Outcome`.
 
-ensemble or best trial -> refit it -> test it once -> explain it (permutation importance) ->
-(refit_full: refit on every row) -> schema -> save -> leaderboard -> plots -> the retrain gate ->
-log (and register) in MLflow. Each step reads what earlier ones left on the outcome; a new output
-is one more step and one more artifact entry.
+selection rule -> ensemble or the chosen trial -> refit it -> test it once -> explain it
+(permutation importance) -> (refit_full: refit on every row) -> schema -> save -> leaderboard ->
+plots -> the retrain gate -> log (and register) in MLflow. Each step reads what earlier ones left
+on the outcome; a new output is one more step and one more artifact entry.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Callable
 from automl.artifacts import make_plots, save_model, schema, write_text_atomic
 from automl.config import mask_url
 from automl.evaluate import (permutation_importance, refit, refit_ensemble, refit_on_all_rows, score_weights,
-                             select_ensemble, test_once)
+                             select, select_ensemble, test_once)
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
 from automl.tracking import Artifact, FinalLog
@@ -28,11 +28,24 @@ SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection roun
 TOP_FEATURES = 5  # columns named in the summary
 
 
+def pick(o: Outcome) -> None:
+    """The selection rule: the best trial, or (``select: simplest``) the cheapest trial within
+    one standard error of it, which then is the final model without an ensemble."""
+    from optuna.trial import TrialState
+
+    ctx = o.ctx
+    trials = ctx.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    o.selection = select(trials, o.trial, ctx.cfg.select, ctx.prep.metric.direction == "maximize")
+    if o.selection.chosen_number != o.trial.number:
+        o.trial = next(t for t in trials if t.number == o.selection.chosen_number)
+    o.artifacts.append(Artifact.of_text("selection.json", json.dumps(o.selection.summary(), indent=2)))
+
+
 def choose(o: Outcome) -> None:
     """Ensemble selection over the best trials' out-of-fold predictions; the ensemble becomes the
     final model only if it beats the best trial on the same rows and its refit fits the budget."""
     ctx = o.ctx
-    if ctx.oof is None:
+    if ctx.oof is None or ctx.cfg.select == "simplest":
         return
     prep = ctx.prep
     classes = None if prep.data.task == "regression" else sorted(prep.split.y_train.unique())
@@ -188,6 +201,7 @@ def log(o: Outcome) -> None:
     scores[f"best_cv_{metric}"] = o.trial.value
     tags = {"study_name": study.study_name, "best_trial": o.trial.number,
             f"cv_{metric}": o.trial.value, "final_model": "ensemble" if o.members else "best_trial",
+            "selection_rule": o.selection.rule,
             "fit_rows": (o.refit_full or {}).get("rows", len(o.ctx.prep.split.y_train)),
             **scores, **o.version_tags}
     promote = o.decision is not None and o.decision.promote
@@ -199,7 +213,7 @@ def log(o: Outcome) -> None:
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
-    choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, log)
+    pick, choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, log)
 # The summary's ``timings``: the phase that ends with each of these steps.
 PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "explain": "explain",
               "refit_full": "refit_full",
@@ -222,7 +236,7 @@ def summarize(o: Outcome) -> Summary:
         storage=mask_url(ctx.storage), model_path=str(o.model_path),
         plots=[str(p) for p in o.plots], decision=o.decision,
         ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None,
-        refit_full=o.refit_full, importance=o.importance, **o.logged)
+        refit_full=o.refit_full, importance=o.importance, selection=o.selection.summary(), **o.logged)
 
 
 def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:

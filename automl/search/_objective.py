@@ -62,7 +62,8 @@ class CVObjective:
             _attrs.record_error(trial, str(exc) if isinstance(exc, FoldError) else describe(exc))
             raise
         finally:
-            rate = max(self._rates) if self._rates else None
+            # The median fold: one fold slowed by a busy machine would misstate the model.
+            rate = float(np.median(self._rates)) if self._rates else None
             _attrs.record_folds(trial, scores, fit_time, rate, self._parts)
             if self.on_end is not None:
                 self.on_end(trial)

@@ -14,7 +14,8 @@ from automl.tracking import Artifact
 CORE_KEYS = {"study_name", "task", "metric", "direction", "best_trial", "best_params",
              "best_cv_score", "best_cv_std", "test_metrics", "n_trials", "rows_dropped",
              "dropped_columns", "train_rows", "test_rows", "test_fingerprint", "data_fingerprint",
-             "data", "seed", "storage", "model_path", "plots", "elapsed_s", "timings", "importance"}
+             "data", "seed", "storage", "model_path", "plots", "elapsed_s", "timings", "importance",
+             "selection"}
 IMPORTANCE = "importance/permutation_importance.csv"
 TRACKING_KEYS = {"mlflow_run_id", "model_uri", "run_model_uri"}
 DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "champion_version",
@@ -23,8 +24,8 @@ DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "ch
 
 def test_steps_run_in_flow_order():
     assert [s.__name__ for s in FINAL_STEPS] == [
-        "choose", "refit_best", "test", "explain", "refit_full", "describe_schema", "save", "rank", "plot",
-        "judge", "log"]
+        "pick", "choose", "refit_best", "test", "explain", "refit_full", "describe_schema", "save", "rank",
+        "plot", "judge", "log"]
 
 
 def test_untracked_summary_has_the_core_keys_only(config, workdir):
@@ -73,7 +74,7 @@ def test_a_new_output_is_one_more_step(config, workdir, monkeypatch):
     assert TRACKING_KEYS <= set(summary)
 
 
-@pytest.mark.parametrize("steps", [3, 7])
+@pytest.mark.parametrize("steps", [4, 8])
 def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     """Stopping after a prefix of the steps leaves exactly their fields set."""
     seen = {}
@@ -87,9 +88,9 @@ def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
         run_experiment(config())
     outcome = seen["outcome"]
     assert outcome.model is not None and outcome.test_metrics  # choose, refit_best, test
-    assert (outcome.model_path is not None) == (steps >= 7)  # save is the seventh step
-    assert [a.path for a in outcome.artifacts if a.path not in ("ensemble.json", IMPORTANCE)] == \
-        (["schema.json"] if steps >= 6 else [])
+    assert (outcome.model_path is not None) == (steps >= 8)  # save is the eighth step
+    own = [a.path for a in outcome.artifacts if a.path not in ("ensemble.json", IMPORTANCE, "selection.json")]
+    assert own == (["schema.json"] if steps >= 7 else [])
 
 
 def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, make_table):
@@ -190,3 +191,21 @@ def test_a_run_explains_its_model_by_original_column(config, workdir):
     assert importance["top"][0]["column"].startswith("petal")  # the petals tell iris species apart
     assert any(p.endswith("permutation_importance.png") for p in summary["plots"])
     assert "explain" in summary["timings"]
+
+
+def test_select_simplest_keeps_a_single_trial_and_says_why(config, workdir):
+    """No ensemble under the one-standard-error rule; the chosen trial is the cheapest of those
+    within one standard error, and is the trial the final model and the summary come from."""
+    import optuna
+
+    summary = run_experiment(config(study_name="simple", select="simplest", n_trials=6, pruner="none"))
+    selection = summary["selection"]
+    assert selection["rule"] == "simplest" and "ensemble" not in summary
+    assert summary["best_trial"] == selection["chosen"]["trial"] and selection["reason"]
+    study = optuna.load_study(study_name="simple", storage=summary["storage"])
+    rates = {t.number: t.user_attrs["predict_s_per_row"] for t in study.trials}
+    assert selection["chosen"]["trial"] in selection["within_one_se"]
+    assert rates[selection["chosen"]["trial"]] == min(rates[n] for n in selection["within_one_se"])
+    best = max(study.trials, key=lambda t: (-t.value, -t.number)) if summary["direction"] == "minimize" \
+        else max(study.trials, key=lambda t: (t.value, -t.number))
+    assert selection["best"]["trial"] == best.number
