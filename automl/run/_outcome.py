@@ -41,6 +41,7 @@ class Outcome:
     refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
     importance: dict | None = None  # permutation importance: the strongest columns, or why none
     selection: Any = None  # automl.evaluate.Selection: the rule, the best and the chosen trial
+    card: str | None = None  # the model card (Markdown)
     importance_table: Any = None  # pandas DataFrame: column, importance, std
     summary: "Summary | None" = None
 

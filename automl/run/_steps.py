@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from automl.artifacts import make_plots, save_model, schema, write_text_atomic
+from automl._version import __version__
+from automl.artifacts import make_plots, model_card, save_model, schema, write_text_atomic
 from automl.config import mask_url
 from automl.evaluate import (permutation_importance, refit, refit_ensemble, refit_on_all_rows, score_weights,
                              select, select_ensemble, test_once)
@@ -194,6 +195,39 @@ def judge(o: Outcome) -> None:
     o.artifacts.append(Artifact.of_text("drift.json", json.dumps(o.decision.drift, indent=2)))
 
 
+def card(o: Outcome) -> None:
+    """The model card: ``model_card.md`` next to the model and on the run, and the registered
+    version's description."""
+    ctx, trial = o.ctx, o.trial
+    cfg, prep = ctx.cfg, ctx.prep
+    folds = attrs.fold_scores(trial)
+    facts = {
+        "name": cfg.register_model or ctx.study.study_name, "version": __version__,
+        "study": ctx.study.study_name, "seed": cfg.seed, "data": mask_url(str(cfg.data)),
+        "data_fingerprint": prep.data_fingerprint, "metric": prep.metric.name, "space": cfg.space,
+        "time_column": cfg.time_column, "test_metrics": o.test_metrics, "test_rows": len(prep.split.y_test),
+        "cv": {"score": trial.value, "std": attrs.cv_std(trial), "folds": len(folds)},
+        "ensemble_cv": o.ensemble.score if o.members else None, "n_trials": count_states(ctx.study),
+        "final_model": _final_model_words(o), "importance": o.importance,
+        "selection_rule": o.selection.rule if o.selection else None,
+        "selection_reason": o.selection.reason if o.selection and o.selection.rule != "best" else None,
+        "fit_rows": (o.refit_full or {}).get("rows"),
+        "refit_full_rows": None if "skipped" in (o.refit_full or {}) else (o.refit_full or {}).get("rows"),
+        "decision": f"{o.decision.summary()['decision']}: {o.decision.reason}" if o.decision else None,
+    }
+    o.card = model_card(facts, prep.data, prep.split)
+    write_text_atomic(o.out_dir / "model_card.md", o.card)
+    o.artifacts.append(Artifact.of_text("model_card.md", o.card))
+
+
+def _final_model_words(o: Outcome) -> str:
+    family = TrialSpec.from_trial(o.trial).flat_params().get("model", "?")
+    if not o.members:
+        return f"trial {o.trial.number} ({family})"
+    return "ensemble of " + ", ".join(f"trial {t.number} ({attrs.family(t)}, weight {w:.2f})"
+                                      for t, w in o.members)
+
+
 def log(o: Outcome) -> None:
     """Everything on the parent run; a version registered (and the alias moved) last."""
     cfg, study, metric = o.ctx.cfg, o.ctx.study, o.ctx.prep.metric.name
@@ -208,12 +242,12 @@ def log(o: Outcome) -> None:
     final = FinalLog(model=o.model, input_example=o.ctx.prep.split.X_train.head(5),
                      metrics={**scores, **o.metrics}, artifacts=o.artifacts,
                      best_run_id=attrs.run_id(o.trial), register_name=cfg.register_model,
-                     version_tags=tags, alias=ALIAS if promote else None)
+                     version_tags=tags, alias=ALIAS if promote else None, description=o.card)
     o.logged = o.tracker.log_final(final)
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
-    pick, choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, log)
+    pick, choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, card, log)
 # The summary's ``timings``: the phase that ends with each of these steps.
 PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "explain": "explain",
               "refit_full": "refit_full",

@@ -42,6 +42,9 @@ def log_final(client, parent_id: str, final: FinalLog) -> dict[str, Any]:
     if final.register_name:
         name = final.register_name
         version = _register(name, info.model_uri, final.version_tags)
+        if final.description:
+            client.update_model_version(name, version.version,
+                                        description=_fit_description(final.description))
         if final.alias:  # only after the version exists completely
             client.set_registered_model_alias(name, final.alias, version.version)
         result.update(registered_model=name, registered_version=int(version.version),
@@ -64,6 +67,16 @@ def _register(name: str, model_uri: str, tags: dict[str, str]):
 
     # register_model creates the registered model if needed and links the logged model by id.
     return mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
+
+
+DESCRIPTION_LIMIT = 5000  # characters: MLflow's SQL stores keep a model version description in 5,000
+
+
+def _fit_description(text: str) -> str:
+    if len(text) <= DESCRIPTION_LIMIT:
+        return text
+    note = "\n\n(cut here; the whole card is the run's model_card.md)\n"
+    return text[:DESCRIPTION_LIMIT - len(note)].rsplit("\n", 1)[0] + note
 
 
 def _metrics(values: dict[str, float]):

@@ -77,3 +77,4 @@ class FinalLog:
     register_name: str | None = None
     version_tags: dict[str, Any] = field(default_factory=dict)
     alias: str | None = None  # moved to the new version only after it is completely logged
+    description: str | None = None  # the registered version's description (the model card)

@@ -25,7 +25,7 @@ DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "ch
 def test_steps_run_in_flow_order():
     assert [s.__name__ for s in FINAL_STEPS] == [
         "pick", "choose", "refit_best", "test", "explain", "refit_full", "describe_schema", "save", "rank",
-        "plot", "judge", "log"]
+        "plot", "judge", "card", "log"]
 
 
 def test_untracked_summary_has_the_core_keys_only(config, workdir):

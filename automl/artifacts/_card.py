@@ -1,0 +1,146 @@
+"""The model card: what a registered model is for, what it learnt from, how well it does, how
+it was chosen and where it should not be trusted (Mitchell et al., "Model Cards for Model
+Reporting", 2019), as Markdown for the model version's description and ``model_card.md``.
+
+Every statement is read from the run; nothing is filled in by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.data import Dataset
+from automl.split import Split
+
+FEW_ROWS = 30  # a class with fewer training rows than this is learnt from few examples
+SMALL_TEST = 200  # below this many test rows, the test score moves a lot from sample to sample
+RANGES_SHOWN = 12  # numeric columns whose training range the card lists
+
+
+def model_card(facts: dict[str, Any], data: Dataset, split: Split) -> str:
+    """Markdown from the run's ``facts`` (name, metric, scores, selection, importance...)."""
+    sections = [_head(facts, data), _use(facts, data), _training(facts, data, split), _performance(facts),
+                _choice(facts), _features(facts), _limits(facts, data, split)]
+    return "\n\n".join(s for s in sections if s).rstrip() + "\n"
+
+
+def _head(facts, data) -> str:
+    return (f"# Model card: {facts['name']}\n\n"
+            f"{data.task} model for `{data.y.name}`, made by automl {facts['version']} "
+            f"(study `{facts['study']}`, seed {facts['seed']}).")
+
+
+def _use(facts, data) -> str:
+    if data.task == "regression":
+        what = f"a value of `{data.y.name}`"
+    else:
+        classes = sorted(map(str, data.y.unique()))
+        shown = ", ".join(f"`{c}`" for c in classes[:10]) + (", ..." if len(classes) > 10 else "")
+        what = f"the class of `{data.y.name}` ({len(classes)} classes: {shown}) and class probabilities"
+    return ("## Intended use\n\n"
+            f"Predicts {what} for rows with the columns below, drawn like the training data "
+            f"(`{facts['data']}`). It is chosen for {facts['metric']}; it was not checked on other "
+            "populations, on values outside the ranges listed under *Known limits*, or for fairness "
+            "across groups, and it describes associations in the data, not causes.")
+
+
+def _training(facts, data, split) -> str:
+    kinds = [(n, cols) for n, cols in (("numeric", data.numeric), ("categorical", data.categorical),
+                                       ("date/time", data.datetime), ("text", data.text)) if cols]
+    lines = ["## Training data", "",
+             f"- source: `{facts['data']}`, fingerprint `{facts['data_fingerprint']}`",
+             f"- {len(split.y_train)} training rows (cross-validated), {len(split.y_test)} test rows "
+             f"held out and scored once (test fingerprint `{split.test_fingerprint}`)"]
+    if facts.get("fit_rows") and facts["fit_rows"] != len(split.y_train):
+        lines.append(f"- after the test, refit on all {facts['fit_rows']} rows (training and test)")
+    lines += [f"- {name} columns ({len(cols)}): " + ", ".join(f"`{c}`" for c in cols) for name, cols in kinds]
+    if data.rows_dropped:
+        lines.append(f"- {data.rows_dropped} rows dropped: missing target")
+    for col, why in data.dropped_columns.items():
+        lines.append(f"- column `{col}` not used: {why}")
+    period = _period(facts.get("time_column"), split)
+    if period:
+        lines.append(f"- period: {period}")
+    return "\n".join(lines)
+
+
+def _period(column: str | None, split: Split) -> str | None:
+    if not column or column not in split.X_train:
+        return None
+    stamps = pd.to_datetime(split.X_train[column], errors="coerce", format="mixed").dropna()
+    return f"`{column}` from {stamps.min()} to {stamps.max()}" if len(stamps) else None
+
+
+def _performance(facts) -> str:
+    metric, cv = facts["metric"], facts["cv"]
+    spread = "" if cv.get("std") is None else \
+        f" ± {cv['std']:.4g} (standard deviation over {cv['folds']} folds)"
+    lines = ["## Performance", "", f"- cross-validated {metric}: {cv['score']:.4g}{spread}"]
+    if facts.get("ensemble_cv") is not None:
+        lines.append(f"- the ensemble's out-of-fold {metric}: {facts['ensemble_cv']:.4g}")
+    tested = ", ".join(f"{k} {v:.4g}" for k, v in facts["test_metrics"].items() if v is not None)
+    lines.append(f"- test ({facts['test_rows']} rows, touched once): {tested}")
+    return "\n".join(lines)
+
+
+def _choice(facts) -> str:
+    states = ", ".join(f"{n} {s.lower()}" for s, n in facts["n_trials"].items())
+    lines = ["## How it was chosen", "",
+             f"- search: Optuna study `{facts['study']}` over `{facts['space']}`; trials: {states}",
+             f"- final model: {facts['final_model']}"]
+    if facts.get("selection_reason"):
+        lines.append(f"- selection rule `{facts['selection_rule']}`: {facts['selection_reason']}")
+    if facts.get("decision"):
+        lines.append(f"- retrain gate: {facts['decision']}")
+    return "\n".join(lines)
+
+
+def _features(facts) -> str | None:
+    importance = facts.get("importance") or {}
+    if not importance.get("top"):
+        return None
+    lines = ["## Strongest columns", "",
+             f"Drop in test {importance['metric']} when the column is shuffled "
+             f"({importance['repeats']} shuffles of {importance['rows']} test rows; mean ± spread):", ""]
+    lines += [f"- `{t['column']}`: {t['importance']:+.4g} ± {t['std']:.2g}" for t in importance["top"]]
+    return "\n".join(lines)
+
+
+def _limits(facts, data, split) -> str:
+    lines = ["## Known limits", ""]
+    if data.task != "regression":
+        counts = split.y_train.value_counts()
+        few = counts[counts < FEW_ROWS]
+        if len(few):
+            lines.append("- classes learnt from few training rows: "
+                         + ", ".join(f"`{c}` ({n})" for c, n in few.items()))
+    if len(split.y_test) < SMALL_TEST:
+        lines.append(f"- the test set has {len(split.y_test)} rows: its score is a rough estimate")
+    if data.task == "regression":
+        y = split.y_train.astype(float)
+        lines.append(f"- trained on `{data.y.name}` from {y.min():.4g} to {y.max():.4g}: tree models cannot "
+                     "predict outside that range, linear ones extrapolate beyond it")
+    ranges = _ranges(data, split, facts)
+    if ranges:
+        lines.append("- numeric ranges seen in training (outside them the model extrapolates): " + ranges)
+    if facts.get("refit_full_rows"):
+        lines.append("- the test score is that of the same configuration fitted on the training rows only")
+    if len(lines) == 2:
+        lines.append("- none found by automl's checks; that is not proof there are none")
+    return "\n".join(lines)
+
+
+def _ranges(data: Dataset, split: Split, facts) -> str:
+    top = [t["column"] for t in (facts.get("importance") or {}).get("top", [])]
+    ordered = [c for c in top if c in data.numeric] + [c for c in data.numeric if c not in top]
+    parts = []
+    for col in ordered[:RANGES_SHOWN]:
+        values = pd.to_numeric(split.X_train[col], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values):
+            parts.append(f"`{col}` {values.min():.4g} to {values.max():.4g}")
+    more = len(data.numeric) - RANGES_SHOWN
+    return "; ".join(parts) + (f"; and {more} more in schema.json" if more > 0 else "")
