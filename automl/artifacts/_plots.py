@@ -59,7 +59,10 @@ def param_importances(study, path: Path) -> Path | None:
     if not importances:
         return None
     plt = _pyplot()
-    names, values = list(importances)[::-1], list(importances.values())[::-1]
+    # The 15 that matter most; the long tail of zeros (other families' parameters) says nothing.
+    top = list(importances.items())[:15]
+    shown = {k: v for k, v in top if v >= 0.005} or dict(top[:1])
+    names, values = list(shown)[::-1], list(shown.values())[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
     ax.barh(names, values)
     ax.set(xlabel="importance", title="parameter importances")
@@ -73,7 +76,9 @@ def column_importances(table, path: Path, top: int = 20) -> Path:
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(shown) + 1.5))
     ax.barh([str(c) for c in shown["column"]], shown["importance"], xerr=shown["std"], capsize=3)
     ax.axvline(0, color="grey", linewidth=0.8)
-    title = "permutation importance" + (f" (top {len(shown)} of {len(table)} columns)" if len(table) > top else "")
+    title = "permutation importance"
+    if len(table) > top:
+        title += f" (top {len(shown)} of {len(table)} columns)"
     ax.set(xlabel="drop in the metric when shuffled (test rows)", title=title)
     return _save(fig, path)
 
@@ -99,7 +104,21 @@ def classification_plots(y_true, labels, scores, classes, folder: Path) -> list[
             RocCurveDisplay.from_predictions(y_true == cls, scores[:, i], name=str(cls), ax=ax)
     ax.set_title("ROC curve (test)")
     paths.append(_save(fig, folder / "roc_curve.png"))
+    if scores.ndim == 2 and len(classes) == 2:
+        paths.append(calibration(y_true, scores[:, 1], classes[1], folder / "calibration.png"))
     return paths
+
+
+def calibration(y_true, probability, positive, path: Path) -> Path:
+    """Predicted probability of ``positive`` against its observed share, in 10 bins (test rows)."""
+    from sklearn.calibration import CalibrationDisplay
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    CalibrationDisplay.from_predictions(y_true, probability, n_bins=10, pos_label=positive, ax=ax,
+                                        name="model")
+    ax.set_title("calibration (test)")
+    return _save(fig, path)
 
 
 def regression_plots(y_true, predicted, folder: Path) -> list[Path]:

@@ -42,6 +42,8 @@ class Outcome:
     importance: dict | None = None  # permutation importance: the strongest columns, or why none
     selection: Any = None  # automl.evaluate.Selection: the rule, the best and the chosen trial
     card: str | None = None  # the model card (Markdown)
+    facts: dict = field(default_factory=dict)  # what the card and the report state
+    report_path: Path | None = None  # report.html
     importance_table: Any = None  # pandas DataFrame: column, importance, std
     summary: "Summary | None" = None
 
@@ -80,6 +82,7 @@ class Summary:
     refit_full: dict | None = None  # {"rows": ...} the saved model learnt from, or {"skipped": why}
     importance: dict | None = None  # permutation importance on the test rows: top columns
     selection: dict | None = None  # the selection rule, the best and the chosen trial, and why
+    report: str | None = None  # report.html
     mlflow_run_id: str | None = None
     model_uri: str | None = None
     run_model_uri: str | None = None

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Callable
 
 from automl._version import __version__
-from automl.artifacts import make_plots, model_card, save_model, schema, write_text_atomic
+from automl.artifacts import html_report, make_plots, model_card, save_model, schema, write_text_atomic
 from automl.config import mask_url
 from automl.evaluate import (permutation_importance, refit, refit_ensemble, refit_on_all_rows, score_weights,
                              select, select_ensemble, test_once)
 from automl.retrain import ALIAS
-from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard
+from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard, why_stopped
 from automl.tracking import Artifact, FinalLog
 
 from ._outcome import Outcome, Summary
@@ -198,10 +198,43 @@ def judge(o: Outcome) -> None:
 def card(o: Outcome) -> None:
     """The model card: ``model_card.md`` next to the model and on the run, and the registered
     version's description."""
+    o.facts = _facts(o)
+    o.card = model_card(o.facts, o.ctx.prep.data, o.ctx.prep.split)
+    write_text_atomic(o.out_dir / "model_card.md", o.card)
+    o.artifacts.append(Artifact.of_text("model_card.md", o.card))
+
+
+def page(o: Outcome) -> None:
+    """``report.html``: the run on one self-contained page, next to the summary (or the model)
+    and on the run."""
+    ctx = o.ctx
+    trials = ctx.study.get_trials(deepcopy=False)
+    facts = {**o.facts, "reasons": why_stopped(trials), "families": _families(ctx.study, trials),
+             "drift": o.decision.drift if o.decision else None}
+    text = html_report(facts, ctx.prep.data, ctx.prep.split, o.leaderboard, o.plots, o.importance_table)
+    folder = Path(ctx.cfg.summary_json).parent if ctx.cfg.summary_json else o.out_dir
+    o.report_path = write_text_atomic(folder / "report.html", text)
+    o.artifacts.append(Artifact.of_text("report.html", text))
+
+
+def _families(study, trials) -> dict[str, tuple[int, float]]:
+    """Per family: complete trials and the best CV score among them, best family first."""
+    maximize = study.direction.name == "MAXIMIZE"
+    out: dict[str, list] = {}
+    for t in trials:
+        if t.state.name == "COMPLETE":
+            n, best = out.get(attrs.family(t) or "?", (0, None))
+            better = best is None or (t.value > best if maximize else t.value < best)
+            out[attrs.family(t) or "?"] = (n + 1, t.value if better else best)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1][1] if maximize else kv[1][1]))
+
+
+def _facts(o: Outcome) -> dict:
+    """What the model card and the report state, read from the run."""
     ctx, trial = o.ctx, o.trial
     cfg, prep = ctx.cfg, ctx.prep
     folds = attrs.fold_scores(trial)
-    facts = {
+    return {
         "name": cfg.register_model or ctx.study.study_name, "version": __version__,
         "study": ctx.study.study_name, "seed": cfg.seed, "data": mask_url(str(cfg.data)),
         "data_fingerprint": prep.data_fingerprint, "metric": prep.metric.name, "space": cfg.space,
@@ -215,9 +248,6 @@ def card(o: Outcome) -> None:
         "refit_full_rows": None if "skipped" in (o.refit_full or {}) else (o.refit_full or {}).get("rows"),
         "decision": f"{o.decision.summary()['decision']}: {o.decision.reason}" if o.decision else None,
     }
-    o.card = model_card(facts, prep.data, prep.split)
-    write_text_atomic(o.out_dir / "model_card.md", o.card)
-    o.artifacts.append(Artifact.of_text("model_card.md", o.card))
 
 
 def _final_model_words(o: Outcome) -> str:
@@ -247,7 +277,8 @@ def log(o: Outcome) -> None:
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (
-    pick, choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, card, log)
+    pick, choose, refit_best, test, explain, refit_full, describe_schema, save, rank, plot, judge, card, page,
+    log)
 # The summary's ``timings``: the phase that ends with each of these steps.
 PHASE_ENDS = {"choose": "ensemble", "refit_best": "final_fit", "test": "test", "explain": "explain",
               "refit_full": "refit_full",
@@ -270,7 +301,8 @@ def summarize(o: Outcome) -> Summary:
         storage=mask_url(ctx.storage), model_path=str(o.model_path),
         plots=[str(p) for p in o.plots], decision=o.decision,
         ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None,
-        refit_full=o.refit_full, importance=o.importance, selection=o.selection.summary(), **o.logged)
+        refit_full=o.refit_full, importance=o.importance, selection=o.selection.summary(),
+        report=str(o.report_path) if o.report_path else None, **o.logged)
 
 
 def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:

@@ -7,7 +7,7 @@ Every name automl writes on an Optuna trial or study lives in ``_attrs`` (re-exp
 from . import _attrs as attrs
 from ._folds import FoldData, FoldResult, InProcessRunner, fit_and_score, run_fold
 from ._leaderboard import leaderboard
-from ._show import StudyOverview, list_studies, open_storage, show_study
+from ._show import StudyOverview, list_studies, open_storage, show_study, why_stopped
 from ._locks import creation_lock, named_lock
 from ._objective import CVObjective, FoldError
 from ._oof import OOFStore
@@ -24,4 +24,4 @@ __all__ = ["SAVE_S_PER_PART", "attrs", "best_trial", "count_states", "creation_l
            "FoldData", "FoldError", "FoldResult", "InProcessRunner", "is_postgres", "leaderboard",
            "list_studies", "make_pruner", "make_runner", "make_storage", "named_lock", "OOFStore",
            "open_storage", "open_study", "PoolRunner", "retry_callback", "run_fold", "run_study",
-           "save_seconds", "SearchPlan", "show_study", "sqlite_pragmas", "StudyOverview", "TrialSpec"]
+           "save_seconds", "SearchPlan", "show_study", "sqlite_pragmas", "StudyOverview", "TrialSpec", "why_stopped"]

@@ -70,10 +70,11 @@ def _overview(study, top: int) -> StudyOverview:
     attrs = study.user_attrs
     return StudyOverview(study.study_name, study.direction.name.lower(), attrs.get("metric"),
                          attrs.get("task"), states, best,
-                         leaderboard(study).head(top) if top else pd.DataFrame(), _reasons(trials))
+                         leaderboard(study).head(top) if top else pd.DataFrame(), why_stopped(trials))
 
 
-def _reasons(trials) -> dict[str, int]:
+def why_stopped(trials) -> dict[str, int]:
+    """Pruned and failed trials counted by reason, commonest first."""
     reasons: Counter[str] = Counter()
     for t in trials:
         if t.state.name == "PRUNED":

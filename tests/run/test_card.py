@@ -3,7 +3,6 @@ a reviewer needs to judge the model, every statement read from the run."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

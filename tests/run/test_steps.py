@@ -15,7 +15,7 @@ CORE_KEYS = {"study_name", "task", "metric", "direction", "best_trial", "best_pa
              "best_cv_score", "best_cv_std", "test_metrics", "n_trials", "rows_dropped",
              "dropped_columns", "train_rows", "test_rows", "test_fingerprint", "data_fingerprint",
              "data", "seed", "storage", "model_path", "plots", "elapsed_s", "timings", "importance",
-             "selection"}
+             "selection", "report"}
 IMPORTANCE = "importance/permutation_importance.csv"
 TRACKING_KEYS = {"mlflow_run_id", "model_uri", "run_model_uri"}
 DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "champion_version",
@@ -25,7 +25,7 @@ DECISION_KEYS = {"decision", "reason", "challenger_score", "champion_score", "ch
 def test_steps_run_in_flow_order():
     assert [s.__name__ for s in FINAL_STEPS] == [
         "pick", "choose", "refit_best", "test", "explain", "refit_full", "describe_schema", "save", "rank",
-        "plot", "judge", "card", "log"]
+        "plot", "judge", "card", "page", "log"]
 
 
 def test_untracked_summary_has_the_core_keys_only(config, workdir):
