@@ -7,6 +7,7 @@ written into the repository's ``mlruns/``. Runs never log to MLflow (``--no-trac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -162,6 +163,45 @@ def _http_status(url: str) -> int:
         return response.status
 
 
+@contextlib.contextmanager
+def serving(cmd: list[str], health: str, log_path: Path, env: dict | None = None):
+    """Start a server process (its own process group), wait until ``health`` answers 200, and
+    stop the whole group afterwards; a server that does not come up fails with its log."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            try:
+                if _http_status(health) == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{cmd[:4]} did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def server():
+    """:func:`serving`, for a test that starts its own server."""
+    return serving
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     """``mlflow server`` with a temporary SQLite backend and artifact root; stopped afterwards."""
@@ -170,29 +210,9 @@ def mlflow_server(tmp_path_factory):
     cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
            "--workers", "1", "--backend-store-uri", f"sqlite:///{root / 'backend.db'}",
            "--artifacts-destination", str(root / "artifacts")]
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if _http_status(f"{url}/health") == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
-
-
+    with serving(cmd, f"{url}/health", root / "server.log"):
+        yield url
 
 
 @pytest.fixture(scope="session")
