@@ -98,7 +98,12 @@ def refit_best(o: Outcome) -> None:
 
 
 def test(o: Outcome) -> None:
-    o.test_metrics, o.predictions = test_once(o.model, o.ctx.prep.split, o.ctx.prep.data.task)
+    split = o.ctx.prep.split
+    started = o.ctx.budget.clock()
+    o.test_metrics, o.predictions = test_once(o.model, split, o.ctx.prep.data.task)
+    # Every prediction pass the metrics needed (labels, probabilities), per 1,000 rows.
+    spent = o.ctx.budget.clock() - started
+    o.metrics["test_predict_ms_per_1000_rows"] = 1e6 * spent / max(len(split.y_test), 1)
 
 
 def explain(o: Outcome) -> None:
@@ -272,8 +277,16 @@ def log(o: Outcome) -> None:
     final = FinalLog(model=o.model, input_example=o.ctx.prep.split.X_train.head(5),
                      metrics={**scores, **o.metrics}, artifacts=o.artifacts,
                      best_run_id=attrs.run_id(o.trial), register_name=cfg.register_model,
-                     version_tags=tags, alias=ALIAS if promote else None, description=o.card)
+                     version_tags=tags, alias=ALIAS if promote else None, description=o.card,
+                     datasets=_datasets(o))
     o.logged = o.tracker.log_final(final)
+
+
+def _datasets(o: Outcome) -> list[tuple[str, object, str, str]]:
+    split, target = o.ctx.prep.split, str(o.ctx.prep.data.y.name)
+    name = o.ctx.study.study_name
+    return [(f"{name}-train", split.X_train.assign(**{target: split.y_train}), target, "training"),
+            (f"{name}-test", split.X_test.assign(**{target: split.y_test}), target, "testing")]
 
 
 FINAL_STEPS: tuple[Callable[[Outcome], None], ...] = (

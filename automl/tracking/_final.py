@@ -29,6 +29,7 @@ def log_final(client, parent_id: str, final: FinalLog) -> dict[str, Any]:
         input_example=example, pip_requirements=_requirements(), serialization_format="skops",
         skops_trusted_types=_trusted_types(model))
     client.log_batch(parent_id, metrics=_metrics(final.metrics))
+    _log_datasets(client, parent_id, final.datasets)
     for artifact in final.artifacts:
         if artifact.file is not None:
             client.log_artifact(parent_id, artifact.file, artifact.path)
@@ -50,6 +51,22 @@ def log_final(client, parent_id: str, final: FinalLog) -> dict[str, Any]:
         result.update(registered_model=name, registered_version=int(version.version),
                       model_uri=f"models:/{name}/{version.version}")
     return result
+
+
+def _log_datasets(client, run_id: str, datasets) -> None:
+    """The training and test frames as MLflow datasets (schema, row count, digest) on the run's
+    inputs, tagged with their context, so the UI shows what the model learnt from and was
+    tested on."""
+    import mlflow.data
+    from mlflow.entities import DatasetInput, InputTag
+
+    inputs = []
+    for name, frame, target, context in datasets:
+        dataset = mlflow.data.from_pandas(frame, targets=target, name=name)
+        tags = [InputTag("mlflow.data.context", context)]
+        inputs.append(DatasetInput(dataset._to_mlflow_entity(), tags=tags))
+    if inputs:
+        client.log_inputs(run_id, datasets=inputs)
 
 
 def _skip_serving_check() -> None:

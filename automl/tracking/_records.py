@@ -78,3 +78,5 @@ class FinalLog:
     version_tags: dict[str, Any] = field(default_factory=dict)
     alias: str | None = None  # moved to the new version only after it is completely logged
     description: str | None = None  # the registered version's description (the model card)
+    # (name, frame with the target column, target, context): logged as MLflow datasets with digests
+    datasets: list[tuple[str, Any, str, str]] = field(default_factory=list)

@@ -45,6 +45,11 @@ def _pragmas_on_every_connection() -> None:
             sqlite_pragmas(dbapi_conn)
 
 
+# MLflow's UI opens an experiment without this tag in its GenAI view ("Traces 0"); with it, on
+# the training runs.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+
+
 def get_or_create_experiment(client, name: str, artifacts: str | None) -> str:
     from mlflow.exceptions import MlflowException
 
@@ -52,9 +57,11 @@ def get_or_create_experiment(client, name: str, artifacts: str | None) -> str:
     if exp is not None:
         if exp.lifecycle_stage == "deleted":
             client.restore_experiment(exp.experiment_id)
+        if exp.tags.get(EXPERIMENT_KIND[0]) is None:
+            client.set_experiment_tag(exp.experiment_id, *EXPERIMENT_KIND)
         return exp.experiment_id
     try:
-        return client.create_experiment(name, artifact_location=artifacts)
+        return client.create_experiment(name, artifact_location=artifacts, tags=dict([EXPERIMENT_KIND]))
     except MlflowException:  # another process created it in between
         return client.get_experiment_by_name(name).experiment_id
 

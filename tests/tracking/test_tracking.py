@@ -3,6 +3,7 @@ state, the params/metrics/tags promised, a model that loads back, and no run lef
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -215,3 +216,17 @@ def test_sigint_mid_study_leaves_nothing_running(tmp_path):
                 if t.state.name in ("COMPLETE", "PRUNED")]
     logged = {c.data.tags.get("optuna.trial_number") for c in children}
     assert {str(t.number) for t in finished} <= logged
+
+
+def test_the_ui_sees_a_training_experiment_its_data_sets_and_the_model_latency(mixed_run):
+    summary, client, _, _ = mixed_run
+    parent = client.get_run(summary["mlflow_run_id"])
+    experiment = client.get_experiment(parent.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # not the GenAI view
+    inputs = {[t.value for t in d.tags if t.key == "mlflow.data.context"][0]: d.dataset
+              for d in parent.inputs.dataset_inputs}
+    assert set(inputs) == {"training", "testing"}
+    rows = {context: json.loads(d.profile)["num_rows"] for context, d in inputs.items()}
+    assert rows == {"training": summary["train_rows"], "testing": summary["test_rows"]}
+    assert inputs["training"].digest != inputs["testing"].digest
+    assert parent.data.metrics["test_predict_ms_per_1000_rows"] > 0
