@@ -35,21 +35,24 @@ def _clock(seconds: float) -> str:
 class Reporter:
     """Progress of the search and the final report; a no-op when ``quiet``."""
 
-    def __init__(self, quiet: bool = False, console: Console | None = None):
+    def __init__(self, quiet: bool = False, console: Console | None = None, out: Console | None = None):
         self.quiet = quiet
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True)  # progress and notes
+        self.out = out or Console()  # the result
         self._progress: Progress | None = None
         self._task = None
         self._best: float | None = None  # best CV score so far, kept here: no query per trial
         self._maximize: bool | None = None
 
     def info(self, message: str) -> None:
+        # Text, not markup: names and paths come from the user ("[/b]" in a column name).
         if not self.quiet:
-            self.console.print(message, highlight=False, soft_wrap=True)
+            self.console.print(Text(message), highlight=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+            self.console.print(Text.assemble(("warning:", "yellow"), f" {message}"), highlight=False,
+                               soft_wrap=True)
 
     def start_search(self, n_trials: int | None, budget_s: float | None = None,
                      spent_s: float = 0.0) -> None:
@@ -98,41 +101,54 @@ class Reporter:
             self._progress = None
 
     def final(self, summary: dict[str, Any], board) -> None:
+        """The result, on stdout (``automl run > log.txt`` keeps it; progress stays on stderr)."""
         if self.quiet:
             return
+        out = self.out
         table = Table(title=f"top trials ({summary['metric']}, {summary['direction']})")
         for col in ("trial", "family", "cv_score", "cv_std", "fit_time_s"):
             table.add_column(col, justify="right" if col != "family" else "left")
         for row in board.itertuples():
-            table.add_row(str(row.trial), str(row.family), f"{row.cv_score:.4f}",
+            table.add_row(str(row.trial), Text(str(row.family)), f"{row.cv_score:.4f}",
                           f"{row.cv_std:.4f}" if row.cv_std == row.cv_std else "-",
                           f"{row.fit_time_s:.2f}")
-        self.console.print(table)
-        selection = summary.get("selection") or {}
-        if selection.get("rule") == "simplest":
-            self.console.print(Text(f"selection (one-standard-error rule): {selection['reason']}"),
-                               soft_wrap=True)
-        ensemble = summary.get("ensemble")
-        if ensemble and ensemble["chosen"]:
-            kept = ensemble.get("kept_members") or ensemble["members"]
-            score = ensemble.get("kept_cv_score") or ensemble["cv_score"]
-            members = ", ".join(f"{m['trial']} ({m['weight']:.2f})" for m in kept)
-            self.console.print(f"final model: ensemble of trials {members}; CV "
-                               f"{score:.4f} against {ensemble['single_cv_score']:.4f} "
-                               "for the best trial alone", highlight=False)
-        metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
-                            for k, v in summary["test_metrics"].items())
-        self.console.print(f"[bold]test[/bold] ({summary['test_rows']} rows, touched once): {metrics}")
-        top = (summary.get("importance") or {}).get("top")
-        if top:
-            cols = ", ".join(f"{t['column']} ({t['importance']:+.4f} \u00b1 {t['std']:.4f})" for t in top)
-            self.console.print(Text(f"strongest columns (drop in {summary['metric']} when shuffled): {cols}"))
-        refit = summary.get("refit_full") or {}
-        if "skipped" not in refit and refit.get("rows"):
-            self.console.print(f"then refit on all {refit['rows']} rows (training and test): the saved "
-                               "model learnt from the test rows too", highlight=False)
-        self.console.print(f"trials: {summary['n_trials']}  model: {summary['model_path']}",
-                           highlight=False)
+        out.print(table)
+        for line in _final_lines(summary):
+            out.print(Text(line), highlight=False, soft_wrap=True)
+
+
+def _final_lines(summary: dict[str, Any]) -> list[str]:
+    lines = []
+    selection = summary.get("selection") or {}
+    if selection.get("rule") == "simplest":
+        lines.append(f"selection (one-standard-error rule): {selection['reason']}")
+    ensemble = summary.get("ensemble")
+    if ensemble and ensemble["chosen"]:
+        kept = ensemble.get("kept_members") or ensemble["members"]
+        score = ensemble.get("kept_cv_score") or ensemble["cv_score"]
+        members = ", ".join(f"{m['trial']} ({m['weight']:.2f})" for m in kept)
+        lines.append(f"final model: ensemble of trials {members}; CV {score:.4f} against "
+                     f"{ensemble['single_cv_score']:.4f} for the best trial alone")
+    metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
+                        for k, v in summary["test_metrics"].items())
+    lines.append(f"test ({summary['test_rows']} rows, touched once): {metrics}")
+    top = (summary.get("importance") or {}).get("top")
+    if top:
+        cols = ", ".join(f"{t['column']} ({t['importance']:+.4f} \u00b1 {t['std']:.4f})" for t in top)
+        lines.append(f"strongest columns (drop in {summary['metric']} when shuffled): {cols}")
+    refit = summary.get("refit_full") or {}
+    if "skipped" not in refit and refit.get("rows"):
+        lines.append(f"then refit on all {refit['rows']} rows (training and test): the saved model "
+                     "learnt from the test rows too")
+    lines.append(f"trials: {summary['n_trials']}  model: {summary['model_path']}")
+    if summary.get("report"):
+        lines.append(f"report: {summary['report']}")
+    if summary.get("mlflow_run_id"):
+        lines.append(f"MLflow run: {summary['mlflow_run_id']}")
+    if summary.get("registered_model"):
+        lines.append(f"registered: {summary['registered_model']} version {summary['registered_version']} "
+                     f"({summary['model_uri']})")
+    return lines
 
 
 def print_studies(overviews, console: Console | None = None) -> None:

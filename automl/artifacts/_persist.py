@@ -37,6 +37,31 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
+# What a run writes into its model folder; a later run of the study moves them aside first.
+RUN_FILES = (MODEL_FILE, SCHEMA_FILE, "leaderboard.csv", "model_card.md", "report.html", "plots")
+
+
+def keep_previous(folder: Path) -> Path | None:
+    """Move an earlier run's files out of ``folder`` into ``folder/previous/<time of its
+    model>/`` so that a resumed study does not overwrite them; return where, or None."""
+    import time
+
+    model = folder / MODEL_FILE
+    if not model.is_file():
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(model.stat().st_mtime))
+    dest = folder / "previous" / stamp
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = folder / "previous" / f"{stamp}-{n}"
+    dest.mkdir(parents=True)
+    for name in RUN_FILES:
+        if (folder / name).exists():
+            os.replace(folder / name, dest / name)
+    return dest
+
+
 def save_model(pipeline, model_schema: dict[str, Any], folder: Path) -> Path:
     """Write the fitted pipeline (joblib) and its schema next to it; return the model path."""
     import joblib

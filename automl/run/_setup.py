@@ -173,7 +173,7 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     study_name = cfg.study_name or default_study_name(data.name, str(data.y.name))
     if gate is not None:
         study_name = gate.study_name(study_name, prep.data_fingerprint)
-    reporter.info(f"[bold]{study_name}[/bold]: {data.task} on {data.name} "
+    reporter.info(f"{study_name}: {data.task} on {data.name} "
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
                   f"{describe_folds(len(prep.folds))}), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")

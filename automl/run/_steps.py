@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from automl._version import __version__
-from automl.artifacts import html_report, make_plots, model_card, save_model, schema, write_text_atomic
+from automl.artifacts import (html_report, keep_previous, make_plots, model_card, save_model, schema,
+                              write_text_atomic)
 from automl.config import mask_url
 from automl.evaluate import (permutation_importance, refit, refit_ensemble, refit_on_all_rows, score_weights,
                              select, select_ensemble, test_once)
@@ -172,6 +173,9 @@ def save(o: Outcome) -> None:
     cfg, study = o.ctx.cfg, o.ctx.study
     o.out_dir = Path(cfg.output_dir) if cfg.output_dir else \
         o.ctx.workdir / "mlruns" / "models" / study.study_name
+    kept = keep_previous(o.out_dir)
+    if kept is not None:
+        o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")
     o.model_path = save_model(o.model, o.schema, o.out_dir)
 
 

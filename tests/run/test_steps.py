@@ -209,3 +209,15 @@ def test_select_simplest_keeps_a_single_trial_and_says_why(config, workdir):
     best = max(study.trials, key=lambda t: (-t.value, -t.number)) if summary["direction"] == "minimize" \
         else max(study.trials, key=lambda t: (t.value, -t.number))
     assert selection["best"]["trial"] == best.number
+
+
+def test_a_resumed_study_keeps_the_previous_runs_model(config, workdir):
+    folder = workdir / "mlruns" / "models" / "again"
+    first = run_experiment(config(study_name="again", n_trials=2))
+    old = (folder / "model.joblib").read_bytes()
+    second = run_experiment(config(study_name="again", n_trials=2))
+    assert first["model_path"] == second["model_path"] == str(folder / "model.joblib")  # the latest
+    kept = list((folder / "previous").iterdir())
+    assert len(kept) == 1 and (kept[0] / "model.joblib").read_bytes() == old
+    assert {p.name for p in kept[0].iterdir()} >= {"model.joblib", "schema.json", "leaderboard.csv",
+                                                   "model_card.md", "plots"}
