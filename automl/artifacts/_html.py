@@ -20,7 +20,7 @@ import pandas as pd
 from automl.data import Dataset
 from automl.split import Split
 
-SECTIONS = ("data", "search", "leaderboard", "final-model", "test", "importance", "retrain")
+SECTIONS = ("data", "search", "leaderboard", "costs", "final-model", "test", "importance", "retrain")
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:70rem;
 color:#1d2330;line-height:1.4;padding:0 1rem}
@@ -35,14 +35,15 @@ code{background:#f1f3f8;padding:0 .2rem}
 
 
 def html_report(facts: dict[str, Any], data: Dataset, split: Split, board: pd.DataFrame,
-                plots: list[Path], importance: pd.DataFrame | None) -> str:
+                plots: list[Path], importance: pd.DataFrame | None,
+                costs: pd.DataFrame | None = None) -> str:
     """The page; ``facts`` are the model card's (see :func:`automl.artifacts.model_card`) plus
     ``reasons`` (why trials stopped), ``families`` and, for a retrain, ``drift``."""
     figures = {p.stem: p for p in plots}
     body = [f"<h1>automl run: {_e(facts['study'])}</h1>",
             f"<p class=muted>{_e(data.task)} model for <code>{_e(data.y.name)}</code> from "
             f"<code>{_e(facts['data'])}</code>; automl {_e(facts['version'])}, seed {facts['seed']}.</p>",
-            _data(data, split), _search(facts, figures), _leaderboard(board),
+            _data(data, split), _search(facts, figures), _leaderboard(board), _costs(costs, figures),
             _final(facts), _test(facts, figures), _importance(importance, facts, figures),
             _retrain(facts)]
     return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -129,6 +130,18 @@ def _leaderboard(board: pd.DataFrame) -> str:
     return _section("leaderboard", "Leaderboard",
                     _table(["trial", "family", "CV score", "CV std", "fit s", "ensemble weight",
                             "parameters"], rows))
+
+
+def _costs(costs: pd.DataFrame | None, figures) -> str:
+    if costs is None or not len(costs):
+        return _section("costs", "Score against cost", "<p class=muted>no complete trial</p>")
+    front = costs[costs["front"]]
+    rows = [[int(r.trial), str(r.family), r.cv_score, r.predict_ms_per_1000_rows, r.model_kb]
+            for r in front.itertuples()]
+    intro = ("<p>Each complete trial's CV score against its measured prediction time (median over its "
+             "folds) and its fitted size; the table lists the trials no other beats on all three.</p>")
+    return _section("costs", "Score against cost", intro, _figure(figures, "pareto"),
+                    _table(["trial", "family", "CV score", "predict ms / 1,000 rows", "size KB"], rows))
 
 
 def _final(facts) -> str:

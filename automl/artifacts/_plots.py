@@ -69,6 +69,26 @@ def param_importances(study, path: Path) -> Path | None:
     return _save(fig, path)
 
 
+def pareto_plot(costs, path: Path) -> Path:
+    """CV score against prediction time per 1,000 rows and against model size; the trials no
+    other beats on score, time and size are ringed."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, column, label in ((axes[0], "predict_ms_per_1000_rows", "prediction ms per 1,000 rows"),
+                              (axes[1], "model_kb", "model size (KB, pickled)")):
+        for i, (family, part) in enumerate(costs.groupby("family", sort=True)):
+            ax.scatter(part[column].clip(lower=1e-3), part["cv_score"], s=16, color=f"C{i % 10}",
+                       label=family)
+        front = costs[costs["front"]]
+        ax.scatter(front[column].clip(lower=1e-3), front["cv_score"], s=90, facecolors="none",
+                   edgecolors="black", label="not beaten on all three")
+        ax.set(xscale="log", xlabel=label)
+    axes[0].set_ylabel("CV score")
+    axes[1].legend(fontsize=7, loc="best")
+    fig.suptitle("CV score against cost (each point a complete trial)")
+    return _save(fig, path)
+
+
 def column_importances(table, path: Path, top: int = 20) -> Path:
     """The most important columns, with their spread over repeated shuffles as error bars."""
     plt = _pyplot()
@@ -139,12 +159,16 @@ def regression_plots(y_true, predicted, folder: Path) -> list[Path]:
     return paths
 
 
-def make_plots(study, y_test, predictions, task: str, folder: Path, importance=None) -> list[Path]:
+def make_plots(study, y_test, predictions, task: str, folder: Path, importance=None,
+               costs=None) -> list[Path]:
     """Search history, parameter importances, test diagnostics and, given ``importance`` (a
-    table of column, importance, std), the columns the model relies on, as PNG files."""
+    table of column, importance, std), the columns the model relies on, and given ``costs``
+    (:func:`automl.evaluate.pareto`), CV score against prediction time and size, as PNG files."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [optimization_history(study, folder / "optimization_history.png"),
              param_importances(study, folder / "param_importances.png")]
+    if costs is not None and len(costs):
+        paths.append(pareto_plot(costs, folder / "pareto.png"))
     if importance is not None and len(importance):
         paths.append(column_importances(importance, folder / "permutation_importance.png"))
     if task == "regression":

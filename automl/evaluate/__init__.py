@@ -5,9 +5,9 @@ if asked, a refit on every row."""
 from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_weights, select_ensemble
 from ._explain import Importance, permutation_importance
 from ._refit import refit, refit_ensemble, refit_on_all_rows
-from ._select import RULES, Selection, select
+from ._select import RULES, Selection, pareto, select
 from ._test_once import test_once
 
 __all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "build_ensemble",
-           "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_weights",
+           "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_weights",
            "select", "select_ensemble", "test_once"]

@@ -79,3 +79,25 @@ def select(trials, best, rule: str, maximize: bool) -> Selection:
                   f"{c['predict_ms_per_1000_rows']:.3g} ms per 1,000 rows against "
                   f"{b['predict_ms_per_1000_rows']:.3g} ms for trial {b['trial']} ({b['family']})")
     return Selection("simplest", b, c, sorted(t.number for t in within), reason)
+
+
+def pareto(trials, maximize: bool):
+    """Every complete trial's CV score, measured prediction time per 1,000 rows and model size,
+    best first, with ``front`` marking those no other trial beats on all three (score at least as
+    good, as fast and as small, better on one)."""
+    import pandas as pd
+
+    rows = [{"trial": t.number, "family": attrs.family(t), "cv_score": t.value,
+             "predict_ms_per_1000_rows": 1e6 * attrs.predict_rate(t),
+             "model_kb": attrs.model_bytes(t) / 1024} for t in trials if t.value is not None]
+    columns = ["trial", "family", "cv_score", "predict_ms_per_1000_rows", "model_kb"]
+    table = pd.DataFrame(rows, columns=columns)
+    sign = 1.0 if maximize else -1.0
+    points = [(sign * r.cv_score, -r.predict_ms_per_1000_rows, -r.model_kb) for r in table.itertuples()]
+    table["front"] = [not any(_dominates(q, p) for q in points) for p in points]
+    table = table.sort_values(["cv_score", "trial"], ascending=[not maximize, True], kind="stable")
+    return table.reset_index(drop=True)
+
+
+def _dominates(q, p) -> bool:
+    return all(a >= b for a, b in zip(q, p)) and any(a > b for a, b in zip(q, p))

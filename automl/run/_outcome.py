@@ -41,6 +41,7 @@ class Outcome:
     refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
     importance: dict | None = None  # permutation importance: the strongest columns, or why none
     selection: Any = None  # automl.evaluate.Selection: the rule, the best and the chosen trial
+    costs: Any = None  # pandas DataFrame: every complete trial's CV score, prediction time, size
     card: str | None = None  # the model card (Markdown)
     facts: dict = field(default_factory=dict)  # what the card and the report state
     report_path: Path | None = None  # report.html

@@ -16,8 +16,8 @@ from automl._version import __version__
 from automl.artifacts import (html_report, keep_previous, make_plots, model_card, save_model, schema,
                               write_text_atomic)
 from automl.config import mask_url
-from automl.evaluate import (permutation_importance, refit, refit_ensemble, refit_on_all_rows, score_weights,
-                             select, select_ensemble, test_once)
+from automl.evaluate import (pareto, permutation_importance, refit, refit_ensemble, refit_on_all_rows,
+                             score_weights, select, select_ensemble, test_once)
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard, why_stopped
 from automl.tracking import Artifact, FinalLog
@@ -37,7 +37,10 @@ def pick(o: Outcome) -> None:
 
     ctx = o.ctx
     trials = ctx.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    o.selection = select(trials, o.trial, ctx.cfg.select, ctx.prep.metric.direction == "maximize")
+    maximize = ctx.prep.metric.direction == "maximize"
+    o.selection = select(trials, o.trial, ctx.cfg.select, maximize)
+    o.costs = pareto(trials, maximize)
+    o.artifacts.append(Artifact.of_text("pareto.csv", o.costs.to_csv(index=False)))
     if o.selection.chosen_number != o.trial.number:
         o.trial = next(t for t in trials if t.number == o.selection.chosen_number)
     o.artifacts.append(Artifact.of_text("selection.json", json.dumps(o.selection.summary(), indent=2)))
@@ -189,7 +192,7 @@ def rank(o: Outcome) -> None:
 def plot(o: Outcome) -> None:
     prep = o.ctx.prep
     o.plots = make_plots(o.ctx.study, prep.split.y_test, o.predictions, prep.data.task,
-                         o.out_dir / "plots", importance=o.importance_table)
+                         o.out_dir / "plots", importance=o.importance_table, costs=o.costs)
     o.artifacts += [Artifact.of_file("plots", path) for path in o.plots]
 
 
@@ -220,7 +223,8 @@ def page(o: Outcome) -> None:
     trials = ctx.study.get_trials(deepcopy=False)
     facts = {**o.facts, "reasons": why_stopped(trials), "families": _families(ctx.study, trials),
              "drift": o.decision.drift if o.decision else None}
-    text = html_report(facts, ctx.prep.data, ctx.prep.split, o.leaderboard, o.plots, o.importance_table)
+    text = html_report(facts, ctx.prep.data, ctx.prep.split, o.leaderboard, o.plots, o.importance_table,
+                       o.costs)
     folder = Path(ctx.cfg.summary_json).parent if ctx.cfg.summary_json else o.out_dir
     o.report_path = write_text_atomic(folder / "report.html", text)
     o.artifacts.append(Artifact.of_text("report.html", text))

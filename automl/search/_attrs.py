@@ -15,6 +15,7 @@ FAMILY, MODEL_PARAMS, PREP_PARAMS = "family", "model_params", "prep_params"
 FOLD_SCORES, CV_STD, FIT_TIME = "fold_scores", "cv_std", "fit_time_s"
 PREDICT_RATE = "predict_s_per_row"  # seconds a prediction takes per row (for the test's budget)
 PARTS = "model_parts"  # objects in a fitted fold model (what saving the final model costs)
+MODEL_BYTES = "model_bytes"  # a fitted fold model's pickled size
 ERROR, PRUNED_AT, EPOCH_LOSS = "error", "pruned_at_fold", "epoch_loss"
 STOPPED = "stopped"  # why a trial was stopped for time (it is then PRUNED)
 RUN_ID, WORKER = "mlflow_run_id", "worker"
@@ -36,13 +37,15 @@ def record_spec(trial, family: str, model_params: dict[str, Any], prep_params: d
 
 
 def record_folds(trial, scores: list[float], fit_time: float, predict_rate: float | None = None,
-                 parts: int = 0) -> None:
+                 parts: int = 0, model_bytes: int = 0) -> None:
     trial.set_user_attr(FOLD_SCORES, scores)
     trial.set_user_attr(FIT_TIME, round(fit_time, 6))
     if predict_rate is not None:
         trial.set_user_attr(PREDICT_RATE, predict_rate)
     if parts:
         trial.set_user_attr(PARTS, parts)
+    if model_bytes:
+        trial.set_user_attr(MODEL_BYTES, model_bytes)
 
 
 def record_cv_std(trial, std: float) -> None:
@@ -119,6 +122,10 @@ def predict_rate(trial) -> float:
 
 def parts(trial) -> int:
     return trial.user_attrs.get(PARTS) or 0
+
+
+def model_bytes(trial) -> int:
+    return trial.user_attrs.get(MODEL_BYTES) or 0
 
 
 def epoch_loss(trial) -> list[float]:

@@ -48,6 +48,7 @@ class FoldResult:
     predictions: np.ndarray | None = None  # float32: class probabilities, or the predicted values
     predict_s_per_row: float = 0.0
     parts: int = 0  # objects in the fitted model (fold 0 only): what saving it will cost
+    model_bytes: int = 0  # the fitted model's pickled size (fold 0 only)
     error: str | None = None
     kind: str = "ok"  # ok | error | time | memory
 
@@ -129,6 +130,29 @@ def _is_forest(model) -> bool:
                               ExtraTreesRegressor))
 
 
+class _Counter:
+    """A file that only counts what is written to it."""
+
+    def __init__(self):
+        self.n = 0
+
+    def write(self, data) -> int:
+        self.n += len(data)
+        return len(data)
+
+
+def pickled_size(obj) -> int:
+    """Bytes of ``obj`` pickled: the model's size on disk, measured without keeping a copy."""
+    import pickle
+
+    counter = _Counter()
+    try:
+        pickle.Pickler(counter, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    except Exception:  # an unpicklable model has no size to report; the trial stands
+        return 0
+    return counter.n
+
+
 def count_parts(obj, depth: int = 0) -> int:
     """Objects and arrays in a fitted model: saving it in a safe format (skops) costs time per
     part (a 200-iteration, 10-class boosting model has 2,000 trees: seconds), not per byte."""
@@ -165,8 +189,10 @@ def run_fold(pipeline, data: FoldData, fold: int, metric: Metric, seconds_left: 
     except Exception as exc:
         kind = "time" if type(exc).__name__ == "TimeLimitError" else "error"
         return FoldResult(fold, error=describe(exc), kind=kind)
-    return FoldResult(fold, value, fit_time, curve, kept, per_row,
-                      count_parts(pipeline) if fold == 0 else 0)
+    if fold != 0:
+        return FoldResult(fold, value, fit_time, curve, kept, per_row)
+    return FoldResult(fold, value, fit_time, curve, kept, per_row, count_parts(pipeline),
+                      pickled_size(pipeline))
 
 
 class InProcessRunner:

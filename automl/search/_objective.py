@@ -50,7 +50,7 @@ class CVObjective:
             self.on_start(trial)
         spec = TrialSpec(*self.space.suggest(trial))
         spec.record(trial)
-        scores, fit_time, kept, self._rates, self._parts = [], 0.0, [], [], 0
+        scores, fit_time, kept, self._rates, self._parts, self._bytes = [], 0.0, [], [], 0, 0
         try:
             fit_time = self._folds(trial, spec, scores, kept)
         except TimeLimitError as exc:
@@ -64,7 +64,7 @@ class CVObjective:
         finally:
             # The median fold: one fold slowed by a busy machine would misstate the model.
             rate = float(np.median(self._rates)) if self._rates else None
-            _attrs.record_folds(trial, scores, fit_time, rate, self._parts)
+            _attrs.record_folds(trial, scores, fit_time, rate, self._parts, self._bytes)
             if self.on_end is not None:
                 self.on_end(trial)
         _attrs.record_cv_std(trial, float(np.std(scores)))
@@ -109,6 +109,7 @@ class CVObjective:
         scores.append(result.value)
         self._rates.append(result.predict_s_per_row)
         self._parts = max(self._parts, result.parts)
+        self._bytes = max(self._bytes, result.model_bytes)
         return result.fit_time
 
     def _check_projection(self, limit: float | None, started: float, done: int, total: int) -> None:

@@ -44,3 +44,24 @@ def test_the_best_stays_when_it_is_the_cheapest_or_alone():
     chosen = select([best, dearer], best, "simplest", maximize=False)
     assert chosen.chosen_number == 0 and chosen.within == [0, 1]
     assert "also the cheapest" in chosen.reason
+
+
+def test_the_pareto_front_keeps_trials_no_other_beats_on_score_time_and_size():
+    from automl.evaluate import pareto
+
+    def trial(number, score, rate, size):
+        t = optuna.trial.create_trial(value=score, user_attrs={
+            "fold_scores": [score], "predict_s_per_row": rate, "model_bytes": size, "family": "f"})
+        t.number = number
+        return t
+
+    trials = [trial(0, 0.95, 1e-3, 10_000),   # the best score: on the front
+              trial(1, 0.93, 1e-5, 2_000),    # faster and smaller: on the front
+              trial(2, 0.92, 1e-4, 5_000),    # beaten by 1 on all three
+              trial(3, 0.93, 1e-5, 1_000)]    # as good and fast as 1, smaller: beats 1
+    table = pareto(trials, maximize=True)
+    assert list(table["trial"]) == [0, 1, 3, 2]  # best score first, ties by trial
+    assert dict(zip(table["trial"], table["front"])) == {0: True, 1: False, 2: False, 3: True}
+    assert table.set_index("trial").loc[3, "predict_ms_per_1000_rows"] == pytest.approx(10.0)
+    error = pareto(trials, maximize=False)  # the same numbers as errors: 2 is now the best
+    assert error["trial"].iloc[0] == 2 and bool(error.set_index("trial").loc[2, "front"])
