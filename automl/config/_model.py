@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Task = Literal["auto", "binary", "multiclass", "regression"]
 # "best": the best CV score; "simplest": the cheapest trial within one standard error of it.
 SelectRule = Literal["best", "simplest"]
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,199}")  # study, experiment and model names
 PrunerName = Literal["outclassed", "wilcoxon", "median", "none"]
 # "tpe": Optuna's multivariate TPE, whose conditional parameters (each family's own) fall back to
 # independent sampling; "tpe_grouped": group=True, one joint model per set of co-occurring ones.
@@ -71,6 +73,16 @@ class ExperimentConfig(BaseModel):
     workers: int = Field(default=1, ge=1, le=256)
     heartbeat_interval: int = Field(default=10, ge=1)
     grace_period: int = Field(default=60, ge=2)
+
+    @field_validator("study_name", "experiment", "register_model")
+    @classmethod
+    def _a_name_not_a_path(cls, value: str | None) -> str | None:
+        # These become folder names under mlruns/ and go into MLflow filter strings: a "/", ".."
+        # or quote would write outside mlruns/ or break a query.
+        if value is not None and not NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not allowed: use 1-200 letters, digits, spaces and . _ - "
+                             "starting with a letter or digit (no path separators or quotes)")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> "ExperimentConfig":

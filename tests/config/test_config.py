@@ -109,3 +109,15 @@ def test_workdir_order(workdir, monkeypatch):
 ])
 def test_mask_url(url, masked):
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize("field", ["study_name", "experiment", "register_model"])
+@pytest.mark.parametrize("name", ["../../x", "/etc/x", "team/exp", "a\\b", "it's", '"q"', ".hidden", ""])
+def test_names_are_not_paths_or_quotes(field, name):
+    with pytest.raises(ConfigError, match=f"{field} -> .* is not allowed"):
+        load_config(None, {field: name})
+
+
+def test_ordinary_names_pass():
+    cfg = load_config(None, {"study_name": "churn 2026-11.v2", "experiment": "Churn_A", "register_model": "m-1"})
+    assert (cfg.study_name, cfg.experiment, cfg.register_model) == ("churn 2026-11.v2", "Churn_A", "m-1")
