@@ -42,7 +42,7 @@ def _errors(debug: bool):
         raise
     except AutomlError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback(mask_url)
         typer.echo(mask_url(f"error: {exc}"), err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
@@ -50,10 +50,15 @@ def _errors(debug: bool):
         raise typer.Exit(130) from None
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback(mask_url)
         typer.echo(mask_url(f"unexpected error: {describe(exc)} "
                             "(rerun with --debug for the traceback)"), err=True)
         raise typer.Exit(1) from None
+
+
+def _print_traceback(mask) -> None:
+    # A traceback quotes arguments and messages: storage and tracking URLs with their passwords.
+    sys.stderr.write(mask(traceback.format_exc()))
 
 
 def _stop_on_sigterm() -> None:

@@ -224,3 +224,18 @@ def test_python_m_automl_user_error_has_no_traceback(workdir):
                           capture_output=True, text=True, cwd=workdir, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f"error: {workdir / 'nope.csv'}: file not found"]
+
+
+def test_a_debug_traceback_is_masked(capsys):
+    """--debug prints the traceback: a library's message quoting a URL with its password (as
+    SQLAlchemy and requests do) must come out masked."""
+    from automl.cli import _print_traceback
+    from automl.config import mask_url
+
+    try:
+        raise RuntimeError("could not connect to postgresql://bob:pa/ss w0rd@db:5432/x")
+    except RuntimeError:
+        _print_traceback(mask_url)
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError" in err
+    assert "w0rd" not in err and "postgresql://bob:***@db:5432/x" in err

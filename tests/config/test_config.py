@@ -106,6 +106,12 @@ def test_workdir_order(workdir, monkeypatch):
     ("postgresql://db/x?user=bob&password=s3cret&sslmode=require",
      "postgresql://db/x?user=bob&password=***&sslmode=require"),
     ("error: tracking http://u:pw@mlflow:5000: unreachable", "error: tracking http://u:***@mlflow:5000: unreachable"),
+    ("postgresql://bob:pa/ss w0rd@db:5432/x", "postgresql://bob:***@db:5432/x"),  # "/" and a space
+    ("postgresql://bob:p@ss@db/x", "postgresql://bob:***@db/x"),  # "@" in the password
+    ("https://ghp_T0KEN@mlflow.example.com/api", "https://***@mlflow.example.com/api"),  # a token as user
+    ("http://mlflow:5000/?token=abc123&x=1", "http://mlflow:5000/?token=***&x=1"),
+    ("cannot reach 'http://u:s3c/r3t@[::1]:5000/x'", "cannot reach 'http://u:***@[::1]:5000/x'"),
+    ("mail bob@example.com about http://host/x", "mail bob@example.com about http://host/x"),
 ])
 def test_mask_url(url, masked):
     assert mask_url(url) == masked
