@@ -89,8 +89,10 @@ def resolve_workdir(cfg: ExperimentConfig) -> Path:
     """The folder whose ``mlruns/`` receives runtime output.
 
     In order: ``workdir`` (flag or file), ``$AUTOML_WORKDIR``, the nearest folder at or above the
-    current directory that already has an ``mlruns/`` folder, else the current directory. The result
-    is absolute and printed at the start of a run, so output never lands somewhere unnoticed.
+    current directory that already has an ``mlruns/`` folder (the climb stops at the first folder
+    another user owns, and their ``mlruns/`` is never adopted), else the current directory. The
+    result is absolute and printed at the start of a run, so output never lands somewhere
+    unnoticed.
     """
     if cfg.workdir:
         return Path(cfg.workdir).resolve()
@@ -99,6 +101,18 @@ def resolve_workdir(cfg: ExperimentConfig) -> Path:
         return Path(env).resolve()
     cwd = Path.cwd().resolve()
     for folder in (cwd, *cwd.parents):
-        if (folder / "mlruns").is_dir():
+        if not _own(folder):  # never adopt (and write into) another user's mlruns/ higher up
+            break
+        if (folder / "mlruns").is_dir() and _own(folder / "mlruns"):
             return folder
     return cwd
+
+
+def _own(path: Path) -> bool:
+    """Owned by whoever runs automl (always true where there are no owners)."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        return path.stat().st_uid == os.getuid()
+    except OSError:
+        return False

@@ -28,7 +28,8 @@ def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir:
     config.write_text(yaml.safe_dump(shared))
     # The storage URL travels in the environment, not argv: `ps` would show a password.
     env = {**os.environ, "AUTOML_STORAGE": storage}
-    cmd = [sys.executable, "-m", "automl", "worker", "--config", str(config), "--study-name",
+    # -P: the working directory is not put on sys.path, so a stray mlflow.py there is not run.
+    cmd = [sys.executable, "-P", "-m", "automl", "worker", "--config", str(config), "--study-name",
            study_name, "--workdir", str(workdir), "--quiet"]
     if tracking_uri:
         env["MLFLOW_TRACKING_URI"] = tracking_uri

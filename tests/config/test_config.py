@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,19 @@ def test_workdir_order(workdir, monkeypatch):
     (workdir / "proj" / "deep").mkdir()
     monkeypatch.chdir(workdir / "proj" / "deep")
     assert resolve_workdir(ExperimentConfig()) == workdir / "proj"  # nearest folder with mlruns/
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
+def test_the_work_folder_search_stops_at_another_users_folder(workdir, monkeypatch):
+    monkeypatch.delenv("AUTOML_WORKDIR")
+    (workdir / "theirs" / "mlruns").mkdir(parents=True)
+    (workdir / "theirs" / "mine" / "deep").mkdir(parents=True)
+    os.chown(workdir / "theirs", 54321, 54321)  # another user's project with an mlruns/
+    os.chown(workdir / "theirs" / "mlruns", 54321, 54321)
+    monkeypatch.chdir(workdir / "theirs" / "mine" / "deep")
+    assert resolve_workdir(ExperimentConfig()) == workdir / "theirs" / "mine" / "deep"
+    (workdir / "theirs" / "mine" / "mlruns").mkdir()  # my own, below theirs: adopted
+    assert resolve_workdir(ExperimentConfig()) == workdir / "theirs" / "mine"
 
 
 @pytest.mark.parametrize(("url", "masked"), [

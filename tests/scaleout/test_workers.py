@@ -41,8 +41,8 @@ def _experiment_config(folder: Path, data: str, n_trials: int, space: str = "fas
     return path
 
 
-def _automl(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "automl", *args],
+def _automl(*args: str, env: dict[str, str] | None = None, python_flags=(), **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, *python_flags, "-m", "automl", *args],
                             env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
@@ -182,10 +182,16 @@ def test_worker_with_different_data_is_refused(postgres_url, tmp_path):
 
 
 def test_two_local_workers_on_journal_storage(tmp_path):
+    # A stray module in the working directory must not run in a worker: the orchestrator starts
+    # like the `automl` console script (-P: no cwd on sys.path), and so must its workers.
+    (tmp_path / "optuna.py").write_text("open(__file__ + '.ran', 'w')\nraise SystemExit(9)\n")
     code, err = _finish(_automl("run", "--data", "demo:wine", "--space", "fast.yaml", "--n-trials",
                                 "14", "--cv", "3", "--workers", "2", "--workdir", str(tmp_path),
-                                "--summary-json", str(tmp_path / "s.json"), "--quiet"))
+                                "--summary-json", str(tmp_path / "s.json"), "--quiet",
+                                python_flags=("-P",), cwd=tmp_path))
     assert code == 0, err
+    assert not (tmp_path / "optuna.py.ran").exists()
+    (tmp_path / "optuna.py").unlink()
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["workers"] == 2 and summary["worker_exit_codes"] == [0, 0]
     assert summary["storage"].startswith("journal://")
