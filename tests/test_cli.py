@@ -239,3 +239,10 @@ def test_a_debug_traceback_is_masked(capsys):
     err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError" in err
     assert "w0rd" not in err and "postgresql://bob:***@db:5432/x" in err
+
+
+def test_an_unwritable_summary_path_is_refused_before_the_search(run_cli, workdir, user_error):
+    (workdir / "file").write_text("a file, not a folder")
+    result = run_cli("--data", "demo:iris", "--summary-json", str(workdir / "file" / "s.json"))
+    user_error(result, r"summary_json: cannot write to .*file")
+    assert not (workdir / "mlruns" / "models").exists()  # nothing was searched or saved

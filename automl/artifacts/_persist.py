@@ -31,6 +31,19 @@ def _atomic(path: Path):
         raise
 
 
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse, before any work, a folder where nothing can be written: an output path that fails
+    only after the search and the registration loses the run."""
+    from automl.errors import ConfigError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".automl-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot write to {folder} ({exc.strerror or exc})") from None
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     with _atomic(path) as tmp:
         tmp.write_text(text)

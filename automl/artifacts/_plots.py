@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._persist import _atomic
+
 
 def _pyplot():
     import matplotlib
@@ -22,7 +24,8 @@ def _pyplot():
 
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with _atomic(path) as tmp:  # a reader never sees half a PNG, two runs never share one
+        fig.savefig(tmp, dpi=100, format="png")
     _pyplot().close(fig)
     return path
 

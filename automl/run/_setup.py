@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl.artifacts import check_writable
 from automl.budget import Budget
 from automl.config import ExperimentConfig, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
@@ -164,6 +165,10 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
 
 
 def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) -> Context:
+    if cfg.summary_json:
+        check_writable(Path(cfg.summary_json).parent, "summary_json")
+    if cfg.output_dir:
+        check_writable(Path(cfg.output_dir), "output_dir")
     prep = prepare_data(cfg, reporter)
     data, split = prep.data, prep.split
     if gate is not None:
