@@ -88,6 +88,11 @@ class LockHeldError(AutomlError):
     exit_code = 75
 
 
+class GateError(AutomlError):
+    """The retrain gate could not score the champion for a reason other than missing columns:
+    the run fails (exit 1) and the champion alias stays where it was."""
+
+
 class ScoreError(AutomlError, ValueError):
     """A fold's score is undefined or not finite: the trial fails, the search goes on."""
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from automl.artifacts import schema
 from automl.config import ExperimentConfig
-from automl.errors import DataRefusedError
+from automl.errors import DataRefusedError, GateError, describe
 from automl.metrics import evaluate
 from automl.space import resolve_space_path
 
@@ -121,11 +121,20 @@ class Gate:
         challenger = challenger_metrics[metric.name]
         if self.champion is None:
             return self._decision(True, "first model: no champion yet", challenger, None)
+        # Fail closed: only columns the champion needs and the new data lacks (accepted with
+        # --allow-schema-change) promote without a comparison; any other failure to score it is
+        # an error, and the alias stays where it was.
+        needed = [c["name"] for c in self.champion.schema.get("columns", [])]
+        missing = [c for c in needed if c not in split.X_test.columns]
+        if missing:
+            return self._decision(True, "champion cannot score the new data: it needs "
+                                  f"{', '.join(map(str, missing[:5]))}, which the new data lacks",
+                                  challenger, None)
         try:
             champion = evaluate(self.champion.model, split.X_test, split.y_test, (metric.name,))[metric.name]
-        except Exception as exc:  # e.g. a column the champion needs is gone (--allow-schema-change)
-            return self._decision(True, f"champion cannot score the new data ({type(exc).__name__})",
-                                  challenger, None)
+        except Exception as exc:
+            raise GateError(f"champion v{self.champion.version} of {self.model_name!r} failed to score "
+                            f"the test rows ({describe(exc)}); the champion alias was not moved") from exc
         if challenger is None or champion is None:  # e.g. ROC AUC on single-class test rows
             return self._decision(False, f"cannot compare: {metric.name} is undefined on the "
                                   "test rows; champion kept", challenger, champion)
