@@ -12,6 +12,7 @@ from automl.artifacts import check_writable
 from automl.budget import Budget
 from automl.config import ExperimentConfig, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
+from automl.errors import StudyMismatchError
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
@@ -46,6 +47,13 @@ class Prepared:
     def columns(self) -> tuple[list[str], list[str], list[str]]:
         """Numeric, categorical and datetime feature columns, as the pipeline takes them."""
         return self.data.columns_by_kind
+
+
+def _digest(guards: dict[str, str]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(guards, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def default_study_name(data_name: str, target: str) -> str:
@@ -178,17 +186,31 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     study_name = cfg.study_name or default_study_name(data.name, str(data.y.name))
     if gate is not None:
         study_name = gate.study_name(study_name, prep.data_fingerprint)
-    reporter.info(f"{study_name}: {data.task} on {data.name} "
-                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
-                  f"{describe_folds(len(prep.folds))}), "
-                  f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
     # Scores from another space (Optuna refuses changed choices) or fold count are not comparable.
     guards = {"metric": prep.metric.name, "task": data.task, "data_fingerprint": prep.data_fingerprint,
               "test_fingerprint": split.test_fingerprint, "space_digest": space.digest,
               "cv": str(len(prep.folds))}
     heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
-    study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
-                       heartbeat=heartbeat_cfg, sampler=cfg.sampler)
+
+    def opened(name: str):
+        return open_study(storage, name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
+                          heartbeat=heartbeat_cfg, sampler=cfg.sampler)
+
+    try:
+        study = opened(study_name)
+    except StudyMismatchError:
+        if cfg.study_name is not None or gate is not None:
+            raise  # a name the user chose keeps its guard
+        # The default name is taken by a study of other data or another setup (yesterday's
+        # data.csv, today's new rows): a nightly job must not break on day two. New data or
+        # setup -> its own study, resumed only when both match again.
+        taken, study_name = study_name, f"{study_name}-{_digest(guards)}"
+        reporter.info(f"study {taken} holds other data or another setup: this run uses {study_name}")
+        study = opened(study_name)
+    reporter.info(f"{study_name}: {data.task} on {data.name} "
+                  f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
+                  f"{describe_folds(len(prep.folds))}), "
+                  f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
     fresh = not study.get_trials(deepcopy=False)
     if gate is not None:
         queued = gate.prepare_study(study, space)

@@ -129,3 +129,19 @@ def test_cli_all_trials_failed_exit_1(run_cli, user_error, workdir):
     (workdir / "s.yaml").write_text("models:\n  knn: {n_neighbors: 500}\n")
     user_error(run_cli("--data", "demo:iris", "--space", "./s.yaml", "--n-trials", "2"),
                r"error: study 'iris-target': no trial completed \(2 failed\)", code=1)
+
+
+def test_new_rows_in_the_same_file_start_a_new_study_under_the_default_name(config, workdir, make_table):
+    """A nightly `automl run --data data.csv`: day two's rows differ. The default-named study
+    holds day one's data, so day two gets its own study (not exit 2), and a rerun on day two's
+    data resumes that one. An explicit --study-name keeps the guard (tests above)."""
+    path = workdir / "data.csv"
+    make_table(n=60).to_csv(path, index=False)
+    day1 = run_experiment(config(data=str(path), target="label", n_trials=1))
+    make_table(n=80).to_csv(path, index=False)
+    day2 = run_experiment(config(data=str(path), target="label", n_trials=1))
+    again = run_experiment(config(data=str(path), target="label", n_trials=1))
+    assert day1["study_name"] == "data-label"
+    assert day2["study_name"].startswith("data-label-") and day2["study_name"] != day1["study_name"]
+    assert again["study_name"] == day2["study_name"] and sum(again["n_trials"].values()) == 2
+    assert day2["data_fingerprint"] != day1["data_fingerprint"]
