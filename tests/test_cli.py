@@ -246,3 +246,11 @@ def test_an_unwritable_summary_path_is_refused_before_the_search(run_cli, workdi
     result = run_cli("--data", "demo:iris", "--summary-json", str(workdir / "file" / "s.json"))
     user_error(result, r"summary_json: cannot write to .*file")
     assert not (workdir / "mlruns" / "models").exists()  # nothing was searched or saved
+
+
+def test_names_that_look_like_markup_are_printed_not_parsed(run_cli, write_csv, make_table, workdir):
+    frame = make_table(n=60).rename(columns={"x1": "[/b]", "x2": "[bold red]x"}).assign(**{"[/]": 1})
+    path = write_csv(frame, "markup.csv")
+    result = run_cli("--data", path, "--target", "label", "--study-name", "a b", quiet=False)
+    assert result.exit_code == 0, result.output
+    assert "dropped column '[/]'" in result.stderr  # the constant column, named as it is
