@@ -224,6 +224,7 @@ def predict(
     data: str = typer.Option(..., "--data", help="CSV/Parquet with the feature columns."),
     output: str = typer.Option(..., "--output", help="Where to write predictions (CSV or .parquet)."),
     proba: bool = typer.Option(False, "--proba", help="One probability column per class."),
+    trust_model: bool = typer.Option(False, "--trust-model", help="Load a model automl did not write (or whose signature fails). A pickle runs code when loaded: only for files you trust."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="Where MLflow URIs live (default: $MLFLOW_TRACKING_URI, else the embedded store)."),
     debug: bool = DebugOpt,
 ):
@@ -231,7 +232,7 @@ def predict(
     with _errors(debug):
         from automl.predict import predict_file
 
-        rows = predict_file(model, data, output, proba, tracking_uri)
+        rows = predict_file(model, data, output, proba, tracking_uri, trust=trust_model)
         typer.echo(f"wrote {rows} predictions to {output}", err=True)
 
 

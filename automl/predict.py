@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from automl._trust import verify
 from automl.artifacts import MODEL_FILE
 from automl.config import ExperimentConfig, resolve_workdir
 from automl.data import check_numeric, read_table
@@ -14,16 +15,17 @@ from automl.errors import DataError, ModelLoadError, describe
 from automl.tracking import load_logged_model, resolve_tracking_uri
 
 
-def load_model(ref: str, tracking_uri: str | None = None):
+def load_model(ref: str, tracking_uri: str | None = None, trust: bool = False):
     """A fitted pipeline from a file path (``model.joblib`` or its folder) or an MLflow model URI.
 
     MLflow URIs are looked up in ``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else the
-    embedded store of the work directory (as ``automl run`` resolves it).
+    embedded store of the work directory (as ``automl run`` resolves it). Only models automl
+    wrote load (see :mod:`automl._trust`) unless ``trust``.
     """
     if ref.startswith(("models:/", "runs:/", "mlflow-artifacts:/")):
         uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
         uri = resolve_tracking_uri(uri, resolve_workdir(ExperimentConfig()))[0]
-        return load_logged_model(ref, uri)
+        return load_logged_model(ref, uri, trust)
     path = Path(ref)
     if path.is_dir():
         path = path / MODEL_FILE
@@ -32,6 +34,8 @@ def load_model(ref: str, tracking_uri: str | None = None):
                              "MLflow URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model)")
     import joblib
 
+    if not trust:
+        verify(path, ref)
     try:
         return joblib.load(path)
     except Exception as exc:
@@ -74,9 +78,9 @@ def _numeric_columns(model) -> list[str]:
 
 
 def predict_file(model_ref: str, data: str, output: str, proba: bool = False,
-                 tracking_uri: str | None = None) -> int:
+                 tracking_uri: str | None = None, trust: bool = False) -> int:
     """Predict every row of ``data`` into ``output`` (CSV, or Parquet by extension). Returns rows."""
-    model = load_model(model_ref, tracking_uri)
+    model = load_model(model_ref, tracking_uri, trust)
     frame, _ = read_table(data)
     result = predict_frame(model, frame, proba)
     out = Path(output)

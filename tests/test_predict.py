@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl._trust import sign
 from automl.config import ExperimentConfig
 from automl.data import read_table
 from automl.errors import DataError, ModelLoadError
@@ -70,7 +71,10 @@ def test_proba_of_a_regression_model(rng):
 @pytest.mark.parametrize(("make", "match"), [
     (lambda d: d / "absent.joblib", "model not found; give a model.joblib path"),
     (lambda d: d, "model not found"),  # a folder without model.joblib
-    (lambda d: (d / "bad.joblib").write_text("junk") and d / "bad.joblib", "cannot load model"),
+    (lambda d: (d / "bad.joblib").write_text("junk") and d / "bad.joblib",
+     "refused: no valid automl signature"),
+    (lambda d: (d / "bad.joblib").write_text("junk") and sign(d / "bad.joblib") and d / "bad.joblib",
+     "cannot load model"),  # signed by automl, yet not a model: a plain load error
 ])
 def test_load_model_errors(workdir, make, match):
     with pytest.raises(ModelLoadError, match=match):

@@ -51,7 +51,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 
 # What a run writes into its model folder; a later run of the study moves them aside first.
-RUN_FILES = (MODEL_FILE, SCHEMA_FILE, "leaderboard.csv", "model_card.md", "report.html", "plots")
+RUN_FILES = (MODEL_FILE, MODEL_FILE + ".sig", SCHEMA_FILE, "leaderboard.csv", "model_card.md", "report.html", "plots")
 
 
 def keep_previous(folder: Path) -> Path | None:
@@ -79,8 +79,11 @@ def save_model(pipeline, model_schema: dict[str, Any], folder: Path) -> Path:
     """Write the fitted pipeline (joblib) and its schema next to it; return the model path."""
     import joblib
 
+    from automl._trust import sign
+
     path = folder / MODEL_FILE
     with _atomic(path) as tmp:
         joblib.dump(pipeline, tmp)
+    sign(path)  # automl predict loads this pickle only with a valid signature
     write_text_atomic(folder / SCHEMA_FILE, json.dumps(model_schema, indent=2))
     return path

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from automl._trust import vet_types
 from automl.errors import ModelLoadError, first_line
 
 from ._store import open_store
@@ -36,18 +37,20 @@ def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
             "tags": dict(version.tags)}
 
 
-def load_logged_model(uri: str, tracking_uri: str):
+def load_logged_model(uri: str, tracking_uri: str, trust: bool = False):
     """Load a model logged by automl from ``models:/...`` or ``runs:/RUN_ID/model`` in the store
     at ``tracking_uri`` (which also serves as the registry)."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        return _load_model(_logged_model_uri(uri, tracking_uri), tracking_uri)
+        return _load_model(_logged_model_uri(uri, tracking_uri), tracking_uri, trust)
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"{uri}: {exc}") from None
     except Exception as exc:
         raise ModelLoadError(f"{uri}: cannot load model from {tracking_uri} "
                              f"({type(exc).__name__}: {first_line(exc, 300)})") from None
 
 
-def _load_model(uri: str, tracking_uri: str):
+def _load_model(uri: str, tracking_uri: str, trust: bool = False):
     """Download then load, naming the store explicitly: no process-wide MLflow settings."""
     import tempfile
 
@@ -59,7 +62,30 @@ def _load_model(uri: str, tracking_uri: str):
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(artifact_uri=_artifact_location(uri, client),
                                                     dst_path=tmp, tracking_uri=tracking_uri)
-        return mlflow.sklearn.load_model(local)
+        if trust:
+            return mlflow.sklearn.load_model(local)
+        return _load_skops(Path(local))
+
+
+def _load_skops(folder: Path):
+    """The model's skops file, trusting only the types :func:`automl._trust.vet_types` accepts,
+    whatever the model's own MLmodel file lists; any other format is refused."""
+    import skops.io
+    import yaml
+
+    try:
+        flavor = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["sklearn"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        raise ModelLoadError("refused: not a scikit-learn model as automl logs them (no sklearn "
+                             "flavour in MLmodel)") from None
+    if flavor.get("serialization_format") != "skops":
+        raise ModelLoadError(f"refused: saved as {flavor.get('serialization_format')!r}, which runs code "
+                             "when loaded; automl loads skops models only (--trust-model to override)")
+    path = folder / str(flavor.get("pickled_model", "model.skops"))
+    if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
+        raise ModelLoadError("refused: the MLmodel file names a model file outside the model")
+    types = vet_types(skops.io.get_untrusted_types(file=path), path.name)
+    return skops.io.load(path, trusted=types)
 
 
 def _artifact_location(uri: str, client) -> str:

@@ -1,0 +1,83 @@
+"""No code runs from a model file: a malicious pickle as a local file and as a registered
+version, and a skops model whose own MLmodel trusts a dangerous function, are all refused with
+one line (exit 2); --trust-model is the user's explicit override."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+mlflow = pytest.importorskip("mlflow")
+
+
+class Planted:
+    """Unpickling this creates a file: the stand-in for any code an attacker wants run."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+    def predict(self, X):  # looks like a model to MLflow
+        return X
+
+
+@pytest.fixture
+def rows(workdir) -> str:
+    (workdir / "rows.csv").write_text("x\n1\n2\n")
+    return str(workdir / "rows.csv")
+
+
+def test_a_planted_local_pickle_is_refused_and_runs_nothing(cli, workdir, rows, user_error):
+    marker = workdir / "pwned"
+    (workdir / "evil.joblib").write_bytes(pickle.dumps(Planted(marker)))
+    user_error(cli("predict", "--model", str(workdir / "evil.joblib"), "--data", rows, "--output", "p.csv"),
+               r"evil\.joblib: refused: no valid automl signature")
+    assert not marker.exists()
+    # A signature copied from a model automl did write does not cover another file.
+    from automl._trust import sign
+
+    (workdir / "good.joblib").write_bytes(b"anything")
+    sign(workdir / "good.joblib")
+    os.replace(workdir / "good.joblib.sig", workdir / "evil.joblib.sig")
+    user_error(cli("predict", "--model", str(workdir / "evil.joblib"), "--data", rows, "--output", "p.csv"),
+               r"refused: its signature does not match")
+    assert not marker.exists()
+
+
+def _register(workdir: Path, name: str, model, **kwargs) -> str:
+    uri = f"sqlite:///{workdir / 'mlruns' / 'mlflow.db'}"
+    (workdir / "mlruns").mkdir(exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=[], **kwargs)
+    mlflow.register_model(info.model_uri, name)
+    mlflow.set_tracking_uri("")
+    return uri
+
+
+def test_a_planted_pickle_registered_in_mlflow_is_refused_and_runs_nothing(cli, workdir, rows, user_error):
+    marker = workdir / "pwned"
+    uri = _register(workdir, "evil", Planted(marker), serialization_format="pickle")
+    marker.unlink(missing_ok=True)  # logging pickled it, and MLflow may have loaded it back
+    user_error(cli("predict", "--model", "models:/evil/1", "--data", rows, "--output", "p.csv",
+                   "--tracking-uri", uri), r"models:/evil/1: refused: saved as 'pickle'")
+    assert not marker.exists()
+
+
+def test_a_skops_model_is_loaded_with_automls_trust_not_its_own(cli, workdir, rows, user_error):
+    """The MLmodel of this skops model trusts os.system (as an attacker would write it); automl
+    reads the types itself and refuses."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    model = FunctionTransformer(func=os.system)
+    uri = _register(workdir, "sly", model, serialization_format="skops",
+                    skops_trusted_types=["posix.system", "nt.system"])
+    user_error(cli("predict", "--model", "models:/sly/1", "--data", rows, "--output", "p.csv",
+                   "--tracking-uri", uri),
+               r"refused: the model holds types automl does not load \((nt|posix)\.system")
