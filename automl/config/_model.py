@@ -49,7 +49,7 @@ class ExperimentConfig(BaseModel):
     select: SelectRule = "best"
     refit_full: bool = Field(default=False, description="after the test, refit the final model "
                              "on the training and test rows together")
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)  # NumPy's and Optuna's seed range
     cv: int | None = Field(default=None, ge=1, le=100,
                            description="folds; 1 = one holdout split; None = by table size")
     test_size: float = Field(default=0.2, gt=0, lt=1)
@@ -90,6 +90,12 @@ class ExperimentConfig(BaseModel):
             raise ValueError(f"n_jobs must be -1 (all cores) or a positive integer, got {self.n_jobs}")
         if self.group_column and self.time_column:
             raise ValueError("group_column and time_column cannot both be set; choose one CV scheme")
+        if self.register_model and not self.tracking:
+            raise ValueError("register_model needs tracking: the registry is MLflow's; drop "
+                             "--no-tracking or --register-model")
+        if self.grace_period <= self.heartbeat_interval:
+            raise ValueError(f"grace_period ({self.grace_period} s) must be longer than heartbeat_interval "
+                             f"({self.heartbeat_interval} s), or live workers' trials would be failed")
         if self.n_trials is None and self.timeout is None:
             self.n_trials = 20
         return self

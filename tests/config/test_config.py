@@ -139,5 +139,18 @@ def test_names_are_not_paths_or_quotes(field, name):
 
 
 def test_ordinary_names_pass():
-    cfg = load_config(None, {"study_name": "churn 2026-11.v2", "experiment": "Churn_A", "register_model": "m-1"})
+    names = {"study_name": "churn 2026-11.v2", "experiment": "Churn_A", "register_model": "m-1"}
+    cfg = load_config(None, names)
     assert (cfg.study_name, cfg.experiment, cfg.register_model) == ("churn 2026-11.v2", "Churn_A", "m-1")
+
+
+@pytest.mark.parametrize(("overrides", "match"), [
+    ({"seed": 2**32}, r"seed -> .*less than or equal to 4294967295"),
+    ({"seed": -1}, r"seed -> .*greater than or equal to 0"),
+    ({"tracking": False, "register_model": "m"}, r"register_model needs tracking"),
+    ({"grace_period": 10, "heartbeat_interval": 10},
+     r"grace_period \(10 s\) must be longer than heartbeat_interval"),
+])
+def test_contradictory_or_out_of_range_settings_are_refused(overrides, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config(None, overrides)

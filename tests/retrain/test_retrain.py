@@ -338,7 +338,7 @@ def test_killed_retrain_leaves_nothing_running_and_rerun_resumes(tmp_path, start
 
 @pytest.mark.parametrize("args, message", [
     ([], r"register_model \(--register-model NAME\) is required"),
-    (["--register-model", MODEL, "--no-tracking"], r"tracking cannot be turned off"),
+    (["--register-model", MODEL, "--no-tracking"], r"register_model needs tracking"),
     (["--register-model", MODEL, "--workers", "2"], r"workers must be 1 .* got 2"),
 ])
 def test_retrain_user_errors_exit_2(args, message, user_error):
