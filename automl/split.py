@@ -67,6 +67,7 @@ def _check_stratifiable(data: Dataset, n_test: int) -> None:
     counts = data.y.value_counts()
     if counts.min() < 2:
         label = counts.idxmin()
+        label = label.item() if hasattr(label, "item") else label  # 7, not np.int64(7)
         raise DataError(f"{data.name}: class {label!r} has only {counts.min()} row; each class needs at "
                         "least 2 rows to appear in both the training and the test part")
     if n_test < len(counts):

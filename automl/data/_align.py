@@ -6,7 +6,7 @@ import pandas as pd
 
 from automl.errors import DataError
 
-from ._dataset import Dataset, rows_with_target
+from ._dataset import Dataset, is_placeholder, rows_with_target
 
 
 def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str) -> tuple[pd.DataFrame, pd.Series, int]:
@@ -30,7 +30,7 @@ def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str
 
 def check_numeric(values: pd.Series, where: str, what: str) -> None:
     """Raise if a column that was numeric in training holds values that are not numbers."""
-    bad = values[values.notna() & pd.to_numeric(values, errors="coerce").isna()]
+    bad = values[values.notna() & pd.to_numeric(values, errors="coerce").isna() & ~values.map(is_placeholder)]
     if len(bad):
         raise DataError(f"{where} is numeric in the training data but has non-numeric values in the "
                         f"{what} (e.g. {bad.iloc[0]!r})")

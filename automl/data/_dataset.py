@@ -52,6 +52,24 @@ def rows_with_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, in
     return frame.loc[keep], int((~keep).sum())
 
 
+# What spreadsheets and exports write for "no value" in a column of numbers.
+PLACEHOLDERS = frozenset({"?", "-", "--", ".", "", "na", "n/a", "nan", "null", "none", "missing", "#n/a"})
+
+
+def is_placeholder(value) -> bool:
+    return isinstance(value, str) and value.strip().lower() in PLACEHOLDERS
+
+
+def numbers_with_placeholders(values: pd.Series) -> pd.Series | None:
+    """``values`` as numbers when every entry that is not a number is a placeholder such as
+    ``?`` (then missing), and there is at least one number; else None (a text column)."""
+    parsed = pd.to_numeric(values, errors="coerce")
+    other = values[values.notna() & parsed.isna()]
+    if parsed.notna().sum() == 0 or not other.map(is_placeholder).all():
+        return None
+    return parsed
+
+
 def preview(columns, limit: int = 12) -> str:
     names = [str(c) for c in columns]
     more = f", ... (+{len(names) - limit})" if len(names) > limit else ""

@@ -11,7 +11,7 @@ import pandas as pd
 
 from automl.errors import DataError
 
-from ._dataset import Dataset, preview, rows_with_target
+from ._dataset import Dataset, numbers_with_placeholders, preview, rows_with_target
 
 # A string column is identifier-like when almost every value is distinct, and free text (kept,
 # turned into word features inside the pipeline) when its values are mostly several words long.
@@ -38,8 +38,15 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     task = infer_task(y, task, source, target)
     if task == "regression":
         y = pd.to_numeric(y)
+        if y.nunique() < 2:
+            raise DataError(f"{source}: target {target!r} has a single value ({_value(y.iloc[0])}); "
+                            "there is nothing to learn")
     groups = frame[group_column] if group_column else None
+    if groups is not None and groups.isna().any():
+        raise DataError(f"{source}: group_column {group_column!r} is missing in {int(groups.isna().sum())} "
+                        "rows; every row needs a group (rows of one group stay on one side of a split)")
     X = frame.drop(columns=[c for c in (target, group_column, time_column) if c])
+    X = _numbers_despite_placeholders(X)
     X, dropped = drop_useless_columns(X)
     if X.shape[1] == 0:
         raise DataError(f"{source}: no usable feature columns left after dropping {sorted(dropped)}")
@@ -49,6 +56,17 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
                    dropped_columns=dropped)
+
+
+def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
+    """A column of numbers with a stray ``?`` or ``N/A`` is numeric with missing values, not text
+    (as text it would become one-hot categories of every distinct number)."""
+    for col in X.columns:
+        if not pd.api.types.is_numeric_dtype(X[col]) and not pd.api.types.is_bool_dtype(X[col]):
+            numbers = numbers_with_placeholders(X[col])
+            if numbers is not None:
+                X = X.assign(**{col: numbers})
+    return X
 
 
 def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
@@ -61,6 +79,12 @@ def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
         raise DataError(f"{source}: time_column {column!r} has {int(bad.sum())} missing or "
                         f"unparseable values (e.g. {values[bad].iloc[0]!r}); every row needs a time")
     return np.argsort(stamps.to_numpy(), kind="stable")
+
+
+def _value(value) -> str:
+    """A value as the user wrote it: ``7``, not ``np.int64(7)``; text quoted."""
+    value = value.item() if hasattr(value, "item") else value
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str:
@@ -89,7 +113,7 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
             return "regression"
         task = "binary" if n_classes <= 2 else "multiclass"
     if n_classes < 2:
-        raise DataError(f"{source}: target {target!r} has a single class ({y.iloc[0]!r}); "
+        raise DataError(f"{source}: target {target!r} has a single class ({_value(y.iloc[0])}); "
                         "classification needs at least two")
     if task == "binary" and n_classes > 2:
         raise DataError(f"{source}: --task binary but target {target!r} has {n_classes} classes")

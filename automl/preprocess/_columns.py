@@ -79,7 +79,10 @@ class DatetimeExpander(TransformerMixin, BaseEstimator):
 
 def _to_float(X):
     # Infinite values mean "unknown" here, as in training (data.prepare), so impute them.
-    X = np.asarray(X, dtype="float64")
+    try:
+        X = np.asarray(X, dtype="float64")
+    except (TypeError, ValueError):  # a placeholder such as "?" (data.check_numeric let it through)
+        X = pd.DataFrame(X).apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
     return np.where(np.isfinite(X), X, np.nan)
 
 

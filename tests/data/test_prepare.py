@@ -1,0 +1,64 @@
+"""Hostile but common input: placeholders in numbers, a constant target, groups with holes,
+values shown as written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.data import prepare, read_table
+from automl.errors import DataError
+from automl.predict import predict_frame
+
+
+def _frame(rng, n=60) -> pd.DataFrame:
+    return pd.DataFrame({"size": rng.normal(size=n).round(3).astype(str), "y": rng.normal(size=n)})
+
+
+def test_a_stray_placeholder_in_numbers_is_missing_not_text(rng, workdir):
+    frame = _frame(rng)
+    frame.loc[[3, 7], "size"] = ["?", "N/A"]
+    frame.to_csv(workdir / "t.csv", index=False)
+    data = prepare(read_table(str(workdir / "t.csv"))[0], "y", "auto", "t.csv")
+    assert data.numeric == ["size"] and data.categorical == []
+    assert data.X["size"].isna().sum() == 2 and data.X["size"].dtype.kind == "f"
+
+
+def test_a_word_among_numbers_keeps_the_column_text(rng):
+    frame = _frame(rng).assign(size=rng.integers(0, 5, 60).astype(str))
+    frame.loc[3, "size"] = "large"  # not a placeholder: the column really holds words
+    assert prepare(frame, "y", "auto", "src").categorical == ["size"]
+
+
+def test_prediction_rows_with_placeholders_are_missing_values(rng, config, workdir):
+    from automl.predict import load_model
+    from automl.run import run_experiment
+
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80)})
+    frame["y"] = 2 * frame["a"] + rng.normal(scale=0.1, size=80)
+    frame.to_csv(workdir / "train.csv", index=False)
+    summary = run_experiment(config(data=str(workdir / "train.csv"), target="y", n_trials=2))
+    rows = pd.DataFrame({"a": ["0.5", "?"], "b": ["n/a", "0.1"]})
+    out = predict_frame(load_model(summary["model_path"]), rows)
+    assert np.isfinite(out["prediction"]).all()
+    with pytest.raises(DataError, match="non-numeric values in the input \\(e.g. 'oops'\\)"):
+        predict_frame(load_model(summary["model_path"]), rows.assign(a=["oops", "1"]))
+
+
+def test_a_constant_regression_target_is_refused(rng):
+    frame = _frame(rng).assign(y=5.0)
+    with pytest.raises(DataError, match=r"target 'y' has a single value \(5.0\); there is nothing to learn"):
+        prepare(frame, "y", "regression", "src")
+
+
+def test_a_missing_group_is_refused(rng):
+    frame = _frame(rng).assign(g=np.where(np.arange(60) == 4, None, "a"))
+    with pytest.raises(DataError, match=r"group_column 'g' is missing in 1 rows"):
+        prepare(frame, "y", "auto", "src", group_column="g")
+
+
+def test_values_in_messages_are_shown_as_written(rng):
+    frame = _frame(rng).assign(y=np.int64(7))
+    with pytest.raises(DataError, match=r"single class \(7\)"):
+        prepare(frame, "y", "binary", "src")
