@@ -25,6 +25,7 @@ MAX_CLASSES_FOR_INTEGER_TARGET = 20
 def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
             group_column: str | None = None, time_column: str | None = None) -> Dataset:
     """Check the target, infer the task, clean the feature columns."""
+    _refuse_nested(frame, source)
     target = _resolve_target(frame, target, source)
     for col, what in ((group_column, "group_column"), (time_column, "time_column")):
         if col is not None and col not in frame.columns:
@@ -35,6 +36,10 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     if time_column:
         frame = frame.iloc[_time_order(frame[time_column], source, time_column)]
     y = frame[target]
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        # Its values, not its categories: an unused category is no class (stratification would
+        # refuse a class with 0 rows).
+        y = pd.Series(np.asarray(y), index=y.index, name=y.name)
     task = infer_task(y, task, source, target)
     if task == "regression":
         y = pd.to_numeric(y)
@@ -50,12 +55,43 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     X, dropped = drop_useless_columns(X)
     if X.shape[1] == 0:
         raise DataError(f"{source}: no usable feature columns left after dropping {sorted(dropped)}")
-    numeric, categorical, datetimes = column_types(X)
+    try:
+        numeric, categorical, datetimes = column_types(X)
+    except MixedOffsetsError as exc:
+        raise DataError(f"{source}: {exc}") from None
     text = [c for c in categorical if is_free_text(X[c].dropna())]
     categorical = [c for c in categorical if c not in text]
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
                    dropped_columns=dropped)
+
+
+class MixedOffsetsError(ValueError):
+    """Times in one column written with different UTC offsets."""
+
+
+def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
+    """Lists, dicts or arrays in cells (Parquet allows them) are not one value per cell."""
+    for col in frame.columns:
+        if pd.api.types.is_object_dtype(frame[col]):
+            nested = frame[col].map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+            if nested.any():
+                example = frame[col][nested].iloc[0]
+                if isinstance(example, np.ndarray):  # how Parquet lists arrive
+                    example = list(example)
+                raise DataError(f"{source}: column {col!r} holds {type(example).__name__}s (e.g. "
+                                f"{str(example)[:60]}); automl needs one value per cell: flatten or "
+                                "drop the column")
+
+
+def _parse_times(values: pd.Series, column) -> pd.Series:
+    try:
+        return pd.to_datetime(values, errors="coerce", format="mixed")
+    except ValueError as exc:
+        if "timezone" not in str(exc).lower() and "offset" not in str(exc).lower():
+            raise
+        raise MixedOffsetsError(f"column {column!r} mixes UTC offsets (e.g. {values.iloc[0]!r}); write "
+                                "its times in one offset or in UTC") from None
 
 
 def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
@@ -72,8 +108,10 @@ def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
 def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
     """Row order by time (TimeSeriesSplit and the newest-rows test set need it); dates written
     as text are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
-    stamps = values if pd.api.types.is_numeric_dtype(values) else \
-        pd.to_datetime(values, errors="coerce", format="mixed")
+    try:
+        stamps = values if pd.api.types.is_numeric_dtype(values) else _parse_times(values, column)
+    except MixedOffsetsError as exc:
+        raise DataError(f"{source}: time_column: {exc}") from None
     bad = stamps.isna()
     if bad.any():
         raise DataError(f"{source}: time_column {column!r} has {int(bad.sum())} missing or "
@@ -161,18 +199,23 @@ def column_types(X: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
             categorical.append(col)
         elif pd.api.types.is_numeric_dtype(s):
             numeric.append(col)
-        elif pd.api.types.is_datetime64_any_dtype(s) or _looks_like_dates(s.dropna()):
+        elif pd.api.types.is_datetime64_any_dtype(s) or _looks_like_dates(s.dropna(), col):
             datetimes.append(col)
         else:
             categorical.append(col)
     return numeric, categorical, datetimes
 
 
-def _looks_like_dates(values: pd.Series) -> bool:
+def _looks_like_dates(values: pd.Series, column=None) -> bool:
     if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
         return False
     sample = values.astype(str).head(200)
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d*)?").any():
         return False  # plain numbers would parse as epochs or years
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    try:
+        parsed = _parse_times(sample, column)
+    except MixedOffsetsError:
+        if column is None:  # the identifier check only asks whether these are dates: they are
+            return True
+        raise
     return bool(parsed.notna().mean() > 0.95)

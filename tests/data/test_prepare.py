@@ -62,3 +62,29 @@ def test_values_in_messages_are_shown_as_written(rng):
     frame = _frame(rng).assign(y=np.int64(7))
     with pytest.raises(DataError, match=r"single class \(7\)"):
         prepare(frame, "y", "binary", "src")
+
+
+def test_times_with_mixed_utc_offsets_are_refused(rng):
+    frame = _frame(rng).assign(when=["2024-03-01T10:00:00+01:00", "2024-06-01T10:00:00+02:00"] * 30)
+    with pytest.raises(DataError, match=r"column 'when' mixes UTC offsets .*one offset or in UTC"):
+        prepare(frame, "y", "auto", "src")
+    with pytest.raises(DataError, match=r"time_column: column 'when' mixes UTC offsets"):
+        prepare(frame, "y", "auto", "src", time_column="when")
+
+
+def test_lists_in_parquet_cells_are_refused(rng, workdir):
+    frame = _frame(rng).assign(tags=[["a", "b"], ["c"]] * 30)
+    frame.to_parquet(workdir / "t.parquet")
+    with pytest.raises(DataError, match=r"column 'tags' holds lists \(e.g. \['a', 'b'\]\); .*one value"):
+        prepare(read_table(str(workdir / "t.parquet"))[0], "y", "auto", "t.parquet")
+
+
+def test_a_categorical_target_with_unused_categories_is_accepted(rng, config, workdir):
+    from automl.run import run_experiment
+
+    y = pd.Categorical(["a", "b"] * 40, categories=["a", "b", "never"])
+    frame = pd.DataFrame({"x": rng.normal(size=80), "y": y})
+    assert prepare(frame, "y", "auto", "src").task == "binary"
+    frame.to_parquet(workdir / "cat.parquet")  # Parquet keeps the categories
+    summary = run_experiment(config(data=str(workdir / "cat.parquet"), target="y", n_trials=1))
+    assert summary["task"] == "binary"
