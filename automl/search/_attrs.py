@@ -19,6 +19,7 @@ MODEL_BYTES = "model_bytes"  # a fitted fold model's pickled size
 ERROR, PRUNED_AT, EPOCH_LOSS = "error", "pruned_at_fold", "epoch_loss"
 STOPPED = "stopped"  # why a trial was stopped for time (it is then PRUNED)
 RUN_ID, WORKER = "mlflow_run_id", "worker"
+DUPLICATE_OF = "duplicate_of"  # the complete trial with the same parameters whose results it took
 
 # --- on a study --------------------------------------------------------------------------------
 # A later run (or another worker) must match these to continue the same search.
@@ -46,6 +47,10 @@ def record_folds(trial, scores: list[float], fit_time: float, predict_rate: floa
         trial.set_user_attr(PARTS, parts)
     if model_bytes:
         trial.set_user_attr(MODEL_BYTES, model_bytes)
+
+
+def record_duplicate(trial, number: int) -> None:
+    trial.set_user_attr(DUPLICATE_OF, number)
 
 
 def record_cv_std(trial, std: float) -> None:

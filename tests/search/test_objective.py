@@ -146,3 +146,25 @@ def test_pruned_trial_records_the_fold(prepared, seed):
     # Pruners are asked after every fold but the last (one fold process here).
     assert trial.user_attrs[A.PRUNED_AT] == 0 and len(trial.user_attrs[A.FOLD_SCORES]) == 1
     assert trial.intermediate_values == dict(enumerate(trial.user_attrs[A.FOLD_SCORES]))
+
+
+def test_a_configuration_proposed_again_takes_the_earlier_results_without_fitting(config, workdir):
+    """Two possible configurations, six trials: the repeats are copies, marked as such."""
+    from automl.run import run_experiment
+
+    (workdir / "two.yaml").write_text("models:\n  knn:\n    n_neighbors: {type: categorical, choices: [3, 5]}\n")
+    summary = run_experiment(config(space=str(workdir / "two.yaml"), n_trials=6, study_name="twice",
+                                    pruner="none"))
+    study = optuna.load_study(study_name="twice", storage=summary["storage"])
+    first = {}
+    for t in study.trials:
+        key = t.params["knn.n_neighbors"]
+        if key not in first:
+            first[key] = t
+            assert A.DUPLICATE_OF not in t.user_attrs
+        else:
+            twin = first[key]
+            assert t.user_attrs[A.DUPLICATE_OF] == twin.number
+            assert t.value == twin.value and t.user_attrs[A.FOLD_SCORES] == twin.user_attrs[A.FOLD_SCORES]
+            assert t.intermediate_values == twin.intermediate_values
+    assert len(first) <= 2 and len(study.trials) == 6
