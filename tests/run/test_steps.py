@@ -89,7 +89,8 @@ def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     outcome = seen["outcome"]
     assert outcome.model is not None and outcome.test_metrics  # choose, refit_best, test
     assert (outcome.model_path is not None) == (steps >= 8)  # save is the eighth step
-    own = [a.path for a in outcome.artifacts if a.path not in ("ensemble.json", IMPORTANCE, "selection.json")]
+    own = [a.path for a in outcome.artifacts
+           if a.path not in ("ensemble.json", IMPORTANCE, "selection.json", "pareto.csv")]
     assert own == (["schema.json"] if steps >= 7 else [])
 
 
