@@ -35,6 +35,7 @@ def worker_main(req_fd: int, rep_fd: int) -> None:
 
     # Ctrl-C reaches the whole process group; the search process decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     conn = Connection(req_fd, writable=False)
     replies = Connection(rep_fd, readable=False)
     try:
@@ -70,6 +71,25 @@ def _limit_memory(memory_mb: int | None) -> None:
         return
     limit = (used_kb * 1024) + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _die_with_parent() -> None:
+    """On Linux, the kernel kills this process when the search process dies, however it dies
+    and whatever this one is doing: the watch thread below cannot run while a fit in C code
+    holds the interpreter, and such orphans were seen fitting for minutes."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the line above: already an orphan
+        os._exit(1)
 
 
 def _watch_parent(main_pid: int) -> None:

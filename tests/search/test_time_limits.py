@@ -232,3 +232,55 @@ def test_budget_timings_in_phase_order():
     clock.now = 21.0
     assert budget.timings() == {"setup": 2.0, "search": 18.5, "total": 21.0}
     assert budget.left() == 9.0
+
+
+def test_fold_processes_die_with_the_search_process(tmp_path):
+    """SIGKILL to the search process (nothing of ours runs after it) takes its fold processes
+    with it, even in the middle of a fit that holds the interpreter (as C code does): a
+    watching thread could not run then."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "hog.py").write_text(
+        "from sklearn.base import BaseEstimator, RegressorMixin\n"
+        "class Hog(RegressorMixin, BaseEstimator):\n"
+        "    def fit(self, X, y):\n"
+        "        sum(range(10 ** 12))  # one C call: holds the GIL for hours\n"
+        "        return self\n")
+    script = tmp_path / "search.py"
+    script.write_text(
+        "import numpy as np, pandas as pd, sys\n"
+        "from automl.metrics import get_metric\n"
+        "from automl.search import FoldData, PoolRunner\n"
+        "from hog import Hog\n"
+        "X = pd.DataFrame({'x': np.arange(40.0)}); y = pd.Series(np.arange(40.0))\n"
+        "folds = [(np.arange(20), np.arange(20, 40)), (np.arange(20, 40), np.arange(20))]\n"
+        "runner = PoolRunner(FoldData(X, y, folds), get_metric('regression', 'rmse'), 2)\n"
+        "print(' '.join(str(w.process.pid) for w in runner._pool), flush=True)\n"
+        "runner.run([(0, Hog()), (1, Hog())], None)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    assert len(pids) == 2
+    time.sleep(4)  # the workers have loaded the data and are inside the fit
+    assert all(_alive(p) for p in pids)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [p for p in pids if _alive(p)]
+    for p in survivors:
+        os.kill(p, signal.SIGKILL)  # leave nothing behind, then fail
+    assert not survivors
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
