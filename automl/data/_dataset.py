@@ -24,6 +24,7 @@ class Dataset:
     groups: pd.Series | None = None
     rows_dropped: int = 0
     dropped_columns: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # kept, but worth a look (integer IDs)
 
     @property
     def feature_columns(self) -> list[str]:

@@ -63,7 +63,7 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     categorical = [c for c in categorical if c not in text]
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
-                   dropped_columns=dropped)
+                   dropped_columns=dropped, warnings=_integer_identifiers(X, numeric))
 
 
 class MixedOffsetsError(ValueError):
@@ -170,6 +170,19 @@ def drop_useless_columns(X: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]
         elif _is_identifier_like(values) and not is_free_text(values):
             dropped[col] = "identifier-like (almost all values unique strings of few words)"
     return X.drop(columns=list(dropped)), dropped
+
+
+def _integer_identifiers(X: pd.DataFrame, numeric: list[str]) -> list[str]:
+    """Numeric columns that look like row numbers or IDs: every value a distinct integer. Kept
+    (a count can look like that), but a model may learn the order rows were written in."""
+    out = []
+    for col in numeric:
+        values = X[col].dropna()
+        if len(values) >= ID_MIN_ROWS and values.nunique() == len(values) and \
+                np.allclose(values, np.round(values)):
+            out.append(f"column {col!r} looks like an identifier ({len(values)} distinct whole numbers); "
+                       "it is used as a number: drop it if it only names rows")
+    return out
 
 
 def _is_identifier_like(values: pd.Series) -> bool:

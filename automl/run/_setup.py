@@ -67,6 +67,8 @@ def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
     data.name = name
     for col, why in data.dropped_columns.items():
         reporter.warn(f"dropped column {col!r}: {why}")
+    for warning in data.warnings:
+        reporter.warn(warning)
     if data.rows_dropped:
         reporter.warn(f"dropped {data.rows_dropped} rows with a missing target")
     time_ordered = cfg.time_column is not None

@@ -88,3 +88,26 @@ def test_a_categorical_target_with_unused_categories_is_accepted(rng, config, wo
     frame.to_parquet(workdir / "cat.parquet")  # Parquet keeps the categories
     summary = run_experiment(config(data=str(workdir / "cat.parquet"), target="y", n_trials=1))
     assert summary["task"] == "binary"
+
+
+def test_an_integer_identifier_column_is_kept_with_a_warning(rng):
+    frame = _frame(rng).assign(size=rng.normal(size=60), customer_id=np.arange(1000, 1060))
+    data = prepare(frame, "y", "auto", "src")
+    assert "customer_id" in data.numeric
+    assert data.warnings == ["column 'customer_id' looks like an identifier (60 distinct whole numbers); "
+                             "it is used as a number: drop it if it only names rows"]
+    assert prepare(_frame(rng).assign(size=rng.normal(size=60)), "y", "auto", "src").warnings == []
+
+
+def test_prediction_times_with_mixed_offsets_are_a_one_line_error(rng, config, workdir, cli, user_error):
+    from automl.run import run_experiment
+
+    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=80, freq="D", tz="UTC").astype(str),
+                          "x": rng.normal(size=80), "y": ["a", "b"] * 40})
+    frame.to_csv(workdir / "train.csv", index=False)
+    summary = run_experiment(config(data=str(workdir / "train.csv"), target="y", n_trials=1))
+    mixed = ["2024-03-01T10:00:00+01:00", "2024-06-01T10:00:00+02:00"]
+    rows = frame.drop(columns="y").head(2).assign(when=mixed)
+    rows.to_csv(workdir / "rows.csv", index=False)
+    user_error(cli("predict", "--model", summary["model_path"], "--data", str(workdir / "rows.csv"),
+                   "--output", "p.csv"), r"column 'when' mixes UTC offsets")
