@@ -240,10 +240,12 @@ class MlflowTracker:
             return
         self._closed = True
         try:
-            if self._proc.poll() is None:
-                self._send.send(("close", status, self._current))
-                self._await("closed", REPLY_TIMEOUT_S)
+            if self._proc.poll() is not None:
+                raise TrackingError("the MLflow writer process stopped unexpectedly")
+            self._send.send(("close", status, self._current))
+            self._await("closed", REPLY_TIMEOUT_S)
         except (OSError, TrackingError, ConfigError):
+            self._close_directly("FAILED" if status == "FINISHED" else status)
             if status == "FINISHED":  # a clean end must not hide that the writer failed
                 raise
         finally:
@@ -252,6 +254,26 @@ class MlflowTracker:
                 self._proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+
+    def _close_directly(self, status: str) -> None:
+        """The writer is gone (killed alone, crashed): end from here the runs it left RUNNING,
+        the parent and its children, so nothing stays RUNNING. Best effort: the error that
+        brought us here is the one to report."""
+        if self._ids is None:
+            return
+        experiment, parent = self._ids
+        try:
+            from ._store import open_store
+
+            client = open_store(self.settings["uri"], set_globals=False)
+            children = client.search_runs([experiment], max_results=10000,
+                                          filter_string=f"tags.`mlflow.parentRunId` = '{parent}' "
+                                                        "AND attributes.status = 'RUNNING'")
+            for run in children:
+                client.set_terminated(run.info.run_id, status)
+            client.set_terminated(parent, status)
+        except Exception:  # noqa: BLE001 - nothing more to do without a store
+            pass
 
     def _post(self, msg) -> None:
         """Send to the writer; if it is gone, say why (its last reply) in one line."""
@@ -265,13 +287,18 @@ class MlflowTracker:
     def _drain_after_exit(self) -> None:
         try:
             self._drain()
-        except EOFError:
-            pass
+        except TrackingError as exc:
+            if "stopped unexpectedly" not in str(exc):
+                raise  # the writer's last word: why it stopped
 
     def _drain(self) -> None:
         """Handle every reply already waiting, without blocking."""
-        while self._recv.poll(0):
-            self._handle(self._recv.recv())
+        try:
+            while self._recv.poll(0):
+                self._handle(self._recv.recv())
+        except (EOFError, OSError):  # the writer is gone: the pipe says EOF
+            raise TrackingError("the MLflow writer process stopped unexpectedly "
+                                "(rerun with AUTOML_DEBUG=1 to see its output)") from None
 
     def _handle(self, msg: tuple) -> None:
         if msg[0] == "run":

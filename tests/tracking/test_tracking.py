@@ -230,3 +230,50 @@ def test_the_ui_sees_a_training_experiment_its_data_sets_and_the_model_latency(m
     assert rows == {"training": summary["train_rows"], "testing": summary["test_rows"]}
     assert inputs["training"].digest != inputs["testing"].digest
     assert parent.data.metrics["test_predict_ms_per_1000_rows"] > 0
+
+
+def _children(pid: int) -> list[tuple[int, int]]:
+    """(pid, session id) of the processes whose parent is ``pid``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append((int(entry.name), int(fields[3])))
+    return out
+
+
+def test_the_writer_killed_alone_fails_the_run_in_one_line_and_leaves_nothing_running(tmp_path):
+    import optuna
+
+    proc = subprocess.Popen([sys.executable, "-m", "automl", "run", "--data", "demo:breast_cancer",
+                             "--n-trials", "400", "--workdir", str(tmp_path), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    storage = f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}"
+    deadline = time.monotonic() + 120
+    while True:  # a few trials in, with their child runs
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        try:
+            study = optuna.load_study(study_name="breast_cancer-target", storage=storage)
+            if sum(t.state.name == "COMPLETE" for t in study.trials) >= 3:
+                break
+        except (KeyError, Exception):
+            pass
+        time.sleep(0.3)
+    writer = [pid for pid, session in _children(proc.pid) if session == pid]  # its own session
+    assert len(writer) == 1
+    os.kill(writer[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "writer process stopped unexpectedly" in lines[0] and "Traceback" not in err
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=5000)
+    assert runs and not [r for r in runs if r.info.status == "RUNNING"]
+    parent = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert [r.info.status for r in parent] == ["FAILED"]
+    study = optuna.load_study(study_name="breast_cancer-target", storage=storage)
+    assert not [t for t in study.trials if t.state.name == "RUNNING"]

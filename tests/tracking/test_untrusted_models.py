@@ -49,21 +49,32 @@ def test_a_planted_local_pickle_is_refused_and_runs_nothing(cli, workdir, rows, 
     assert not marker.exists()
 
 
-def _register(workdir: Path, name: str, model, **kwargs) -> str:
+def _register(workdir: Path, name: str, model_code: str, **kwargs) -> str:
+    """Log and register the model ``model_code`` builds, in a subprocess (MLflow's fluent API
+    keeps the store in module globals; they must not leak into other tests)."""
+    import subprocess
+    import sys
+
     uri = f"sqlite:///{workdir / 'mlruns' / 'mlflow.db'}"
     (workdir / "mlruns").mkdir(exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(model, name="model", pip_requirements=[], **kwargs)
-    mlflow.register_model(info.model_uri, name)
-    mlflow.set_tracking_uri("")
+    script = workdir / f"register_{name}.py"
+    script.write_text(
+        "import os, sys, mlflow, mlflow.sklearn\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"{model_code}\n"
+        "with mlflow.start_run():\n"
+        f"    info = mlflow.sklearn.log_model(model, name='model', pip_requirements=[], **{kwargs!r})\n"
+        f"mlflow.register_model(info.model_uri, {name!r})\n")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, cwd=workdir)
+    assert done.returncode == 0, done.stderr[-2000:]
     return uri
 
 
 def test_a_planted_pickle_registered_in_mlflow_is_refused_and_runs_nothing(cli, workdir, rows, user_error):
     marker = workdir / "pwned"
-    uri = _register(workdir, "evil", Planted(marker), serialization_format="pickle")
+    code = f"from test_untrusted_models import Planted\nmodel = Planted({str(marker)!r})"
+    uri = _register(workdir, "evil", code, serialization_format="pickle")
     marker.unlink(missing_ok=True)  # logging pickled it, and MLflow may have loaded it back
     user_error(cli("predict", "--model", "models:/evil/1", "--data", rows, "--output", "p.csv",
                    "--tracking-uri", uri), r"models:/evil/1: refused: saved as 'pickle'")
@@ -73,10 +84,8 @@ def test_a_planted_pickle_registered_in_mlflow_is_refused_and_runs_nothing(cli, 
 def test_a_skops_model_is_loaded_with_automls_trust_not_its_own(cli, workdir, rows, user_error):
     """The MLmodel of this skops model trusts os.system (as an attacker would write it); automl
     reads the types itself and refuses."""
-    from sklearn.preprocessing import FunctionTransformer
-
-    model = FunctionTransformer(func=os.system)
-    uri = _register(workdir, "sly", model, serialization_format="skops",
+    uri = _register(workdir, "sly", "from sklearn.preprocessing import FunctionTransformer\n"
+                    "model = FunctionTransformer(func=os.system)", serialization_format="skops",
                     skops_trusted_types=["posix.system", "nt.system"])
     user_error(cli("predict", "--model", "models:/sly/1", "--data", rows, "--output", "p.csv",
                    "--tracking-uri", uri),
