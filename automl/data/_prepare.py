@@ -90,8 +90,19 @@ def _parse_times(values: pd.Series, column) -> pd.Series:
     except ValueError as exc:
         if "timezone" not in str(exc).lower() and "offset" not in str(exc).lower():
             raise
-        raise MixedOffsetsError(f"column {column!r} mixes UTC offsets (e.g. {values.iloc[0]!r}); write "
+        raise MixedOffsetsError(f"column {column!r} mixes UTC offsets{_offset_examples(values)}; write "
                                 "its times in one offset or in UTC") from None
+
+
+def _offset_examples(values: pd.Series) -> str:
+    """Two values that disagree: one with an offset and one with another or none."""
+    text = values.dropna().astype(str)
+    aware = text[text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True)]
+    if aware.empty:
+        return ""
+    other = text[text.str.replace(r"^.*?((?:[+-]\d\d:?\d\d|Z)?)$", r"\1", regex=True) !=
+                 aware.str.replace(r"^.*?((?:[+-]\d\d:?\d\d|Z)?)$", r"\1", regex=True).iloc[0]]
+    return f" (e.g. {aware.iloc[0]!r} and {other.iloc[0]!r})" if len(other) else f" (e.g. {aware.iloc[0]!r})"
 
 
 def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:

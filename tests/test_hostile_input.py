@@ -1,0 +1,69 @@
+"""Property test: whatever small table, target and flags a user gives, `automl run` ends with
+exit 0, or exit 2 and one line saying what is wrong; never a traceback, never exit 1."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from automl.cli import app  # noqa: E402
+
+CELLS = {
+    "number": st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.integers(-5, 5)),
+    "word": st.sampled_from(["a", "b", "c", "[/b]", "x y", "", "?", "N/A", "é"]),
+    "date": st.sampled_from(["2024-01-01", "2024-02-03", "01/05/2023", "2024-06-01T10:00:00+02:00", "never"]),
+}
+
+
+@st.composite
+def tables(draw):
+    """Mostly tables a run can learn from (a label of a few classes or numbers, 20-60 rows), with
+    hostile cells mixed in; sometimes hopeless ones (one row, a target that is not a column)."""
+    rows = draw(st.integers(20, 60)) if draw(st.integers(0, 9)) else draw(st.integers(1, 5))
+    kinds = draw(st.lists(st.sampled_from(sorted(CELLS)), min_size=1, max_size=4))
+    cells = {f"c{i}{'[x]' if i == 1 else ''}": st.lists(CELLS[k], min_size=rows, max_size=rows)
+             for i, k in enumerate(kinds)}  # "c1[x]": a name that looks like markup
+    frame = pd.DataFrame({name: draw(values) for name, values in cells.items()})
+    labels = draw(st.sampled_from([["yes", "no"], ["a", "b", "c"], [1.5, 2.25, 3.0, 9.5, 11.0, 0.1]]))
+    frame["label"] = [labels[i % len(labels)] for i in range(rows)]
+    target = "label" if draw(st.integers(0, 9)) else draw(st.sampled_from([*frame.columns, "absent"]))
+    return frame, target
+
+
+@st.composite
+def flags(draw):
+    out = []
+    if draw(st.integers(0, 3)) == 0:
+        out += ["--task", draw(st.sampled_from(["auto", "binary", "multiclass", "regression"]))]
+    if draw(st.integers(0, 3)) == 0:
+        out += ["--metric", draw(st.sampled_from(["roc_auc", "rmse", "log_loss", "accuracy", "bogus"]))]
+    if draw(st.integers(0, 3)) == 0:
+        out += ["--cv", str(draw(st.integers(1, 6)))]
+    if draw(st.integers(0, 5)) == 0:
+        out += ["--seed", str(draw(st.sampled_from([7, -1, 2**32])))]
+    return out
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(table=tables(), extra=flags())
+def test_any_table_and_flags_end_in_exit_0_or_a_one_line_exit_2(table, extra):
+    frame, target = table
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.csv"
+        frame.to_csv(path, index=False)
+        args = ["run", "--data", str(path), "--target", target, "--n-trials", "1", "--space", "fast.yaml",
+                "--no-tracking", "--quiet", "--n-jobs", "1", "--workdir", tmp, *extra]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 2), (result.exit_code, result.stderr, result.exception, target, extra)
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
