@@ -8,6 +8,7 @@ can ensemble trials of earlier runs.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class OOFStore:
         for rows, predictions in folds:
             oof[rows] = predictions
         np.save(self._path(number), oof)
+        os.chmod(self._path(number), 0o600)  # predictions on training rows: the owner's only
         self._scores[number] = score
         if len(self._scores) > self.keep:
             worst = self._worst()[0]

@@ -57,6 +57,9 @@ def writer_main(req_fd: int, rep_fd: int) -> None:
     from multiprocessing.connection import Connection
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # The logged model and its input example hold training rows: files MLflow writes from here
+    # are readable by their owner only (a shared store's server writes with its own settings).
+    os.umask(0o077)
     requests, replies = Connection(req_fd, writable=False), Connection(rep_fd, readable=False)
     try:
         _, uri = requests.recv()

@@ -277,3 +277,14 @@ def test_the_writer_killed_alone_fails_the_run_in_one_line_and_leaves_nothing_ru
     assert [r.info.status for r in parent] == ["FAILED"]
     study = optuna.load_study(study_name="breast_cancer-target", storage=storage)
     assert not [t for t in study.trials if t.state.name == "RUNNING"]
+
+
+def test_files_holding_training_rows_are_the_owners_only(mixed_run):
+    """The saved and the logged model, the input example and the out-of-fold predictions."""
+    summary, _, _, work = mixed_run
+    held = [Path(summary["model_path"]), *(work / "mlruns" / "oof").rglob("*.npy")]
+    logged = list((work / "mlruns" / "artifacts").rglob("model.skops")) + \
+        list((work / "mlruns" / "artifacts").rglob("input_example.json"))
+    assert logged and len(held) > 1
+    loose = [str(p) for p in held + logged if p.stat().st_mode & 0o077]
+    assert not loose, loose
