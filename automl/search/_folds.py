@@ -137,8 +137,9 @@ class _Counter:
         self.n = 0
 
     def write(self, data) -> int:
-        self.n += len(data)
-        return len(data)
+        size = memoryview(data).nbytes  # protocol 5 hands large arrays over as PickleBuffer
+        self.n += size
+        return size
 
 
 def pickled_size(obj) -> int:
