@@ -246,19 +246,12 @@ def show(
 ):
     """A study's leaderboard and trial states from its Optuna storage, without MLflow."""
     with _errors(debug):
-        from pathlib import Path
-
         from automl.config import ExperimentConfig, resolve_workdir
         from automl.report import print_studies, print_study
-        from automl.search import list_studies, open_storage, show_study
+        from automl.search import default_storage, list_studies, open_storage, show_study
 
-        url = storage or os.environ.get("AUTOML_STORAGE")
-        if not url:
-            folder = resolve_workdir(ExperimentConfig(workdir=workdir))
-            url = f"sqlite:///{folder / 'mlruns' / 'optuna.db'}"
-            journal = folder / "mlruns" / "optuna-journal.log"
-            if not Path(url.removeprefix("sqlite:///")).is_file() and journal.is_file():
-                url = f"journal://{journal}"
+        url = storage or os.environ.get("AUTOML_STORAGE") or \
+            default_storage(resolve_workdir(ExperimentConfig(workdir=workdir)), create=False)
         handle = open_storage(url)
         if study is None:
             print_studies(list_studies(handle))

@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from automl.search import describe_states
+
 
 class _BudgetColumn(ProgressColumn):
     """``0:23 of 1:00``: time since the command started, against ``--timeout``."""
@@ -159,7 +161,7 @@ def print_studies(overviews, console: Console | None = None) -> None:
         table.add_column(col, justify="right" if col in ("trials", "best") else "left")
     for o in overviews:
         table.add_row(Text(o.name), o.task or "-", Text(f"{o.metric or '-'} ({o.direction})"),
-                      Text(_states(o.states)), f"{o.best_value:.4f}" if o.best_value is not None else "-")
+                      Text(describe_states(o.states)), _number(o.best_value, ".4f"))
     console.print(table)
 
 
@@ -167,7 +169,7 @@ def print_study(o, console: Console | None = None) -> None:
     """``automl show --study NAME``: state counts, why trials stopped, the leaderboard; stdout."""
     console = console or Console()
     console.print(Text(f"study {o.name}: {o.task or '?'} task, {o.metric or '?'} ({o.direction}); "
-                       f"trials {_states(o.states)}"), soft_wrap=True)
+                       f"trials {describe_states(o.states)}"), soft_wrap=True)
     for reason, count in o.reasons.items():
         console.print(Text(f"  {count} x {reason}"), soft_wrap=True)
     if o.board.empty:
@@ -194,5 +196,3 @@ def _params(text: str) -> str:
                     for k, v in json.loads(text).items())
 
 
-def _states(states: dict[str, int]) -> str:
-    return ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items(), key=lambda kv: -kv[1])) or "none"

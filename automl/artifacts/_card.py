@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data import Dataset
+from automl.search import describe_states
 from automl.split import Split
 
 FEW_ROWS = 30  # a class with fewer training rows than this is learnt from few examples
@@ -54,8 +55,8 @@ def _training(facts, data, split) -> str:
              f"- source: `{facts['data']}`, fingerprint `{facts['data_fingerprint']}`",
              f"- {len(split.y_train)} training rows (cross-validated), {len(split.y_test)} test rows "
              f"held out and scored once (test fingerprint `{split.test_fingerprint}`)"]
-    if facts.get("fit_rows") and facts["fit_rows"] != len(split.y_train):
-        lines.append(f"- after the test, refit on all {facts['fit_rows']} rows (training and test)")
+    if facts.get("refit_full_rows"):
+        lines.append(f"- after the test, refit on all {facts['refit_full_rows']} rows (training and test)")
     lines += [f"- {name} columns ({len(cols)}): " + ", ".join(f"`{c}`" for c in cols) for name, cols in kinds]
     if data.rows_dropped:
         lines.append(f"- {data.rows_dropped} rows dropped: missing target")
@@ -87,7 +88,7 @@ def _performance(facts) -> str:
 
 
 def _choice(facts) -> str:
-    states = ", ".join(f"{n} {s.lower()}" for s, n in facts["n_trials"].items())
+    states = describe_states(facts["n_trials"])
     lines = ["## How it was chosen", "",
              f"- search: Optuna study `{facts['study']}` over `{facts['space']}`; trials: {states}",
              f"- final model: {facts['final_model']}"]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data import Dataset
+from automl.search import describe_states
 from automl.split import Split
 
 SECTIONS = ("data", "search", "leaderboard", "costs", "final-model", "test", "importance", "retrain")
@@ -110,7 +111,7 @@ def _target(task: str, y: pd.Series) -> str:
 
 
 def _search(facts, figures) -> str:
-    states = ", ".join(f"{n} {s.lower()}" for s, n in facts["n_trials"].items())
+    states = describe_states(facts["n_trials"])
     parts = [f"<p>Optuna study <code>{_e(facts['study'])}</code> over <code>{_e(facts['space'])}</code>, "
              f"metric {_e(facts['metric'])}; trials: {_e(states)}.</p>",
              _figure(figures, "optimization_history", "param_importances")]

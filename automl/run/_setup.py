@@ -44,6 +44,11 @@ class Prepared:
     test_rows_dropped: int = 0
 
     @property
+    def refit_growth(self) -> float:
+        """A refit on training and test rows against one on the training rows (refit_full)."""
+        return (len(self.split.y_train) + len(self.split.y_test)) / len(self.split.y_train)
+
+    @property
     def columns(self) -> tuple[list[str], list[str], list[str]]:
         """Numeric, categorical and datetime feature columns, as the pipeline takes them."""
         return self.data.columns_by_kind
@@ -125,11 +130,9 @@ class Context:
             overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"] + \
                 EXPLAIN_SHARE * (self.budget.total or 0.0)
         factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
-        split = self.prep.split
-        refits = 1.0 + (len(split.y_train) + len(split.y_test)) / len(split.y_train) \
-            if self.cfg.refit_full else 1.0
+        refits = 1.0 + self.prep.refit_growth if self.cfg.refit_full else 1.0
         return SearchPlan(self.budget, len(self.prep.folds), overhead, factor,
-                          test_rows=len(split.y_test),
+                          test_rows=len(self.prep.split.y_test),
                           save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0, exit_s=EXIT_S,
                           fold_jobs=self.fold_jobs(), refit_factor=refits)
 

@@ -118,7 +118,7 @@ def explain(o: Outcome) -> None:
     left = ctx.budget.left()
     if left is not None:
         plan = ctx.plan()
-        after = plan.overhead_s + plan.exit_s + _refit_full_need(o)
+        after = plan.overhead_s + plan.exit_s + _refit_full_need(o, plan)
         seconds = min(EXPLAIN_SHARE * ctx.budget.total, left - after)
     split = ctx.prep.split
     result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
@@ -133,16 +133,12 @@ def explain(o: Outcome) -> None:
                                         result.table.to_csv(index=False)))
 
 
-def _refit_full_need(o: Outcome) -> float:
+def _refit_full_need(o: Outcome, plan) -> float:
     """Seconds the refit on every row is expected to take (0 when not asked)."""
-    ctx = o.ctx
-    if not ctx.cfg.refit_full:
+    if not o.ctx.cfg.refit_full:
         return 0.0
-    split = ctx.prep.split
-    plan = ctx.plan()
     trials = [t for t, _ in o.members] or [o.trial]
-    growth = (len(split.y_train) + len(split.y_test)) / len(split.y_train)
-    return sum(plan.trial_refit_estimate(t) for t in trials) * growth
+    return sum(plan.trial_refit_estimate(t) for t in trials) * o.ctx.prep.refit_growth
 
 
 def refit_full(o: Outcome) -> None:
@@ -156,7 +152,7 @@ def refit_full(o: Outcome) -> None:
     left = ctx.budget.left()
     if left is not None:
         plan = ctx.plan()
-        need = _refit_full_need(o)
+        need = _refit_full_need(o, plan)
         if need > left - plan.overhead_s - plan.exit_s:
             o.refit_full = {"rows": len(split.y_train),
                             "skipped": f"a refit on {rows} rows needs about {need:.1f} s; "
@@ -221,7 +217,7 @@ def page(o: Outcome) -> None:
     and on the run."""
     ctx = o.ctx
     trials = ctx.study.get_trials(deepcopy=False)
-    facts = {**o.facts, "reasons": why_stopped(trials), "families": _families(ctx.study, trials),
+    facts = {**o.facts, "reasons": why_stopped(trials), "families": _families(o.leaderboard),
              "drift": o.decision.drift if o.decision else None}
     text = html_report(facts, ctx.prep.data, ctx.prep.split, o.leaderboard, o.plots, o.importance_table,
                        o.costs)
@@ -230,16 +226,12 @@ def page(o: Outcome) -> None:
     o.artifacts.append(Artifact.of_text("report.html", text))
 
 
-def _families(study, trials) -> dict[str, tuple[int, float]]:
-    """Per family: complete trials and the best CV score among them, best family first."""
-    maximize = study.direction.name == "MAXIMIZE"
-    out: dict[str, list] = {}
-    for t in trials:
-        if t.state.name == "COMPLETE":
-            n, best = out.get(attrs.family(t) or "?", (0, None))
-            better = best is None or (t.value > best if maximize else t.value < best)
-            out[attrs.family(t) or "?"] = (n + 1, t.value if better else best)
-    return dict(sorted(out.items(), key=lambda kv: -kv[1][1] if maximize else kv[1][1]))
+def _families(board) -> dict[str, tuple[int, float]]:
+    """Per family: complete trials and the best CV score among them, best family first (the
+    leaderboard is sorted best first, so each family's first row is its best)."""
+    first = board.drop_duplicates("family")
+    counts = board["family"].value_counts()
+    return {str(r.family): (int(counts[r.family]), r.cv_score) for r in first.itertuples()}
 
 
 def _facts(o: Outcome) -> dict:
@@ -257,7 +249,6 @@ def _facts(o: Outcome) -> dict:
         "final_model": _final_model_words(o), "importance": o.importance,
         "selection_rule": o.selection.rule if o.selection else None,
         "selection_reason": o.selection.reason if o.selection and o.selection.rule != "best" else None,
-        "fit_rows": (o.refit_full or {}).get("rows"),
         "refit_full_rows": None if "skipped" in (o.refit_full or {}) else (o.refit_full or {}).get("rows"),
         "decision": f"{o.decision.summary()['decision']}: {o.decision.reason}" if o.decision else None,
     }

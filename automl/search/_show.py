@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl.errors import ConfigError
+from automl.errors import ConfigError, first_line
 
 from . import _attrs
 from ._leaderboard import leaderboard
@@ -39,12 +39,21 @@ def open_storage(url: str):
     return make_storage(url)
 
 
+def _study_names(storage) -> list[str]:
+    import optuna
+
+    try:
+        return optuna.get_all_study_names(storage)
+    except Exception as exc:  # an unreachable server, a bad URL, a missing driver: the user's to fix
+        raise ConfigError(f"storage: cannot read ({type(exc).__name__}: {first_line(exc)})") from None
+
+
 def list_studies(storage) -> list[StudyOverview]:
     """Every study in ``storage``, oldest first, with its state counts and best value."""
     import optuna
 
     return [_overview(optuna.load_study(study_name=name, storage=storage), top=0)
-            for name in optuna.get_all_study_names(storage)]
+            for name in _study_names(storage)]
 
 
 def show_study(storage, name: str, top: int = 10) -> StudyOverview:
@@ -52,7 +61,7 @@ def show_study(storage, name: str, top: int = 10) -> StudyOverview:
     trials were pruned or failed."""
     import optuna
 
-    names = optuna.get_all_study_names(storage)
+    names = _study_names(storage)
     if name not in names:
         known = ", ".join(names) or "none"
         raise ConfigError(f"--study: no study named {name!r} in this storage; studies: {known}")

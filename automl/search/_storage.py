@@ -6,13 +6,22 @@ import warnings
 from pathlib import Path
 
 
-def default_storage(workdir: Path, parallel: bool = False) -> str:
+SQLITE_FILE, JOURNAL_FILE = "optuna.db", "optuna-journal.log"  # under <workdir>/mlruns
+
+
+def default_storage(workdir: Path, parallel: bool = False, create: bool = True) -> str:
     """The embedded default: one SQLite file under ``<workdir>/mlruns``; for several worker
-    processes Optuna's journal file instead (SQLite is not built for concurrent writers)."""
-    (workdir / "mlruns").mkdir(parents=True, exist_ok=True)
+    processes Optuna's journal file instead (SQLite is not built for concurrent writers).
+    ``create=False`` (reading only): nothing is made, and an existing journal is taken when
+    there is no SQLite file."""
+    folder = workdir / "mlruns"
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not (folder / SQLITE_FILE).is_file() and (folder / JOURNAL_FILE).is_file():
+        parallel = True
     if parallel:
-        return f"journal://{(workdir / 'mlruns' / 'optuna-journal.log').resolve()}"
-    return f"sqlite:///{(workdir / 'mlruns' / 'optuna.db').resolve()}"
+        return f"journal://{(folder / JOURNAL_FILE).resolve()}"
+    return f"sqlite:///{(folder / SQLITE_FILE).resolve()}"
 
 
 def is_postgres(url: str) -> bool:

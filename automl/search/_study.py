@@ -112,6 +112,11 @@ def fail_stale_trials(study) -> int:
     return len(stale)
 
 
+def describe_states(states: dict[str, int]) -> str:
+    """``{"COMPLETE": 7, "PRUNED": 2}`` as ``7 complete, 2 pruned``, commonest first."""
+    return ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items(), key=lambda kv: -kv[1])) or "none"
+
+
 def count_states(study) -> dict[str, int]:
     counts: dict[str, int] = {}
     for t in study.get_trials(deepcopy=False):

@@ -59,7 +59,7 @@ def test_a_regression_card_states_the_target_range_and_the_refit(rng):
     X = pd.DataFrame({"x": rng.normal(size=300)})
     y = pd.Series(3 * X["x"] + 10, name="price")
     data = Dataset(X, y, "t", "regression", ["x"], [], [])
-    card = model_card(_facts(fit_rows=300, refit_full_rows=300), data, _split(X, y, 60))
+    card = model_card(_facts(refit_full_rows=300), data, _split(X, y, 60))
     low, high = y.iloc[60:].min(), y.iloc[60:].max()
     assert f"trained on `price` from {low:.4g} to {high:.4g}" in card
     assert "refit on all 300 rows" in card and "fitted on the training rows only" in card

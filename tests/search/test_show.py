@@ -43,3 +43,8 @@ def test_an_unknown_study_or_a_missing_store_is_a_one_line_error(cli, config, wo
     empty = workdir / "empty"
     user_error(cli("show", "--workdir", str(empty)), r"optuna\.db does not exist")
     assert not empty.exists()  # showing creates nothing
+
+
+def test_an_unreachable_storage_is_a_one_line_error(cli, user_error):
+    user_error(cli("show", "--storage", "postgresql://bob:pw@127.0.0.1:1/automl"),
+               r"storage: cannot read \(OperationalError")
