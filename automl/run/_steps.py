@@ -28,6 +28,9 @@ from ._setup import EXPLAIN_SHARE, Context
 
 SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection rounds
 TOP_FEATURES = 5  # columns named in the summary
+# Without --timeout, importance still must not dwarf the search: a wide table and a slow ensemble
+# would otherwise take columns x 5 scoring passes.
+EXPLAIN_UNTIMED_S = 30.0
 
 
 def pick(o: Outcome) -> None:
@@ -114,7 +117,7 @@ def explain(o: Outcome) -> None:
     """Permutation importance of the tested model on the test rows, in the time the budget gives
     it; a table and a plot, the strongest columns in the summary."""
     ctx = o.ctx
-    seconds = None
+    seconds = EXPLAIN_UNTIMED_S
     left = ctx.budget.left()
     if left is not None:
         plan = ctx.plan()
@@ -122,7 +125,7 @@ def explain(o: Outcome) -> None:
         seconds = min(EXPLAIN_SHARE * ctx.budget.total, left - after)
     split = ctx.prep.split
     result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
-                                    seconds=max(seconds, 0.0) if seconds is not None else None)
+                                    seconds=max(seconds, 0.0))
     if isinstance(result, str):
         o.importance = {"skipped": result}
         return
