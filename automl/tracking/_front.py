@@ -146,6 +146,10 @@ class MlflowTracker:
         writer = self._writer or WriterProcess(self.settings["uri"])
         self._proc, self._send, self._recv = writer.proc, writer.send, writer.recv
         self._post(self.settings)
+        # Two runs ahead, then one more per finished trial: a spare is ready when the next trial
+        # starts, so the trial is linked to its run (visible in the UI) while it runs, not only
+        # after. The spare left at the end is deleted on close.
+        self._post(("new_run",))
         self._post(("new_run",))
         return self
 
@@ -190,8 +194,10 @@ class MlflowTracker:
         self._current = self._ready_runs.pop(0)
         if self._current is None:  # the writer could not create it (reported as a warning)
             return
+        # Claim first: a process killed between the two steps then leaves a run the writer closes
+        # as this trial's KILLED run, never a trial pointing at a run deleted as unused.
+        self._post(("claim", self._current, trial.number))
         attrs.record_run_id(trial, self._current)
-        self._post(("claim", self._current, trial.number))  # dies -> run KILLED
 
     def on_trial(self, study, trial) -> None:
         """Optuna callback after each trial: queue its record, pre-create the next run."""

@@ -109,9 +109,9 @@ class _Writer:
 
     def serve(self, requests, replies) -> None:
         while True:
-            batch = self._next_batch(requests)
-            if batch is None:  # the search process is gone: close what it left open
-                self.close("KILLED", None)
+            batch, gone = self._next_batch(requests)
+            if gone:  # the search process died: record what it said, then close what it left open
+                self._handle_last_words(batch)
                 return
             # Run creation first, so a starting trial never waits behind a backlog of logging.
             batch.sort(key=lambda m: m[0] != "new_run")
@@ -128,15 +128,32 @@ class _Writer:
                 if msg[0] == "close":
                     return
 
+    def _handle_last_words(self, batch: list) -> None:
+        for msg in batch:
+            if msg[0] == "close":  # it asked to close, then went before the reply
+                self.close(msg[1], msg[2])
+                return
+            if msg[0] in ("new_run", "final", "flush"):
+                continue  # nobody is left to use the answer
+            try:
+                self.handle(msg)
+            except Exception:  # closing what is open matters more than one lost record
+                continue
+        self.close("KILLED", None)
+
     @staticmethod
-    def _next_batch(requests) -> list | None:
+    def _next_batch(requests) -> tuple[list, bool]:
+        """The requests waiting now, and whether the pipe has closed without "close" (the search
+        process died). What it sent before dying is still handled: a trial's claim on its run
+        arrives just before the end of the pipe, and must decide how that run is closed."""
+        batch: list = []
         try:
-            batch = [requests.recv()]
+            batch.append(requests.recv())
             while requests.poll(0):
                 batch.append(requests.recv())
-        except (EOFError, OSError):  # the pipe closed without "close": the search process died
-            return None
-        return batch
+        except (EOFError, OSError):
+            return batch, True
+        return batch, False
 
     def handle(self, msg: tuple):
         kind = msg[0]

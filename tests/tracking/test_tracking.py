@@ -288,3 +288,31 @@ def test_files_holding_training_rows_are_the_owners_only(mixed_run):
     assert logged and len(held) > 1
     loose = [str(p) for p in held + logged if p.stat().st_mode & 0o077]
     assert not loose, loose
+
+
+def test_a_claim_sent_just_before_the_search_process_dies_names_the_killed_run(tmp_path):
+    # The search process claims a pre-created run for its trial, then dies at once (SIGKILL): the
+    # claim and the end of the pipe reach the writer together. The run must end as that trial's
+    # KILLED run, not be deleted as an unused spare while the trial points at it.
+    from automl.tracking._writer import start_writer
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc, send, recv = start_writer()
+    send.send(("open", uri))
+    assert recv.recv()[0] == "opened"
+    send.send({"experiment": "claims", "artifacts": str(tmp_path / "artifacts"), "run_name": "p",
+               "tags": {}, "params": {}, "files": {}, "study_name": "claims", "metric": None,
+               "retrain_of": None, "parent_run_id": None, "close_parent": True})
+    _, _, parent_id = recv.recv()
+    send.send(("new_run",))
+    send.send(("new_run",))
+    claimed, spare = recv.recv()[1], recv.recv()[1]
+    send.send(("claim", claimed, 3))
+    send.close()  # no "close": what a killed process leaves behind
+    assert proc.wait(timeout=60) == 0
+    client = MlflowClient(uri)
+    run = client.get_run(claimed)
+    assert (run.info.status, run.info.lifecycle_stage) == ("KILLED", "active")
+    assert run.data.tags["optuna.trial_number"] == "3"
+    assert client.get_run(spare).info.lifecycle_stage == "deleted"
+    assert client.get_run(parent_id).info.status == "KILLED"
