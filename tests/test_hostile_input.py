@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -67,3 +68,69 @@ def test_any_table_and_flags_end_in_exit_0_or_a_one_line_exit_2(table, extra):
     assert "Traceback" not in result.output
     if result.exit_code == 2:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+FAMILY_PARAMS = {
+    "knn": ["n_neighbors", "weights", "p"],
+    "decision_tree": ["max_depth", "min_samples_leaf", "criterion"],
+    "logistic": ["C", "max_iter", "l1_ratio"],
+    "bogus_family": ["x"],
+}
+VALUES = st.one_of(st.integers(-3, 40), st.floats(-1.0, 100.0), st.sampled_from(
+    ["1e-4", "1.0e-4", "", "uniform", "gini", None, True, [], "[/b]"]))
+
+
+@st.composite
+def param_specs(draw):
+    kind = draw(st.sampled_from(["int", "float", "categorical", "fixed", "weird", "bogus_type"]))
+    if kind == "fixed":
+        return draw(VALUES)
+    if kind == "weird":
+        return draw(st.sampled_from([[1, 2], {"low": 1}, {"type": "int"}, "n/a"]))
+    if kind == "categorical":
+        return {"type": kind, "choices": draw(st.lists(VALUES, max_size=3))}
+    spec = {"type": kind, "low": draw(VALUES), "high": draw(VALUES)}
+    if draw(st.booleans()):
+        spec["log"] = draw(st.sampled_from([True, False, "yes", 3]))
+    if draw(st.integers(0, 3)) == 0:
+        spec["step"] = draw(VALUES)
+    return spec
+
+
+@st.composite
+def spaces(draw):
+    """Search-space YAML a user might write: mostly well-formed with odd values, sometimes
+    broken outright."""
+    if draw(st.integers(0, 7)) == 0:
+        return draw(st.sampled_from(["", "models: [", "- 1\n- 2", "models: null", "models: {}",
+                                     "preprocessing: 3\nmodels: {knn: {}}", "\t models:", "models: 1e-4"]))
+    families = draw(st.lists(st.sampled_from(sorted(FAMILY_PARAMS)), min_size=1, max_size=2, unique=True))
+    models = {}
+    for family in families:
+        names = draw(st.lists(st.sampled_from(FAMILY_PARAMS[family] + ["unknown_param"]), max_size=3,
+                              unique=True))
+        models[family] = {name: draw(param_specs()) for name in names}
+    space = {"models": models}
+    if draw(st.integers(0, 3)) == 0:
+        space["preprocessing"] = {"scaler": draw(param_specs())}
+    return yaml.safe_dump(space)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=spaces())
+def test_any_search_space_ends_in_exit_0_or_a_one_line_exit_2(text):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "space.yaml"
+        path.write_text(text)
+        for args in (["validate-space", str(path)],
+                     ["run", "--data", "demo:iris", "--space", str(path), "--n-trials", "2", "--cv", "2",
+                      "--no-tracking", "--quiet", "--n-jobs", "1", "--workdir", tmp]):
+            result = CliRunner().invoke(app, args)
+            assert result.exit_code in (0, 2), (args[0], result.exit_code, result.stderr, text)
+            assert "Traceback" not in result.output
+            lines = result.stderr.strip().splitlines()
+            if result.exit_code == 2 and args[0] == "run":
+                assert len(lines) == 1, (result.stderr, text)
+            elif result.exit_code == 2:  # the validator lists every problem, one line each
+                assert lines and all(str(path) in line for line in lines), (result.stderr, text)

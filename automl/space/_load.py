@@ -13,7 +13,7 @@ from automl.errors import ConfigError, SpaceError
 from automl.families import FAMILIES
 
 from ._param import SearchSpace
-from ._validate import validate
+from ._validate import check_for_task, validate
 
 SPACES_DIR = Path(__file__).resolve().parent.parent.parent / "search_spaces"
 
@@ -31,6 +31,7 @@ def load_space(name: str, task: str) -> SearchSpace:
     path = resolve_space_path(name)
     doc, text = read_space_yaml(path)
     problems, parsed = validate(doc)
+    problems = problems or check_for_task(parsed, task)
     if problems:
         raise SpaceError(str(path), problems)
     block = "regression" if task == "regression" else "classification"

@@ -70,9 +70,54 @@ def _models(block: Any, path: str, blocks: tuple[str, ...], problems: list[str])
         if not tasks:
             problems.append(f"{where}: model family {family!r} does not support {'/'.join(blocks)}")
             continue
-        allowed = set.intersection(*(fam.param_names(t) for t in {t if t == "regression" else "binary" for t in tasks}))
+        kinds = {t if t == "regression" else "binary" for t in tasks}
+        allowed = set.intersection(*(fam.param_names(t) for t in kinds))
         out[family] = _params(params, where, allowed, problems)
+        _check_values(family, sorted(kinds), out[family], where, problems)
     return out
+
+
+def _check_values(family: str, tasks: list[str], params: list[Param], path: str, problems: list[str]) -> None:
+    """Every value the space can give a parameter (fixed value, each choice, both ends of a range)
+    is one the estimator accepts for some task in ``tasks``, so a bad value is named here, before
+    the search, rather than failing every trial that draws it. A shared block may hold a value only
+    one task takes (a classifier's ``criterion``): :func:`check_for_task` refuses it for the other.
+    One problem per parameter."""
+    for p in params:
+        values = {"categorical": p.choices, "fixed": (p.value,)}.get(p.type, (p.low, p.high))
+        for value in dict.fromkeys(values):
+            reasons = [_refused(family, task, p.name, value) for task in tasks]
+            if all(reasons):
+                problems.append(f"{path}.{p.name}: {value!r} is not allowed ({reasons[0]})")
+                break
+
+
+def check_for_task(parsed: dict, task: str) -> list[str]:
+    """Problems of the values a run on ``task`` would use (see :func:`_check_values`)."""
+    block = "regression" if task == "regression" else "classification"
+    kind = "regression" if task == "regression" else "binary"
+    problems: list[str] = []
+    for family, params in parsed["models"].items():
+        if FAMILIES[family].supports(task) and family not in parsed[block]["models"]:
+            _check_values(family, [kind], params, f"models.{family}", problems)
+    for family, params in parsed[block]["models"].items():
+        _check_values(family, [kind], params, f"{block}.models.{family}", problems)
+    return problems
+
+
+def _refused(family: str, task: str, name: str, value: Any) -> str | None:
+    from automl.families import build_estimator
+
+    try:
+        estimator = build_estimator(family, task, {name: value}, seed=0)
+        # scikit-learn checks parameters against the class's declared constraints at fit time;
+        # ask it now (libraries without declared constraints are left to the trial).
+        declared = getattr(type(estimator), "_parameter_constraints", None)
+        if declared and hasattr(estimator, "_validate_params"):
+            estimator._validate_params()
+    except (ValueError, TypeError) as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
 
 
 def _prep(block: Any, path: str, problems: list[str]) -> list[Param]:

@@ -269,11 +269,11 @@ class MlflowTracker:
             return
         experiment, parent = self._ids
         try:
-            from ._store import open_store
+            from ._store import literal, open_store
 
             client = open_store(self.settings["uri"], set_globals=False)
             children = client.search_runs([experiment], max_results=10000,
-                                          filter_string=f"tags.`mlflow.parentRunId` = '{parent}' "
+                                          filter_string=f"tags.`mlflow.parentRunId` = {literal(parent)} "
                                                         "AND attributes.status = 'RUNNING'")
             for run in children:
                 client.set_terminated(run.info.run_id, status)

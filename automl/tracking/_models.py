@@ -10,7 +10,7 @@ from typing import Any
 from automl._trust import vet_types
 from automl.errors import ModelLoadError, first_line
 
-from ._store import open_store
+from ._store import literal, open_store
 
 
 def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
@@ -115,6 +115,6 @@ def _logged_model_uri(uri: str, tracking_uri: str) -> str:
     run_id, _, name = uri.removeprefix("runs:/").partition("/")
     client = MlflowClient(tracking_uri=tracking_uri)
     run = client.get_run(run_id)
-    found = client.search_logged_models([run.info.experiment_id], max_results=1,
-                                        filter_string=f"source_run_id = '{run_id}' AND name = '{name}'")
+    query = f"source_run_id = {literal(run_id)} AND name = {literal(name)}"
+    found = client.search_logged_models([run.info.experiment_id], max_results=1, filter_string=query)
     return found[0].model_uri if found else uri

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from automl.errors import ConfigError
 from automl.search import sqlite_pragmas
 
 
@@ -66,10 +67,21 @@ def get_or_create_experiment(client, name: str, artifacts: str | None) -> str:
         return client.get_experiment_by_name(name).experiment_id
 
 
+def literal(value: str) -> str:
+    """``value`` as a string literal of an MLflow filter: single-quoted, or double-quoted when it
+    holds a single quote (MLflow's filter grammar has no escapes). A value with both kinds of quote
+    cannot be written as one literal, so it is refused rather than allowed to change the query."""
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    raise ConfigError(f"cannot search MLflow for {value!r}: a name may hold ' or \" but not both")
+
+
 def close_stale_runs(client, experiment_id: str, retrain_of: str) -> None:
     """Runs a crashed retrain left RUNNING are closed as FAILED (the caller holds the lock)."""
     stale = client.search_runs([experiment_id], max_results=10000,
-                               filter_string=f"tags.`automl.retrain_of` = '{retrain_of}' "
+                               filter_string=f"tags.`automl.retrain_of` = {literal(retrain_of)} "
                                              "AND attributes.status = 'RUNNING'")
     for run in stale:
         client.set_tag(run.info.run_id, "automl.stale", "closed by a later retrain")

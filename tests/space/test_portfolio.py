@@ -13,9 +13,11 @@ SPACE = """
 models:
   decision_tree:
     max_depth: {type: int, low: 1, high: 12}
-    criterion: {type: categorical, choices: [gini, entropy]}
 classification:
   models:
+    decision_tree:  # a classifier's criterion: regression keeps the shared block above
+      max_depth: {type: int, low: 1, high: 12}
+      criterion: {type: categorical, choices: [gini, entropy]}
     logistic:
       C: {type: float, low: 1.0e-3, high: 1.0e+3, log: true}
 preprocessing:

@@ -118,6 +118,21 @@ def test_every_problem_is_reported():
     assert len(problems) == 4
 
 
+def test_values_the_estimator_refuses_are_named_before_the_search(workdir):
+    problems = _problems("models:\n  decision_tree:\n    max_depth: {type: int, low: 0, high: 5}\n"
+                         "  knn:\n    weights: {type: categorical, choices: [uniform, closest]}\n")
+    assert problems[0].startswith("models.decision_tree.max_depth: 0 is not allowed (")
+    assert "range [1, inf)" in problems[0]
+    assert problems[1].startswith("models.knn.weights: 'closest' is not allowed (")
+    assert "'distance'" in problems[1] and len(problems) == 2
+    # A shared block may hold a value only one task takes; a run on the other task refuses it.
+    (workdir / "trees.yaml").write_text("models:\n  decision_tree:\n    criterion: gini\n")
+    assert validate_file("./trees.yaml") == []
+    assert load_space("./trees.yaml", "binary").models["decision_tree"][0].value == "gini"
+    with pytest.raises(SpaceError, match=r"models\.decision_tree\.criterion: 'gini' is not allowed"):
+        load_space("./trees.yaml", "regression")
+
+
 def test_exponent_without_dot_is_read_as_number():
     text = "models:\n  svm:\n    C: {type: float, low: 1e-4, high: 1e+2, log: true}\n"
     assert _problems(text) == []

@@ -316,3 +316,18 @@ def test_a_claim_sent_just_before_the_search_process_dies_names_the_killed_run(t
     assert run.data.tags["optuna.trial_number"] == "3"
     assert client.get_run(spare).info.lifecycle_stage == "deleted"
     assert client.get_run(parent_id).info.status == "KILLED"
+
+
+def test_names_with_quotes_are_searched_as_names_never_as_query(tmp_path):
+    from automl.errors import ConfigError
+    from automl.tracking._store import literal
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.create_experiment("quotes")
+    names = ["O'Brien", 'say "hi"', "x' OR tags.t != 'none"]
+    ids = {name: client.create_run(experiment, tags={"t": name}).info.run_id for name in names}
+    for name in names:
+        found = client.search_runs([experiment], filter_string=f"tags.t = {literal(name)}")
+        assert [run.info.run_id for run in found] == [ids[name]]
+    with pytest.raises(ConfigError, match="not both"):
+        literal("""it's "both" """)
