@@ -134,3 +134,52 @@ def test_any_search_space_ends_in_exit_0_or_a_one_line_exit_2(text):
                 assert len(lines) == 1, (result.stderr, text)
             elif result.exit_code == 2:  # the validator lists every problem, one line each
                 assert lines and all(str(path) in line for line in lines), (result.stderr, text)
+
+
+CONFIG_VALUES = {
+    "target": st.sampled_from(["target", "absent", "", None, 3]),
+    "task": st.sampled_from(["auto", "binary", "multiclass", "regression", "cluster", 1]),
+    "metric": st.sampled_from(["accuracy", "rmse", "roc_auc", "bogus", None]),
+    "timeout": st.sampled_from([0, -5, 30, "1e-4", "soon", None]),
+    "trial_timeout": st.sampled_from([0, -1, 5.0, "x"]),
+    "trial_memory_mb": st.sampled_from([0, -1, 64, 2**40, "lots"]),
+    "ensemble_rounds": st.sampled_from([-1, 0, 3, 1.5]),
+    "select": st.sampled_from(["best", "simplest", "cheapest"]),
+    "test_size": st.sampled_from([0, 0.2, 0.99, 1, -0.1, 5, "x"]),
+    "cv": st.sampled_from([0, 1, 2, 3, 200, "five"]),
+    "seed": st.sampled_from([0, -1, 2**32, 1.5, "x"]),
+    "n_jobs": st.sampled_from([-2, -1, 0, 1, 10**6]),
+    "pruner": st.sampled_from(["outclassed", "median", "none", "hyperband"]),
+    "study_name": st.sampled_from(["ok", "../x", "/abs", "a/b", "it's", "[/b]", ""]),
+    "group_column": st.sampled_from(["petal length (cm)", "absent", None]),
+    "time_column": st.sampled_from(["absent", None]),
+    "heartbeat_interval": st.sampled_from([0, 1, 10]),
+    "grace_period": st.sampled_from([1, 2, 60]),
+    "unknown_key": st.just(1),
+}
+
+
+@st.composite
+def configs(draw):
+    keys = draw(st.lists(st.sampled_from(sorted(CONFIG_VALUES)), max_size=4, unique=True))
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from(["", "- a", "data: [", "n_trials: {a: 1}", "3"]))
+    return yaml.safe_dump({key: draw(CONFIG_VALUES[key]) for key in keys})
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(text=configs())
+def test_any_config_file_ends_in_exit_0_or_a_one_line_exit_2(text):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "experiment.yaml"
+        path.write_text(text)
+        args = ["run", "--config", str(path), "--data", "demo:iris", "--space", "fast.yaml",
+                "--n-trials", "2", "--no-tracking", "--quiet", "--workdir", tmp]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code in (0, 2), (result.exit_code, result.stderr, text)
+        assert "Traceback" not in result.output
+        if result.exit_code == 2:
+            assert len(result.stderr.strip().splitlines()) == 1, (result.stderr, text)
+        outside = [p for p in Path(tmp).parent.glob("x*") if p.is_dir() and p.name == "x"]
+        assert not outside, text
