@@ -37,7 +37,7 @@ LAYERS = [
     ["automl.artifacts"],
     ["automl.retrain"],
     ["automl.report"],
-    ["automl.predict"],
+    ["automl.predict", "automl._serving"],  # _serving: what a model server loads
     ["automl.run"],
     ["automl.cli"],
     ["automl.__main__", "automl"],
@@ -192,7 +192,7 @@ def test_the_checks_see_real_imports():
     edges = _internal_edges()
     assert "automl.search" in edges["automl.run._setup"]
     assert "automl.tracking._writer" in edges["automl.tracking._front"]
-    assert any(t == "mlflow.sklearn" for t, _ in _imports("automl.tracking._final"))
+    assert any(t == "mlflow.sklearn" for t, _ in _imports("automl.tracking._flavor"))
 
 
 def test_test_rows_are_touched_in_known_places_only():

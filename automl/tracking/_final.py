@@ -19,15 +19,22 @@ def log_params(client, run_id: str, params: dict[str, Any]) -> None:
 def log_final(client, parent_id: str, final: FinalLog) -> dict[str, Any]:
     """The model (signature, input example, pinned requirements, skops), metrics and every
     artifact on the parent run; then the registry entry, and the alias last."""
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
+    from mlflow.models import Model, infer_signature
+
+    from . import _flavor
 
     _skip_serving_check()
     model, example = final.model, final.input_example
-    info = mlflow.sklearn.log_model(
-        model, name="model", run_id=parent_id, signature=infer_signature(example, model.predict(example)),
-        input_example=example, pip_requirements=_requirements(), serialization_format="skops",
-        skops_trusted_types=_trusted_types(model))
+    types = _trusted_types(model)
+    # Served over HTTP, a classifier answers labels, or probabilities when a request asks; the
+    # parameter is declared for a regressor too, so asking it for probabilities is an error
+    # rather than silently ignored.
+    params = {"output": "label"}
+    info = Model.log(
+        artifact_path=None, name="model", flavor=_flavor, run_id=parent_id, sk_model=model,
+        signature=infer_signature(example, model.predict(example), params=params),
+        input_example=example, pip_requirements=_requirements(types), serialization_format="skops",
+        skops_trusted_types=types, code_paths=[_flavor.package_dir()])
     client.log_batch(parent_id, metrics=_metrics(final.metrics))
     _log_datasets(client, parent_id, final.datasets)
     for artifact in final.artifacts:
@@ -103,11 +110,18 @@ def _metrics(values: dict[str, float]):
     return [Metric(k, float(v), ts, 0) for k, v in values.items() if v is not None]
 
 
-def _requirements() -> list[str]:
+# What loading the model needs: the scikit-learn stack, skops, and what automl's own modules
+# (shipped as the model's code) import on the way to its types.
+LOAD_REQUIREMENTS = ("scikit-learn", "numpy", "pandas", "scipy", "skops", "joblib", "PyYAML", "optuna",
+                     "pydantic", "rich")
+
+
+def _requirements(types: list[str]) -> list[str]:
     from importlib.metadata import PackageNotFoundError, version
 
+    libraries = sorted({t.split(".")[0] for t in types} & {"lightgbm", "catboost", "xgboost"})
     pins = []
-    for pkg in ("scikit-learn", "numpy", "pandas", "scipy", "skops", "joblib"):
+    for pkg in (*LOAD_REQUIREMENTS, *libraries):
         try:
             pins.append(f"{pkg}=={version(pkg)}")
         except PackageNotFoundError:

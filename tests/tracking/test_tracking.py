@@ -23,8 +23,9 @@ mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import ViewType  # noqa: E402
 
-# naive_bayes always works, a depth-1 tree is weak enough to be pruned, and the logistic family
-# with an unknown penalty always raises: so a short search has COMPLETE, PRUNED and FAIL trials.
+# naive_bayes always works, a depth-1 tree is weak enough to be pruned, and k-NN asking for more
+# neighbours than a fold has rows always raises (a value no space check can refuse: it depends on
+# the data): so a short search has COMPLETE, PRUNED and FAIL trials.
 MIXED_SPACE = """
 models:
   decision_tree:
@@ -33,8 +34,8 @@ classification:
   models:
     naive_bayes:
       var_smoothing: {type: float, low: 1.0e-10, high: 1.0e-8, log: true}
-    logistic:
-      penalty: bogus
+    knn:
+      n_neighbors: 100000
 """
 
 
@@ -90,7 +91,7 @@ def test_every_trial_state_is_logged_with_its_status(mixed_run):
         if trial.state.name == "PRUNED":
             assert run.data.tags["automl.pruned_at_fold"] == str(trial.user_attrs["pruned_at_fold"])
         if trial.state.name == "FAIL":
-            assert "penalty" in run.data.tags["automl.error"]
+            assert "n_neighbors" in run.data.tags["automl.error"]
 
 
 def test_complete_trials_carry_cv_and_fold_metrics(mixed_run):
