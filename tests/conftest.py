@@ -47,6 +47,7 @@ def workdir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("AUTOML_WORKDIR", str(tmp_path))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("AUTOML_DEBUG", raising=False)
+    monkeypatch.setenv("AUTOML_SHAP", "0")  # seconds per run; tests/evaluate/test_explain.py turns it on
     return tmp_path
 
 

@@ -6,8 +6,11 @@ from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_weights, se
 from ._explain import Importance, permutation_importance
 from ._refit import refit, refit_ensemble, refit_on_all_rows
 from ._select import RULES, Selection, pareto, select
+from ._shap import ShapResult, shap_importance
+from ._shap import available as shap_available
 from ._test_once import test_once
 
-__all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "build_ensemble",
+__all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "ShapResult",
+           "build_ensemble",
            "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_weights",
-           "select", "select_ensemble", "test_once"]
+           "select", "select_ensemble", "shap_available", "shap_importance", "test_once"]

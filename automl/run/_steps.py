@@ -17,7 +17,8 @@ from automl.artifacts import (html_report, keep_previous, make_plots, model_card
                               write_text_atomic)
 from automl.config import mask_url
 from automl.evaluate import (pareto, permutation_importance, refit, refit_ensemble, refit_on_all_rows,
-                             score_weights, select, select_ensemble, test_once)
+                             score_weights, select, select_ensemble, shap_available, shap_importance,
+                             test_once)
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard, why_stopped
 from automl.tracking import Artifact, FinalLog
@@ -124,6 +125,7 @@ def explain(o: Outcome) -> None:
         after = plan.overhead_s + plan.exit_s + _refit_full_need(o, plan)
         seconds = min(EXPLAIN_SHARE * ctx.budget.total, left - after)
     split = ctx.prep.split
+    started = ctx.budget.clock()
     result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
                                     seconds=max(seconds, 0.0))
     if isinstance(result, str):
@@ -134,6 +136,18 @@ def explain(o: Outcome) -> None:
                     "top": result.top(TOP_FEATURES)}
     o.artifacts.append(Artifact.of_text("importance/permutation_importance.csv",
                                         result.table.to_csv(index=False)))
+    if shap_available():  # the optional extra: what is left of the same allowance
+        _shap(o, seconds - (ctx.budget.clock() - started))
+
+
+def _shap(o: Outcome, seconds: float) -> None:
+    split = o.ctx.prep.split
+    result = shap_importance(o.model, split.X_test, split.X_train, o.ctx.cfg.seed, seconds)
+    if isinstance(result, str):
+        o.importance["shap"] = {"skipped": result}
+        return
+    o.importance["shap"] = result.summary(TOP_FEATURES)
+    o.artifacts.append(Artifact.of_text("importance/shap_mean_abs.csv", result.table.to_csv(index=False)))
 
 
 def _refit_full_need(o: Outcome, plan) -> float:

@@ -51,3 +51,37 @@ def test_no_time_at_all_says_why_instead_of_guessing(table):
                            build_estimator("linear", "regression", {}, 0)).fit(X, y)
     why = permutation_importance(model, X, y, get_metric("regression", "rmse"), seed=0, seconds=0.0)
     assert isinstance(why, str) and "do not fit the 0.0 s" in why
+
+
+def test_shap_values_rank_original_columns_text_and_categories_included(table, rng):
+    pytest.importorskip("shap")
+    from automl.evaluate import shap_importance
+
+    X, y = table
+    model = build_pipeline((["signal", "noise"], ["colour"], []), {},
+                           build_estimator("linear", "regression", {}, 0)).fit(X[:300], y[:300])
+    result = shap_importance(model, X[300:], X[:300], seed=0, seconds=60.0)
+    # Masked values come from training rows whatever their type: the category column is one
+    # column, explained through the whole pipeline.
+    assert list(result.table["column"]) == ["signal", "colour", "noise"]
+    noise = result.table.set_index("column").loc["noise", "mean_abs_shap"]
+    assert result.table["mean_abs_shap"].iloc[0] > 10 * noise
+    summary = result.summary(2)
+    assert summary["rows"] == 100 and summary["background"] == 30
+    assert summary["output"] == "predicted value" and summary["top"][0]["column"] == "signal"
+
+
+def test_shap_in_a_run_when_installed_and_why_not_when_out_of_time(config, monkeypatch, rng):
+    pytest.importorskip("shap")
+    from automl.evaluate import shap_importance
+    from automl.run import run_experiment
+
+    monkeypatch.delenv("AUTOML_SHAP")
+    summary = run_experiment(config(data="demo:iris", n_trials=2, tracking=False))
+    shap = summary["importance"]["shap"]
+    assert shap["output"] == "probability of each class (mean over classes)"
+    assert len(shap["top"]) == 4 and shap["top"][0]["column"].startswith("petal")
+    X = pd.DataFrame({"a": rng.normal(size=50)})
+    model = build_pipeline((["a"], [], []), {}, build_estimator("linear", "regression", {}, 0)).fit(X, X["a"])
+    why = shap_importance(model, X, X, seed=0, seconds=0.0)
+    assert isinstance(why, str) and "do not fit the 0.0 s" in why
