@@ -60,9 +60,44 @@ def test_a_registered_version_is_served_over_http(config, workdir, data, server,
         got = np.array([[row[c] for c in classes] for row in proba])
         np.testing.assert_allclose(got, model.predict_proba(rows), rtol=1e-6)
         assert "'odds' is not allowed" in refused.value.read().decode()
-    # automl's code travels with the model (the served process imports it from there).
+    # automl's code travels with the model: it loads where automl is not installed.
     logged = [p.parent for p in (workdir / "mlruns").rglob("MLmodel")]
-    assert logged and all((p / "code" / "automl" / "_serving.py").is_file() for p in logged)
+    assert len(logged) == 1
+    _load_without_automl(logged[0], rows, model, summary["task"], workdir)
+
+
+def _load_without_automl(folder, rows, model, task, workdir):
+    """Load the logged model with MLflow in an interpreter that has this environment's libraries
+    but not automl: no site processing (so automl's editable-install hook never runs), the
+    site-packages folder on the path, the working directory elsewhere. Its predictions must be
+    automl's, from the code shipped in the model."""
+    import site
+    import subprocess
+
+    rows.to_csv(workdir / "rows.csv", index=False)
+    script = (
+        "import sys, json, importlib.util\n"
+        "assert importlib.util.find_spec('automl') is None, 'automl is importable'\n"
+        "import mlflow.pyfunc, pandas as pd\n"
+        f"m = mlflow.pyfunc.load_model({str(folder)!r})\n"
+        f"rows = pd.read_csv({str(workdir / 'rows.csv')!r})\n"
+        "out = {'labels': [str(v) for v in m.predict(rows)], 'from': sys.modules['automl'].__file__}\n"
+        "if hasattr(m.get_raw_model(), 'predict_proba'):\n"
+        "    out['proba'] = m.predict(rows, params={'output': 'proba'}).to_numpy().tolist()\n"
+        "print(json.dumps(out))\n")
+    env = {"PYTHONPATH": os.pathsep.join(site.getsitepackages()), "PATH": os.environ.get("PATH", ""),
+           "HOME": os.environ.get("HOME", "/tmp"), "MLFLOW_TRACKING_URI": ""}
+    done = subprocess.run([sys.executable, "-S", "-P", "-c", script], env=env, cwd="/", capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["from"].startswith(str(folder / "code" / "automl"))
+    expected = model.predict(rows)
+    if task == "regression":
+        assert list(map(float, out["labels"])) == pytest.approx(list(map(float, expected)))
+    else:
+        assert out["labels"] == [str(v) for v in expected]
+        np.testing.assert_allclose(out["proba"], model.predict_proba(rows), rtol=1e-6)
 
 
 def _rows(data: str):
