@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 LOADER = "automl._serving"
@@ -20,4 +21,4 @@ def save_model(path: str, mlflow_model, **kwargs) -> None:
 
 def package_dir() -> str:
     """automl's own package folder, copied into the logged model as its code."""
-    return str(Path(__file__).resolve().parent.parent)
+    return str(Path(sys.modules["automl"].__file__).resolve().parent)
