@@ -21,19 +21,12 @@ OUTPUTS = ("label", "proba")
 
 
 def _load_pyfunc(path: str) -> "ServedModel":
-    """Called by MLflow's pyfunc loader with the model file (or its folder)."""
-    import skops.io
-    import yaml
-
-    from automl._trust import vet_types
+    """Called by MLflow's pyfunc loader with the model file (or its folder); loads it the way
+    ``automl predict`` does (skops, types vetted from the file itself)."""
+    from automl._trust import load_skops_model
 
     folder = Path(path).parent if Path(path).is_file() else Path(path)
-    conf = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["sklearn"]
-    if conf.get("serialization_format") != "skops":  # only what automl itself wrote
-        raise ValueError(f"{folder}: not a skops model; automl serves only the models it logged")
-    file = folder / conf["pickled_model"]
-    model = skops.io.load(file, trusted=vet_types(list(conf.get("skops_trusted_types") or []), str(file)))
-    return ServedModel(model)
+    return ServedModel(load_skops_model(folder))
 
 
 class ServedModel:

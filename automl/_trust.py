@@ -95,3 +95,25 @@ def verify(path: Path, source: str) -> None:
         raise ModelLoadError(f"{source}: refused: its signature does not match (changed since automl "
                              "wrote it, or signed with another key; set AUTOML_SIGNING_KEY to share "
                              "one between hosts); pass --trust-model only for a file you trust")
+
+
+def load_skops_model(folder: Path):
+    """An MLflow model folder's skops file, trusting only the types :func:`vet_types` accepts,
+    read from the file itself, whatever the model's own MLmodel file lists; any other format is
+    refused. For ``automl predict``, the retrain gate and a model server (``automl._serving``)."""
+    import skops.io
+    import yaml
+
+    try:
+        flavor = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["sklearn"]
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        raise ModelLoadError("refused: not a scikit-learn model as automl logs them (no sklearn "
+                             "flavour in MLmodel)") from None
+    if flavor.get("serialization_format") != "skops":
+        raise ModelLoadError(f"refused: saved as {flavor.get('serialization_format')!r}, which runs code "
+                             "when loaded; automl loads skops models only (--trust-model to override)")
+    path = folder / str(flavor.get("pickled_model", "model.skops"))
+    if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
+        raise ModelLoadError("refused: the MLmodel file names a model file outside the model")
+    types = vet_types(skops.io.get_untrusted_types(file=path), path.name)
+    return skops.io.load(path, trusted=types)

@@ -54,6 +54,8 @@ def _errors(debug: bool):
         typer.echo(mask_url(f"unexpected error: {describe(exc)} "
                             "(rerun with --debug for the traceback)"), err=True)
         raise typer.Exit(1) from None
+    finally:
+        _done_with_sigterm()
 
 
 def _print_traceback(mask) -> None:
@@ -61,14 +63,25 @@ def _print_traceback(mask) -> None:
     sys.stderr.write(mask(traceback.format_exc()))
 
 
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _stop_on_sigterm() -> None:
     """Treat SIGTERM (systemd stop, kill) like Ctrl-C, so open runs are closed as KILLED."""
     import signal
 
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _raise_interrupt)
 
-    signal.signal(signal.SIGTERM, _raise)
+
+def _done_with_sigterm() -> None:
+    """The command's work is over (done, failed or stopped): a SIGTERM now has nothing left to
+    close, and raised during the teardown it would land in a garbage-collection callback and be
+    printed as an ignored exception with its traceback."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @app.command()

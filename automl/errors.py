@@ -60,6 +60,10 @@ class DataError(UserError):
     """The data cannot be used as given (missing file, bad target, too few rows...)."""
 
 
+class MixedOffsetsError(DataError):
+    """Times in one column written with different UTC offsets."""
+
+
 class StudyMismatchError(UserError):
     """An existing study was created for other data or another metric than this run asks for."""
 
@@ -74,6 +78,14 @@ class ModelLoadError(UserError):
 
 class TrackingError(AutomlError):
     """MLflow could not record the run (the search results are still in the Optuna storage)."""
+
+
+class WriterGoneError(TrackingError):
+    """The MLflow writer process exited without being asked to (killed, crashed)."""
+
+    def __init__(self):
+        super().__init__("the MLflow writer process stopped unexpectedly "
+                         "(rerun with AUTOML_DEBUG=1 to see its output)")
 
 
 class DataRefusedError(AutomlError):

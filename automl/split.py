@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from automl.data import Dataset, fingerprint
+from automl.data import Dataset, fingerprint, plain_value
 from automl.errors import DataError
 
 
@@ -66,13 +66,12 @@ def _check_stratifiable(data: Dataset, n_test: int) -> None:
         return
     counts = data.y.value_counts()
     if counts.min() < 2:
-        label = counts.idxmin()
-        label = label.item() if hasattr(label, "item") else label  # 7, not np.int64(7)
-        raise DataError(f"{data.name}: class {label!r} has only {counts.min()} row; each class needs at "
-                        "least 2 rows to appear in both the training and the test part")
-    if n_test < len(counts):
-        raise DataError(f"{data.name}: the test part ({n_test} rows) is smaller than the number of "
-                        f"classes ({len(counts)}); raise test_size or add rows")
+        raise DataError(f"{data.name}: class {plain_value(counts.idxmin())} has only {counts.min()} row; "
+                        "each class needs at least 2 rows to appear in both the training and the test part")
+    for part, n, fix in (("test", n_test, "raise"), ("training", len(data.y) - n_test, "lower")):
+        if n < len(counts):
+            raise DataError(f"{data.name}: the {part} part ({n} rows) is smaller than the number of "
+                            f"classes ({len(counts)}); {fix} test_size or add rows")
 
 
 # The validation rule without --cv, by cells (training rows x feature columns).

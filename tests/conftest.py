@@ -40,6 +40,15 @@ def rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_shap():
+    """SHAP costs seconds per run: off for the whole session, module-scoped runs included;
+    tests/evaluate/test_explain.py turns it on where it is tested."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTOML_SHAP", "0")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def workdir(tmp_path, monkeypatch) -> Path:
     """Each test gets a fresh folder as cwd and AUTOML_WORKDIR; MLflow env settings are cleared."""
@@ -47,7 +56,6 @@ def workdir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("AUTOML_WORKDIR", str(tmp_path))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("AUTOML_DEBUG", raising=False)
-    monkeypatch.setenv("AUTOML_SHAP", "0")  # seconds per run; tests/evaluate/test_explain.py turns it on
     return tmp_path
 
 

@@ -254,3 +254,21 @@ def test_names_that_look_like_markup_are_printed_not_parsed(run_cli, write_csv, 
     result = run_cli("--data", path, "--target", "label", "--study-name", "a b", quiet=False)
     assert result.exit_code == 0, result.output
     assert "dropped column '[/]'" in result.stderr  # the constant column, named as it is
+
+
+def test_a_sigterm_after_the_work_is_ignored_not_printed_as_an_ignored_exception():
+    # Seen in the kill campaign: SIGTERM just as a run ended landed in a garbage-collection
+    # callback during teardown ("Exception ignored ... Traceback ... KeyboardInterrupt", exit 0).
+    import signal
+
+    from automl.cli import _errors, _stop_on_sigterm
+
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        _stop_on_sigterm()
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN  # a stop during the work counts
+        with _errors(False):
+            pass
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -46,6 +46,8 @@ def test_group_holdout_keeps_groups_together(frame):
     (["a", "b", "a"], 0.5, "only 3 rows with a target; too few"),
     (["a"] * 10 + ["b"], 0.2, r"class 'b' has only 1 row; each class needs at least 2"),
     (["a", "b", "c", "d"] * 3, 0.1, r"the test part \(1 rows\) is smaller than the number of classes \(4\)"),
+    (["a", "b", "c"] * 10, 0.95, r"the training part \(2 rows\) is smaller than the number of classes \(3\); "
+     "lower test_size"),
 ])
 def test_holdout_errors(rows, test_size, match):
     frame = pd.DataFrame({"x": np.arange(len(rows), dtype=float) % 3, "y": rows})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from automl.errors import DataError
+from automl.errors import DataError, MixedOffsetsError
 
 from ._dataset import Dataset, numbers_with_placeholders, preview, rows_with_target
 
@@ -44,7 +44,7 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     if task == "regression":
         y = pd.to_numeric(y)
         if y.nunique() < 2:
-            raise DataError(f"{source}: target {target!r} has a single value ({_value(y.iloc[0])}); "
+            raise DataError(f"{source}: target {target!r} has a single value ({plain_value(y.iloc[0])}); "
                             "there is nothing to learn")
     groups = frame[group_column] if group_column else None
     if groups is not None and groups.isna().any():
@@ -66,10 +66,6 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
                    dropped_columns=dropped, warnings=_integer_identifiers(X, numeric))
 
 
-class MixedOffsetsError(ValueError):
-    """Times in one column written with different UTC offsets."""
-
-
 def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
     """Lists, dicts or arrays in cells (Parquet allows them) are not one value per cell."""
     for col in frame.columns:
@@ -84,7 +80,9 @@ def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
                                 "drop the column")
 
 
-def _parse_times(values: pd.Series, column) -> pd.Series:
+def parse_times(values: pd.Series, column) -> pd.Series:
+    """Dates and times written any way pandas reads (unreadable ones missing); mixed UTC offsets,
+    which pandas cannot put in one column, are :class:`MixedOffsetsError` naming two of them."""
     try:
         return pd.to_datetime(values, errors="coerce", format="mixed")
     except ValueError as exc:
@@ -120,7 +118,7 @@ def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
     """Row order by time (TimeSeriesSplit and the newest-rows test set need it); dates written
     as text are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
     try:
-        stamps = values if pd.api.types.is_numeric_dtype(values) else _parse_times(values, column)
+        stamps = values if pd.api.types.is_numeric_dtype(values) else parse_times(values, column)
     except MixedOffsetsError as exc:
         raise DataError(f"{source}: time_column: {exc}") from None
     bad = stamps.isna()
@@ -130,7 +128,7 @@ def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
     return np.argsort(stamps.to_numpy(), kind="stable")
 
 
-def _value(value) -> str:
+def plain_value(value) -> str:
     """A value as the user wrote it: ``7``, not ``np.int64(7)``; text quoted."""
     value = value.item() if hasattr(value, "item") else value
     return repr(value) if isinstance(value, str) else str(value)
@@ -162,7 +160,7 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
             return "regression"
         task = "binary" if n_classes <= 2 else "multiclass"
     if n_classes < 2:
-        raise DataError(f"{source}: target {target!r} has a single class ({_value(y.iloc[0])}); "
+        raise DataError(f"{source}: target {target!r} has a single class ({plain_value(y.iloc[0])}); "
                         "classification needs at least two")
     if task == "binary" and n_classes > 2:
         raise DataError(f"{source}: --task binary but target {target!r} has {n_classes} classes")
@@ -237,7 +235,7 @@ def _looks_like_dates(values: pd.Series, column=None) -> bool:
     if sample.empty or sample.str.fullmatch(r"[-+]?\d+(\.\d*)?").any():
         return False  # plain numbers would parse as epochs or years
     try:
-        parsed = _parse_times(sample, column)
+        parsed = parse_times(sample, column)
     except MixedOffsetsError:
         if column is None:  # the identifier check only asks whether these are dates: they are
             return True

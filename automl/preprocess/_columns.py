@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from automl.data import parse_times
+
 from ._encoders import CategoricalEncoder
 from ._text import TextFeatures
 
@@ -57,16 +59,6 @@ NATIVE_MIN_ROWS = 5  # rarer categories share one code for a booster that splits
 DATETIME_PARTS = ("year", "month", "day", "day_of_week", "hour")
 
 
-def _times(values: pd.Series, column) -> pd.Series:
-    from automl.errors import DataError
-
-    try:
-        return pd.to_datetime(values, errors="coerce", format="mixed")
-    except ValueError as exc:  # mixed UTC offsets (training refuses them too)
-        raise DataError(f"column {column!r} mixes UTC offsets ({exc.args[0][:60]}); write its times in "
-                        "one offset or in UTC") from None
-
-
 class DatetimeExpander(TransformerMixin, BaseEstimator):
     """Turn date/time columns (datetime dtype or parseable strings) into numeric parts."""
 
@@ -78,7 +70,7 @@ class DatetimeExpander(TransformerMixin, BaseEstimator):
     def transform(self, X):
         out = {}
         for col in X.columns:
-            stamps = _times(X[col], col)
+            stamps = parse_times(X[col], col)  # mixed UTC offsets: refused, as in training
             for part in DATETIME_PARTS:
                 out[f"{col}_{part}"] = getattr(stamps.dt, part).astype("float64")
         return pd.DataFrame(out, index=X.index)

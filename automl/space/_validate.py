@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from automl.errors import first_line
 from automl.families import FAMILIES
 from automl.preprocess import PREP_CHOICES, PREP_NUMBERS
 
@@ -93,15 +94,14 @@ def _check_values(family: str, tasks: list[str], params: list[Param], path: str,
 
 
 def check_for_task(parsed: dict, task: str) -> list[str]:
-    """Problems of the values a run on ``task`` would use (see :func:`_check_values`)."""
+    """Problems of the shared block's values a run on ``task`` would use (see
+    :func:`_check_values`); a task block's values were checked for its task by :func:`validate`."""
     block = "regression" if task == "regression" else "classification"
     kind = "regression" if task == "regression" else "binary"
     problems: list[str] = []
     for family, params in parsed["models"].items():
         if FAMILIES[family].supports(task) and family not in parsed[block]["models"]:
             _check_values(family, [kind], params, f"models.{family}", problems)
-    for family, params in parsed[block]["models"].items():
-        _check_values(family, [kind], params, f"{block}.models.{family}", problems)
     return problems
 
 
@@ -116,7 +116,7 @@ def _refused(family: str, task: str, name: str, value: Any) -> str | None:
         if declared and hasattr(estimator, "_validate_params"):
             estimator._validate_params()
     except (ValueError, TypeError) as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return first_line(exc) or type(exc).__name__
     return None
 
 

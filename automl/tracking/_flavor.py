@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 LOADER = "automl._serving"
@@ -21,4 +20,4 @@ def save_model(path: str, mlflow_model, **kwargs) -> None:
 
 def package_dir() -> str:
     """automl's own package folder, copied into the logged model as its code."""
-    return str(Path(sys.modules["automl"].__file__).resolve().parent)
+    return str(Path(__file__).resolve().parent.parent)

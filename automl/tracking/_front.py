@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from automl._version import __version__
 from automl.config import mask_url
-from automl.errors import ConfigError, TrackingError
+from automl.errors import ConfigError, TrackingError, WriterGoneError
 from automl.search import attrs
 
 from ._records import FinalLog, trial_record
@@ -247,7 +247,7 @@ class MlflowTracker:
         self._closed = True
         try:
             if self._proc.poll() is not None:
-                raise TrackingError("the MLflow writer process stopped unexpectedly")
+                raise WriterGoneError()
             self._send.send(("close", status, self._current))
             self._await("closed", REPLY_TIMEOUT_S)
         except (OSError, TrackingError, ConfigError):
@@ -287,15 +287,13 @@ class MlflowTracker:
             self._send.send(msg)
         except OSError:  # BrokenPipeError: the writer exited
             self._drain_after_exit()
-            raise TrackingError("the MLflow writer process stopped unexpectedly "
-                                "(rerun with AUTOML_DEBUG=1 to see its output)") from None
+            raise WriterGoneError() from None
 
     def _drain_after_exit(self) -> None:
         try:
             self._drain()
-        except TrackingError as exc:
-            if "stopped unexpectedly" not in str(exc):
-                raise  # the writer's last word: why it stopped
+        except WriterGoneError:
+            pass  # no last word; any other error is the writer's reason for stopping
 
     def _drain(self) -> None:
         """Handle every reply already waiting, without blocking."""
@@ -303,8 +301,7 @@ class MlflowTracker:
             while self._recv.poll(0):
                 self._handle(self._recv.recv())
         except (EOFError, OSError):  # the writer is gone: the pipe says EOF
-            raise TrackingError("the MLflow writer process stopped unexpectedly "
-                                "(rerun with AUTOML_DEBUG=1 to see its output)") from None
+            raise WriterGoneError() from None
 
     def _handle(self, msg: tuple) -> None:
         if msg[0] == "run":
@@ -324,15 +321,14 @@ class MlflowTracker:
         while True:
             if not self._recv.poll(0.5):
                 if self._proc.poll() is not None:
-                    raise TrackingError("the MLflow writer process stopped unexpectedly "
-                                        "(rerun with AUTOML_DEBUG=1 to see its output)")
+                    raise WriterGoneError()
                 if time.monotonic() > deadline:
                     raise TrackingError(f"MLflow did not answer within {timeout:.0f} s")
                 continue
             try:
                 msg = self._recv.recv()
             except EOFError:
-                raise TrackingError("the MLflow writer process stopped unexpectedly") from None
+                raise WriterGoneError() from None
             self._handle(msg)
             if msg[0] == kind:
                 return msg

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from automl._trust import vet_types
+from automl._trust import load_skops_model
 from automl.errors import ModelLoadError, first_line
 
 from ._store import literal, open_store
@@ -64,28 +64,7 @@ def _load_model(uri: str, tracking_uri: str, trust: bool = False):
                                                     dst_path=tmp, tracking_uri=tracking_uri)
         if trust:
             return mlflow.sklearn.load_model(local)
-        return _load_skops(Path(local))
-
-
-def _load_skops(folder: Path):
-    """The model's skops file, trusting only the types :func:`automl._trust.vet_types` accepts,
-    whatever the model's own MLmodel file lists; any other format is refused."""
-    import skops.io
-    import yaml
-
-    try:
-        flavor = yaml.safe_load((folder / "MLmodel").read_text())["flavors"]["sklearn"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        raise ModelLoadError("refused: not a scikit-learn model as automl logs them (no sklearn "
-                             "flavour in MLmodel)") from None
-    if flavor.get("serialization_format") != "skops":
-        raise ModelLoadError(f"refused: saved as {flavor.get('serialization_format')!r}, which runs code "
-                             "when loaded; automl loads skops models only (--trust-model to override)")
-    path = folder / str(flavor.get("pickled_model", "model.skops"))
-    if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
-        raise ModelLoadError("refused: the MLmodel file names a model file outside the model")
-    types = vet_types(skops.io.get_untrusted_types(file=path), path.name)
-    return skops.io.load(path, trusted=types)
+        return load_skops_model(Path(local))
 
 
 def _artifact_location(uri: str, client) -> str:
