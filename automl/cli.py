@@ -63,8 +63,47 @@ def _print_traceback(mask) -> None:
     sys.stderr.write(mask(traceback.format_exc()))
 
 
+class _Stop:
+    """What SIGTERM has done so far in this process."""
+    raised = False  # a KeyboardInterrupt is on its way up (one stop; a second must not cut its cleanup)
+    lost = False  # ... it was dropped in a callback: SIGTERM is sent again until one lands
+    late = False  # it came after the command's work, when there was nothing left to stop
+
+
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+    if not _Stop.raised:
+        _Stop.raised, _Stop.lost = True, False
+        raise KeyboardInterrupt
+
+
+def _note_late_stop(signum, frame):
+    _Stop.late = True
+
+
+def _resend_while_lost() -> None:
+    import signal
+    import time
+
+    while _Stop.lost:
+        time.sleep(0.05)  # outside the callback by then, almost always; if not, it comes back
+        if _Stop.lost:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _keep_lost_stop(hook_args) -> None:
+    """A SIGTERM whose handler ran inside a garbage-collection callback or a ``__del__`` raised
+    there, where Python can only print the exception and drop it: the run went on and exited 0.
+    Send it again until it lands in the command's own code, which closes what is open."""
+    import threading
+
+    if not (issubclass(hook_args.exc_type, KeyboardInterrupt) and _Stop.raised):
+        sys.__unraisablehook__(hook_args)
+        return
+    if not _Stop.lost:
+        _Stop.lost = True
+        threading.Thread(target=_resend_while_lost, daemon=True).start()
+    # Last: a SIGTERM handled before this line, still inside this hook, did nothing.
+    _Stop.raised = False
 
 
 def _stop_on_sigterm() -> None:
@@ -72,16 +111,30 @@ def _stop_on_sigterm() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    sys.unraisablehook = _keep_lost_stop
 
 
 def _done_with_sigterm() -> None:
-    """The command's work is over (done, failed or stopped): a SIGTERM now has nothing left to
-    close, and raised during the teardown it would land in a garbage-collection callback and be
-    printed as an ignored exception with its traceback."""
+    """The command's work is over (done, failed or stopped): a SIGTERM from now on has nothing
+    left to close; it is noted, and makes the exit code 130 (see ``_exit_code``)."""
     import signal
 
     if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, _note_late_stop)
+
+
+def _exit_code(code: int) -> int:
+    """Whoever sent SIGTERM while the process lived gets 130, even when it came after the work
+    was done; SIGTERM is blocked from here to the exit, so none is missed in between."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is not _note_late_stop:
+        return code
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    if code == 0 and (_Stop.late or _Stop.raised or signal.SIGTERM in signal.sigpending()):
+        typer.echo("stopped after the command had finished: its results are complete", err=True)
+        return 130
+    return code
 
 
 @app.command()
@@ -295,6 +348,7 @@ def main() -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    code = _exit_code(code)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

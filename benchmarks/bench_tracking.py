@@ -64,7 +64,7 @@ def ours(folder: Path, n: int) -> tuple[float, float]:
     work.mkdir()
     study = new_study(folder, f"ours{n}")
     t0 = time.perf_counter()
-    tracker = open_tracker(cfg, work, f"ours{n}", "bench", "", {"automl.metric": "score"}, print).__enter__()
+    tracker = open_tracker(cfg, work, study, "bench", "", {"automl.metric": "score"}, print).__enter__()
     setup = time.perf_counter() - t0
     start = time.perf_counter()
     study.optimize(make_objective(tracker.on_trial_start), n_trials=n, callbacks=[tracker.on_trial])

@@ -248,7 +248,10 @@ def _check_complete(work: Path, kind: str) -> None:
                     and r.data.tags.get("automl.study_name") == study.study_name
                     and "optuna.trial_number" in r.data.tags]
         assert len(finished) == len(set(finished)), f"{kind}: a trial was logged twice"
-        assert {str(t.number) for t in done} <= set(finished), kind
+        missing = {str(t.number) for t in done} - set(finished)
+        assert not missing, (kind, sorted(missing), [
+            (r.data.tags.get("optuna.trial_number"), r.info.status) for r in runs
+            if r.data.tags.get("optuna.trial_number") in missing])
     _check_registry(client, kind)
     _check_files(work, kind)
 

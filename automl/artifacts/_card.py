@@ -107,6 +107,10 @@ def _features(facts) -> str | None:
              f"Drop in test {importance['metric']} when the column is shuffled "
              f"({importance['repeats']} shuffles of {importance['rows']} test rows; mean ± spread):", ""]
     lines += [f"- `{t['column']}`: {t['importance']:+.4g} ± {t['std']:.2g}" for t in importance["top"]]
+    shap = importance.get("shap") or {}
+    if shap.get("top"):
+        lines += ["", f"Mean absolute SHAP value ({shap['output']}, {shap['rows']} test rows):", ""]
+        lines += [f"- `{t['column']}`: {t['mean_abs_shap']:.4g}" for t in shap["top"]]
     return "\n".join(lines)
 
 

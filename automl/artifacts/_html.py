@@ -172,13 +172,27 @@ def _importance(table: pd.DataFrame | None, facts, figures) -> str:
     summary = facts.get("importance") or {}
     if table is None or not len(table):
         why = summary.get("skipped", "not computed")
-        return _section("importance", "What the model relies on", f"<p class=muted>{_e(why)}</p>")
-    intro = (f"<p>Drop in test {_e(summary.get('metric'))} when a column is shuffled "
-             f"({summary.get('repeats')} shuffles of {summary.get('rows')} test rows): mean and spread.</p>")
-    rows = [[r.column, r.importance, r.std] for r in table.head(30).itertuples()]
-    return _section("importance", "What the model relies on", intro,
-                    _figure(figures, "permutation_importance"),
-                    _table(["column", "importance", "spread"], rows))
+        parts = [f"<p class=muted>{_e(why)}</p>"]
+    else:
+        intro = (f"<p>Drop in test {_e(summary.get('metric'))} when a column is shuffled "
+                 f"({summary.get('repeats')} shuffles of {summary.get('rows')} test rows): "
+                 "mean and spread.</p>")
+        rows = [[r.column, r.importance, r.std] for r in table.head(30).itertuples()]
+        parts = [intro, _figure(figures, "permutation_importance"),
+                 _table(["column", "importance", "spread"], rows)]
+    return _section("importance", "What the model relies on", *parts, _shap(summary.get("shap")))
+
+
+def _shap(shap: dict | None) -> str:
+    """The optional extra's view: how far each column moves single predictions, either way."""
+    if not shap:
+        return ""
+    if not shap.get("top"):
+        return f"<p class=muted>SHAP values: {_e(shap.get('skipped', 'not computed'))}</p>"
+    intro = (f"<p>SHAP values: mean absolute contribution to the {_e(shap['output'])}, over "
+             f"{shap['rows']} test rows against {shap['background']} training rows.</p>")
+    rows = [[t["column"], t["mean_abs_shap"]] for t in shap["top"]]
+    return intro + _table(["column", "mean |SHAP|"], rows)
 
 
 def _retrain(facts) -> str:

@@ -157,7 +157,7 @@ class Context:
     def tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
         retrain_of = self.gate.model_name if self.gate is not None else None
         writer, self.writer = self.writer, None  # a writer serves one tracker
-        return open_tracker(self.cfg, self.workdir, self.study.study_name, mask_url(self.storage),
+        return open_tracker(self.cfg, self.workdir, self.study, mask_url(self.storage),
                             self.space.source, self.parent_tags, self.reporter.warn,
                             retrain_of=retrain_of, parent_run_id=parent_run_id,
                             close_parent=close_parent, writer=writer)

@@ -21,7 +21,7 @@ from automl.config import mask_url
 from automl.errors import ConfigError, TrackingError, WriterGoneError
 from automl.search import attrs
 
-from ._records import FinalLog, trial_record
+from ._records import STATUS, FinalLog, trial_record
 from ._writer import start_writer
 
 DB_FILE = "mlflow.db"
@@ -69,13 +69,14 @@ class NullTracker:
         pass
 
 
-def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space_path: str,
+def open_tracker(cfg, workdir: Path, study, storage_masked: str, space_path: str,
                  parent_tags: dict[str, str], warn: Callable[[str], None],
                  retrain_of: str | None = None, parent_run_id: str | None = None,
                  close_parent: bool = True, writer: WriterProcess | None = None):
     """A tracker for this run: :class:`MlflowTracker`, or :class:`NullTracker` when turned off."""
     if not cfg.tracking:
         return NullTracker()
+    study_name = study.study_name
     uri, artifacts = resolve_tracking_uri(cfg.tracking_uri, workdir)
     params = {k: v for k, v in cfg.model_dump().items() if v is not None}
     for key in ("storage", "tracking_uri"):  # never a password in params
@@ -97,7 +98,7 @@ def open_tracker(cfg, workdir: Path, study_name: str, storage_masked: str, space
                 "parent_run_id": parent_run_id, "close_parent": close_parent}
     if retrain_of:
         tags["automl.retrain_of"] = retrain_of
-    return MlflowTracker(settings, warn, writer)
+    return MlflowTracker(settings, warn, writer, study)
 
 
 class WriterProcess:
@@ -132,11 +133,12 @@ class MlflowTracker:
     """
 
     def __init__(self, settings: dict[str, Any], warn: Callable[[str], None],
-                 writer: WriterProcess | None = None):
-        self.settings, self.warn, self._writer = settings, warn, writer
+                 writer: WriterProcess | None = None, study=None):
+        self.settings, self.warn, self._writer, self._study = settings, warn, writer, study
         self._ids: tuple[str, str] | None = None  # experiment id, parent run id
         self._ready_runs: list[str] = []
         self._current: str | None = None
+        self._trial = None  # the trial that claimed ``_current``
         self._unlinked = False  # the running trial has no run yet
         self._error: Exception | None = None  # raised from the next callback, not inside a trial
         self._closed = False
@@ -151,7 +153,23 @@ class MlflowTracker:
         # after. The spare left at the end is deleted on close.
         self._post(("new_run",))
         self._post(("new_run",))
+        if self._study is not None and any(attrs.run_id(t) for t in self._finished()):
+            self._post(("unsettled",))
         return self
+
+    def _finished(self):
+        from optuna.trial import TrialState
+
+        return self._study.get_trials(deepcopy=False, states=tuple(
+            s for s in TrialState if s.is_finished()))
+
+    def _settle(self, statuses: dict[str, str]) -> None:
+        """Log the trials that finished in the study while their runs did not: a stop between
+        Optuna's tell and the trial's record closed the run as KILLED. Same run, now whole."""
+        for trial in self._finished():
+            run_id = attrs.run_id(trial)
+            if run_id in statuses and statuses[run_id] != STATUS[trial.state.name]:
+                self._post(("trial", run_id, trial_record(trial, self.settings["metric"])))
 
     @property
     def parent_run_id(self) -> str:
@@ -191,6 +209,7 @@ class MlflowTracker:
 
     def _claim(self, trial) -> None:
         self._unlinked = False
+        self._trial = trial
         self._current = self._ready_runs.pop(0)
         if self._current is None:  # the writer could not create it (reported as a warning)
             return
@@ -248,6 +267,8 @@ class MlflowTracker:
         try:
             if self._proc.poll() is not None:
                 raise WriterGoneError()
+            if status != "FINISHED":
+                self._log_current_if_finished()
             self._send.send(("close", status, self._current))
             self._await("closed", REPLY_TIMEOUT_S)
         except (OSError, TrackingError, ConfigError):
@@ -260,6 +281,19 @@ class MlflowTracker:
                 self._proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+
+    def _log_current_if_finished(self) -> None:
+        """Stopped between Optuna's tell and :meth:`on_trial`: the trial is whole in the study,
+        so its run is logged whole too, not closed as KILLED."""
+        if self._current is None or self._trial is None:
+            return
+        try:
+            frozen = self._trial.study._storage.get_trial(self._trial._trial_id)
+        except Exception:  # noqa: BLE001 - the store is gone too: the run is closed as stopped
+            return
+        if frozen.state.is_finished():
+            self._send.send(("trial", self._current, trial_record(frozen, self.settings["metric"])))
+            self._current = None
 
     def _close_directly(self, status: str) -> None:
         """The writer is gone (killed alone, crashed): end from here the runs it left RUNNING,
@@ -308,6 +342,8 @@ class MlflowTracker:
             self._ready_runs.append(msg[1])
         elif msg[0] == "ready":
             self._ids = (msg[1], msg[2])
+        elif msg[0] == "unsettled":
+            self._settle(msg[1])
         elif msg[0] == "opened":
             self.store_open_s = msg[1]
         elif msg[0] == "error":

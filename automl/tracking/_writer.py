@@ -122,6 +122,7 @@ class _Writer:
                     error = f"{msg[0]}: {describe(exc, 300)}"
                     replies.send(("error", error))
                     reply = {"final": ("final_done", {"error": error}), "flush": ("flushed",),
+                             "unsettled": ("unsettled", {}),
                              "close": ("closed",), "new_run": ("run", None)}.get(msg[0])
                 if reply is not None:
                     replies.send(reply)
@@ -133,7 +134,7 @@ class _Writer:
             if msg[0] == "close":  # it asked to close, then went before the reply
                 self.close(msg[1], msg[2])
                 return
-            if msg[0] in ("new_run", "final", "flush"):
+            if msg[0] in ("new_run", "final", "flush", "unsettled"):
                 continue  # nobody is left to use the answer
             try:
                 self.handle(msg)
@@ -163,6 +164,8 @@ class _Writer:
                 run_name="trial-pending"))
             self.pending.add(run.info.run_id)
             return ("run", run.info.run_id)
+        if kind == "unsettled":
+            return ("unsettled", self.unsettled())
         if kind == "claim":
             self.claimed[msg[1]] = msg[2]
         elif kind == "kill":
@@ -179,6 +182,16 @@ class _Writer:
             self.close(msg[1], msg[2])
             return ("closed",)
         return None
+
+    def unsettled(self) -> dict[str, str]:
+        """This study's trial runs not FINISHED, with their status: run id -> status."""
+        from ._store import literal
+
+        study = self.settings["study_name"]
+        runs = retry(lambda: self.client.search_runs(
+            [self.experiment_id], max_results=50000,
+            filter_string=f"tags.`automl.study_name` = {literal(study)} AND attributes.status != 'FINISHED'"))
+        return {r.info.run_id: r.info.status for r in runs if "mlflow.parentRunId" in r.data.tags}
 
     def log_trial(self, run_id: str, rec: dict[str, Any]) -> None:
         from mlflow.entities import Metric, Param, RunTag

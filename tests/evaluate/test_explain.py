@@ -3,6 +3,8 @@ the time it is given."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -81,6 +83,8 @@ def test_shap_in_a_run_when_installed_and_why_not_when_out_of_time(config, monke
     shap = summary["importance"]["shap"]
     assert shap["output"] == "probability of each class (mean over classes)"
     assert len(shap["top"]) == 4 and shap["top"][0]["column"].startswith("petal")
+    page = Path(summary["report"]).read_text()
+    assert "mean |SHAP|" in page and f"<td>{shap['top'][0]['column']}</td>" in page
     X = pd.DataFrame({"a": rng.normal(size=50)})
     model = build_pipeline((["a"], [], []), {}, build_estimator("linear", "regression", {}, 0)).fit(X, X["a"])
     why = shap_importance(model, X, X, seed=0, seconds=0.0)

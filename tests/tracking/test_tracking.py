@@ -18,6 +18,7 @@ import pytest
 
 from automl.config import ExperimentConfig
 from automl.run import run_experiment
+from automl.search import attrs
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
@@ -332,3 +333,26 @@ def test_names_with_quotes_are_searched_as_names_never_as_query(tmp_path):
         assert [run.info.run_id for run in found] == [ids[name]]
     with pytest.raises(ConfigError, match="not both"):
         literal("""it's "both" """)
+
+
+def test_a_trial_finished_in_the_study_but_closed_as_killed_is_logged_whole_on_resume(tmp_path):
+    # A stop (or SIGKILL) between Optuna's tell and the trial's record closes the run KILLED while
+    # the study holds the trial COMPLETE; the next run of the study logs it whole, in the same run.
+    def run(n_trials: int):
+        return run_experiment(ExperimentConfig(
+            data="demo:iris", space="fast.yaml", n_trials=n_trials, seed=0, cv=3, n_jobs=1,
+            workdir=str(tmp_path), quiet=True, study_name="settle"))
+
+    run(3)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    study = optuna.load_study(study_name="settle", storage=f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}")
+    trial = next(t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
+    broken = attrs.run_id(trial)
+    client.set_tag(broken, "optuna.state", "FAIL")  # what the writer does to a run it closes KILLED
+    client.set_terminated(broken, "KILLED")
+    run(1)
+    settled = client.get_run(broken)
+    assert settled.info.status == "FINISHED" and settled.data.tags["optuna.state"] == "COMPLETE"
+    assert settled.data.metrics["cv_log_loss"] == pytest.approx(trial.value)
+    numbers = [r.data.tags.get("optuna.trial_number") for r in _runs(client, "settle")]
+    assert numbers.count(str(trial.number)) == 1
