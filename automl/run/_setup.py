@@ -122,13 +122,17 @@ class Context:
         wanted = cores if self.cfg.n_jobs == -1 else self.cfg.n_jobs
         return max(1, min(wanted, len(self.prep.folds)))
 
+    def explain_share(self) -> float:
+        """Seconds kept for the explanation after the test (none without a budget)."""
+        return EXPLAIN_SHARE * (self.budget.total or 0.0)
+
     def plan(self) -> SearchPlan:
         """Trial deadlines and the search's end; what the end of the run costs is what the
         study's last run measured, else a prior."""
         overhead = attrs.final_overhead(self.study)
-        if overhead is None:  # the prior; a measured overhead includes the explanation already
-            overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"] + \
-                EXPLAIN_SHARE * (self.budget.total or 0.0)
+        if overhead is None:  # the prior
+            overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
+        overhead += self.explain_share()
         factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
         refits = 1.0 + self.prep.refit_growth if self.cfg.refit_full else 1.0
         return SearchPlan(self.budget, len(self.prep.folds), overhead, factor,

@@ -24,7 +24,7 @@ from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboar
 from automl.tracking import Artifact, FinalLog
 
 from ._outcome import Outcome, Summary
-from ._setup import EXPLAIN_SHARE, Context
+from ._setup import Context
 
 
 SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection rounds
@@ -121,9 +121,11 @@ def explain(o: Outcome) -> None:
     seconds = EXPLAIN_UNTIMED_S
     left = ctx.budget.left()
     if left is not None:
+        # What comes after: the planned end of the run but this step's own share of it (taking
+        # the share out of its own allowance left the explanation 0 s on every budgeted run).
         plan = ctx.plan()
-        after = plan.overhead_s + plan.exit_s + _refit_full_need(o, plan)
-        seconds = min(EXPLAIN_SHARE * ctx.budget.total, left - after)
+        after = plan.overhead_s - ctx.explain_share() + plan.exit_s + _refit_full_need(o, plan)
+        seconds = min(ctx.explain_share(), left - after)
     split = ctx.prep.split
     started = ctx.budget.clock()
     result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
@@ -350,7 +352,8 @@ def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None
     summary.elapsed_s = summary.timings["total"]
     tracker.log_summary(summary.to_dict())
     # What the end of a run costs besides the refit, for the next run of this study to plan with.
-    fits = summary.timings.get("final_fit", 0) + summary.timings.get("refit_full", 0)
+    # The explanation is planned as a share of the budget, apart from this.
+    fits = sum(summary.timings.get(k, 0) for k in ("final_fit", "refit_full", "explain"))
     attrs.set_final_overhead(ctx.study, budget.clock() - started - fits)
     outcome.summary = summary
     return outcome

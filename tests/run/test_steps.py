@@ -222,3 +222,36 @@ def test_a_resumed_study_keeps_the_previous_runs_model(config, workdir):
     assert len(kept) == 1 and (kept[0] / "model.joblib").read_bytes() == old
     assert {p.name for p in kept[0].iterdir()} >= {"model.joblib", "schema.json", "leaderboard.csv",
                                                    "model_card.md", "plots"}
+
+
+def test_the_explanation_gets_its_share_when_the_search_used_all_the_time_it_could(monkeypatch):
+    """The search stops where the plan's reserve for the end of the run begins; that reserve
+    includes the explanation's share, which is the explanation's to spend. (It used to be taken
+    from its own allowance: every budgeted run said "0.0 s left" and had no importance.)"""
+    from types import SimpleNamespace
+
+    from sklearn.datasets import load_iris
+
+    from automl.budget import Budget
+    from automl.metrics import get_metric
+    from automl.preprocess import build_pipeline
+    from automl.families import build_estimator
+    from automl.run._outcome import Outcome
+    from automl.search import SearchPlan
+
+    monkeypatch.setenv("AUTOML_SHAP", "0")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = build_pipeline((list(X.columns), [], []), {},
+                           build_estimator("logistic", "multiclass", {}, 0)).fit(X, y)
+    share, now = 3.0, [0.0]
+    budget = Budget(100, clock=lambda: now[0], started=0.0)
+    plan = SearchPlan(budget, n_folds=5, overhead_s=1.0 + share, exit_s=0.5)
+    ctx = SimpleNamespace(budget=budget, plan=lambda: plan, explain_share=lambda: share,
+                          cfg=SimpleNamespace(seed=0, refit_full=False),
+                          prep=SimpleNamespace(split=SimpleNamespace(X_test=X, y_test=y, X_train=X),
+                                               metric=get_metric("multiclass", None)))
+    outcome = Outcome(ctx, None, None, model=model)
+    now[0] = 100 - plan.overhead_s - plan.exit_s  # where the search had to stop
+    _steps.explain(outcome)
+    assert "skipped" not in outcome.importance, outcome.importance
+    assert outcome.importance["top"][0]["column"].startswith("petal")
