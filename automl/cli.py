@@ -36,6 +36,7 @@ def _errors(debug: bool):
     from automl.errors import AutomlError, describe
 
     debug = debug or os.environ.get("AUTOML_DEBUG") == "1"
+    _Stop.debug = debug
     try:
         yield
     except typer.Exit:
@@ -55,7 +56,7 @@ def _errors(debug: bool):
                             "(rerun with --debug for the traceback)"), err=True)
         raise typer.Exit(1) from None
     finally:
-        _done_with_sigterm()
+        _done_with_signals()
 
 
 def _print_traceback(mask) -> None:
@@ -64,13 +65,22 @@ def _print_traceback(mask) -> None:
 
 
 class _Stop:
-    """What SIGTERM has done so far in this process."""
+    """What Ctrl-C (SIGINT) and SIGTERM have done so far in this process."""
     raised = False  # a KeyboardInterrupt is on its way up (one stop; a second must not cut its cleanup)
     lost = False  # ... it was dropped in a callback: SIGTERM is sent again until one lands
+    seen = False  # a stop came while the command worked
     late = False  # it came after the command's work, when there was nothing left to stop
+    debug = False
+
+
+def _signals():
+    import signal
+
+    return (signal.SIGINT, signal.SIGTERM)
 
 
 def _raise_interrupt(signum, frame):
+    _Stop.seen = True
     if not _Stop.raised:
         _Stop.raised, _Stop.lost = True, False
         raise KeyboardInterrupt
@@ -91,47 +101,57 @@ def _resend_while_lost() -> None:
 
 
 def _keep_lost_stop(hook_args) -> None:
-    """A SIGTERM whose handler ran inside a garbage-collection callback or a ``__del__`` raised
+    """A stop whose handler ran inside a garbage-collection callback or a ``__del__`` raised
     there, where Python can only print the exception and drop it: the run went on and exited 0.
-    Send it again until it lands in the command's own code, which closes what is open."""
+    Send it again until it lands in the command's own code, which closes what is open.
+
+    Once stopped, what finalizers raise is the stop's own debris (a database connection the
+    interrupt cut mid-transaction, closed later by the garbage collector): not shown as a
+    traceback unless ``--debug``."""
     import threading
 
-    if not (issubclass(hook_args.exc_type, KeyboardInterrupt) and _Stop.raised):
-        sys.__unraisablehook__(hook_args)
+    if issubclass(hook_args.exc_type, KeyboardInterrupt) and _Stop.raised:
+        if not _Stop.lost:
+            _Stop.lost = True
+            threading.Thread(target=_resend_while_lost, daemon=True).start()
+        # Last: a stop handled before this line, still inside this hook, did nothing.
+        _Stop.raised = False
         return
-    if not _Stop.lost:
-        _Stop.lost = True
-        threading.Thread(target=_resend_while_lost, daemon=True).start()
-    # Last: a SIGTERM handled before this line, still inside this hook, did nothing.
-    _Stop.raised = False
+    if _Stop.seen and not _Stop.debug:
+        return
+    sys.__unraisablehook__(hook_args)
 
 
-def _stop_on_sigterm() -> None:
-    """Treat SIGTERM (systemd stop, kill) like Ctrl-C, so open runs are closed as KILLED."""
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM (systemd stop, kill) stop the command the same way, once: open runs
+    are closed as KILLED, and a second signal does not cut that short (SIGKILL does)."""
     import signal
 
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    for signum in _signals():
+        signal.signal(signum, _raise_interrupt)
     sys.unraisablehook = _keep_lost_stop
 
 
-def _done_with_sigterm() -> None:
-    """The command's work is over (done, failed or stopped): a SIGTERM from now on has nothing
+def _done_with_signals() -> None:
+    """The command's work is over (done, failed or stopped): a stop from now on has nothing
     left to close; it is noted, and makes the exit code 130 (see ``_exit_code``)."""
     import signal
 
-    if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
-        signal.signal(signal.SIGTERM, _note_late_stop)
+    for signum in _signals():
+        if signal.getsignal(signum) is _raise_interrupt:
+            signal.signal(signum, _note_late_stop)
 
 
 def _exit_code(code: int) -> int:
-    """Whoever sent SIGTERM while the process lived gets 130, even when it came after the work
-    was done; SIGTERM is blocked from here to the exit, so none is missed in between."""
+    """Whoever stopped the process while it lived gets 130, even when the stop came after the
+    work was done; the signals are blocked from here to the exit, so none is missed between."""
     import signal
 
     if signal.getsignal(signal.SIGTERM) is not _note_late_stop:
         return code
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    if code == 0 and (_Stop.late or _Stop.raised or signal.SIGTERM in signal.sigpending()):
+    signal.pthread_sigmask(signal.SIG_BLOCK, set(_signals()))
+    pending = set(_signals()) & signal.sigpending()
+    if code == 0 and (_Stop.late or _Stop.raised or pending):
         typer.echo("stopped after the command had finished: its results are complete", err=True)
         return 130
     return code
@@ -189,7 +209,7 @@ def _config(config: str | None, options: dict):
     options["quiet"] = options["quiet"] or None
     options["tracking"] = False if options.pop("no_tracking") else None
     options["refit_full"] = options.get("refit_full") or None
-    _stop_on_sigterm()
+    _stop_on_signals()
     return load_config(config, options)
 
 
@@ -280,7 +300,7 @@ def finalize(
         overrides = dict(tracking_uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
                          register_model=register_model, data=data, summary_json=summary_json,
                          workdir=workdir, quiet=quiet or None, tracking=False if no_tracking else None)
-        _stop_on_sigterm()
+        _stop_on_signals()
         run_finalize(storage, study_name, overrides, Reporter(quiet))
 
 

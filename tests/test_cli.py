@@ -262,19 +262,20 @@ def _python(code: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_a_sigterm_lost_in_a_garbage_collection_callback_still_stops_the_command():
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_stop_lost_in_a_garbage_collection_callback_still_stops_the_command(name):
     # Seen in the kill campaign: the handler ran inside a ``__del__``/weakref callback, where
     # Python prints "Exception ignored ... Traceback ... KeyboardInterrupt" and drops it; the run
     # went on and exited 0.
-    done = _python("""
+    done = _python(f"""
         import signal, time
-        from automl.cli import _stop_on_sigterm
+        from automl.cli import _stop_on_signals
 
         class SignalledWhileCollected:
             def __del__(self):
-                signal.raise_signal(signal.SIGTERM)
+                signal.raise_signal(signal.{name})
 
-        _stop_on_sigterm()
+        _stop_on_signals()
         try:
             SignalledWhileCollected()
             for _ in range(600):
@@ -290,9 +291,9 @@ def test_a_sigterm_lost_in_a_garbage_collection_callback_still_stops_the_command
 def test_a_sigterm_after_the_work_is_not_lost_and_not_printed():
     script = """
         import signal, sys
-        from automl.cli import _errors, _exit_code, _stop_on_sigterm
+        from automl.cli import _errors, _exit_code, _stop_on_signals
 
-        _stop_on_sigterm()
+        _stop_on_signals()
         with _errors(False):
             pass
         if sys.argv[1:] == ["stop"]:
@@ -305,3 +306,30 @@ def test_a_sigterm_after_the_work_is_not_lost_and_not_printed():
                              capture_output=True, text=True, timeout=120)
     assert stopped.stdout.split() == ["2", "130"], stopped
     assert "Traceback" not in stopped.stderr and "results are complete" in stopped.stderr, stopped
+
+
+def test_after_a_stop_what_finalizers_raise_is_not_printed_unless_debugging():
+    # Seen in CI: Ctrl-C cut a database connection mid-transaction; the garbage collector closed
+    # it later and Python printed its error with a traceback after "interrupted".
+    script = """
+        import signal, sys
+        from automl import cli
+
+        class FailsWhenCollected:
+            def __del__(self):
+                raise ValueError("rollback failed")
+
+        cli._stop_on_signals()
+        cli._Stop.debug = sys.argv[1:] == ["debug"]
+        FailsWhenCollected()  # before any stop: shown as Python shows it
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            FailsWhenCollected()
+    """
+    plain = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                           text=True, timeout=120)
+    assert plain.stderr.count("rollback failed") == 1, plain.stderr
+    debug = subprocess.run([sys.executable, "-c", textwrap.dedent(script), "debug"],
+                           capture_output=True, text=True, timeout=120)
+    assert debug.stderr.count("rollback failed") == 2, debug.stderr

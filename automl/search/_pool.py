@@ -153,14 +153,14 @@ class PoolRunner:
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
         queue, results = list(jobs), {}
         while queue or any(w is not None and w.job is not None for w in self._pool):
-            self._dispatch(queue, deadline)
+            self._dispatch(queue, deadline, results)
             self._collect(results, deadline)
         for result in results.values():
             if result.kind == "memory" and self.memory_mb:
                 result.error += f" (the fold needed more than trial_memory_mb={self.memory_mb})"
         return [results[fold] for fold, _ in jobs]
 
-    def _dispatch(self, queue: list, deadline: float | None) -> None:
+    def _dispatch(self, queue: list, deadline: float | None, results: dict) -> None:
         for i, worker in enumerate(self._pool):
             if not queue:
                 return
@@ -170,13 +170,19 @@ class PoolRunner:
                 fold, pipeline = queue.pop(0)
                 worker.loading.join()
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                worker.send.send((fold, pipeline, left))
                 worker.job = fold
+                try:
+                    worker.send.send((fold, pipeline, left))
+                except OSError:  # it died between the look and the send
+                    results[fold] = self._died(worker)
+                    worker.job = None
 
     def _collect(self, results: dict, deadline: float | None) -> None:
         from multiprocessing.connection import wait
 
         busy = {w.conn: w for w in self._pool if w is not None and w.job is not None}
+        if not busy:  # every dispatch failed (a worker died as it was sent its job)
+            return
         timeout = None if deadline is None else max(0.0, deadline + GRACE_S - time.monotonic())
         ready = wait(list(busy), timeout=timeout)
         for conn in ready:

@@ -106,7 +106,10 @@ class WriterProcess:
 
     def __init__(self, uri: str):
         self.proc, self.send, self.recv = start_writer()
-        self.send.send(("open", uri))
+        try:
+            self.send.send(("open", uri))
+        except OSError:  # killed as it started: the tracker's first request says so, in one line
+            pass
 
     def abandon(self) -> None:
         """The run never began (e.g. bad data): let the writer go."""

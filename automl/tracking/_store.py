@@ -78,13 +78,16 @@ def literal(value: str) -> str:
     raise ConfigError(f"cannot search MLflow for {value!r}: a name may hold ' or \" but not both")
 
 
+STALE_TAG = "automl.stale"
+
+
 def close_stale_runs(client, experiment_id: str, retrain_of: str) -> None:
     """Runs a crashed retrain left RUNNING are closed as FAILED (the caller holds the lock)."""
     stale = client.search_runs([experiment_id], max_results=10000,
                                filter_string=f"tags.`automl.retrain_of` = {literal(retrain_of)} "
                                              "AND attributes.status = 'RUNNING'")
     for run in stale:
-        client.set_tag(run.info.run_id, "automl.stale", "closed by a later retrain")
+        client.set_tag(run.info.run_id, STALE_TAG, "closed by a later retrain")
         client.set_terminated(run.info.run_id, "FAILED")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from automl.errors import describe
 
 from ._final import log_final, log_params
-from ._store import close_stale_runs, get_or_create_experiment, open_store, retry
+from ._store import STALE_TAG, close_stale_runs, get_or_create_experiment, open_store, retry
 
 
 def start_writer():
@@ -94,6 +94,7 @@ class _Writer:
         self.parent_id = settings.get("parent_run_id") or self._create_parent(settings)
         self.pending: set[str] = set()  # child runs created but not yet closed
         self.claimed: dict[str, int] = {}  # ... of which a trial has started: run id -> number
+        self.stale: set[str] = set()  # unsettled runs a later retrain closed as stale
         self.child_tags = {"mlflow.parentRunId": self.parent_id,
                            "automl.study_name": settings["study_name"]}
         if settings.get("retrain_of"):
@@ -172,6 +173,9 @@ class _Writer:
             self.kill(msg[1], msg[2])
         elif kind == "trial":
             self.log_trial(msg[1], msg[2])
+            if msg[1] in self.stale:  # settled: its trial had finished, the run is whole now
+                self.stale.discard(msg[1])
+                retry(lambda: self.client.delete_tag(msg[1], STALE_TAG))
         elif kind == "flush":
             return ("flushed",)
         elif kind == "final":
@@ -191,7 +195,9 @@ class _Writer:
         runs = retry(lambda: self.client.search_runs(
             [self.experiment_id], max_results=50000,
             filter_string=f"tags.`automl.study_name` = {literal(study)} AND attributes.status != 'FINISHED'"))
-        return {r.info.run_id: r.info.status for r in runs if "mlflow.parentRunId" in r.data.tags}
+        runs = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+        self.stale |= {r.info.run_id for r in runs if STALE_TAG in r.data.tags}
+        return {r.info.run_id: r.info.status for r in runs}
 
     def log_trial(self, run_id: str, rec: dict[str, Any]) -> None:
         from mlflow.entities import Metric, Param, RunTag

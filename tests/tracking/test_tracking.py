@@ -349,10 +349,12 @@ def test_a_trial_finished_in_the_study_but_closed_as_killed_is_logged_whole_on_r
     trial = next(t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
     broken = attrs.run_id(trial)
     client.set_tag(broken, "optuna.state", "FAIL")  # what the writer does to a run it closes KILLED
+    client.set_tag(broken, "automl.stale", "closed by a later retrain")  # or a retrain, when both died
     client.set_terminated(broken, "KILLED")
     run(1)
     settled = client.get_run(broken)
     assert settled.info.status == "FINISHED" and settled.data.tags["optuna.state"] == "COMPLETE"
+    assert "automl.stale" not in settled.data.tags
     assert settled.data.metrics["cv_log_loss"] == pytest.approx(trial.value)
     numbers = [r.data.tags.get("optuna.trial_number") for r in _runs(client, "settle")]
     assert numbers.count(str(trial.number)) == 1
