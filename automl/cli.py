@@ -14,6 +14,8 @@ from typing import Optional
 
 import typer
 
+from automl._stop import interrupt
+
 app = typer.Typer(
     name="automl", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="AutoML experiments: Optuna search over scikit-learn pipelines, tracked in MLflow.",
@@ -83,7 +85,7 @@ def _raise_interrupt(signum, frame):
     _Stop.seen = True
     if not _Stop.raised:
         _Stop.raised, _Stop.lost = True, False
-        raise KeyboardInterrupt
+        interrupt()  # raises KeyboardInterrupt, now or when a call that must not be cut returns
 
 
 def _note_late_stop(signum, frame):

@@ -10,6 +10,7 @@ import logging
 import warnings
 from typing import Callable
 
+from automl._stop import deferred
 from automl.config import mask_url
 from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, first_line
 
@@ -79,8 +80,55 @@ def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan
                                 f"the run needs ~{plan.reserve(study):.1f} s); raise --timeout")
     queue = FixedQueue(list(fixed), n_trials, lambda: plan.stopped)
     queue.prime(study)
-    study.optimize(objective, n_trials=n_trials, catch=(Exception,),
-                   callbacks=[*callbacks, plan.callback, queue], gc_after_trial=False)
+    mine: list[int] = []
+    study.ask = _asking_into(study.ask, mine)
+    try:
+        study.optimize(objective, n_trials=n_trials, catch=(Exception,),
+                       callbacks=[*callbacks, plan.callback, queue], gc_after_trial=False)
+    except BaseException as exc:
+        stopped = _is_stop(exc)
+        _fail_unfinished(study, mine, "stopped: the run was interrupted" if stopped
+                         else f"the search ended on {type(exc).__name__}: {first_line(exc)}")
+        if stopped and not isinstance(exc, KeyboardInterrupt):
+            # Optuna's optimize turns a stop that lands in its tell into an UnboundLocalError.
+            raise KeyboardInterrupt from exc
+        raise
+    finally:
+        del study.ask
+
+
+def _asking_into(ask: Callable, ids: list[int]) -> Callable:
+    """``study.ask`` that notes the id of each trial it creates, and takes a stop only once the
+    id is noted: a trial created but never handed back would otherwise stay RUNNING for good."""
+    def noting_ask(*args, **kwargs):
+        with deferred():
+            trial = ask(*args, **kwargs)
+            ids.append(trial._trial_id)
+        return trial
+
+    return noting_ask
+
+
+def _is_stop(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _fail_unfinished(study, ids: list[int], reason: str) -> None:
+    """The search was cut short (a stop between Optuna's own steps, or an error in them, which
+    Optuna does not catch): the trial this process created and left RUNNING ends as FAIL."""
+    from optuna.trial import TrialState
+
+    for trial_id in ids[-1:]:  # one trial at a time here: those before it were told
+        try:
+            trial = study._storage.get_trial(trial_id)
+            if trial.state == TrialState.RUNNING:
+                _attrs.fail_trial(study._storage, trial, reason)
+        except Exception:  # noqa: BLE001 - the store is gone too: retrain and resume clean up stale trials
+            pass
 
 
 def best_trial(study):

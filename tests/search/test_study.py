@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import optuna
 import pytest
 
 from automl.errors import ConfigError, SearchFailedError, StudyMismatchError
 from automl.run import run_experiment
-from automl.search import best_trial, count_states, default_storage, open_study
+from automl.search import best_trial, count_states, default_storage, open_study, run_study
 
 GUARDS = {"metric": "accuracy", "task": "binary", "data_fingerprint": "abc"}
 
@@ -145,3 +149,63 @@ def test_new_rows_in_the_same_file_start_a_new_study_under_the_default_name(conf
     assert day2["study_name"].startswith("data-label-") and day2["study_name"] != day1["study_name"]
     assert again["study_name"] == day2["study_name"] and sum(again["n_trials"].values()) == 2
     assert day2["data_fingerprint"] != day1["data_fingerprint"]
+
+
+# --- a stop between Optuna's own steps --------------------------------------------------------
+
+class _StoppedOnceWhenTold(optuna.storages.InMemoryStorage):
+    """A storage that the stop reaches as Optuna tells it a trial's result (Optuna catches a
+    KeyboardInterrupt only inside the objective, so this one leaves the trial RUNNING)."""
+
+    stopped = False
+
+    def set_trial_state_values(self, trial_id, state, values=None):
+        if state == optuna.trial.TrialState.COMPLETE and not self.stopped:
+            self.stopped = True
+            raise KeyboardInterrupt
+        return super().set_trial_state_values(trial_id, state, values)
+
+
+def test_a_stop_while_optuna_tells_a_result_leaves_no_trial_running():
+    from automl.budget import Budget
+    from automl.search import SearchPlan
+
+    study = optuna.create_study(storage=_StoppedOnceWhenTold(), direction="maximize")
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, lambda trial: trial.suggest_float("x", 0, 1), 5,
+                  SearchPlan(Budget(None), n_folds=5, overhead_s=0.0), [])
+    (trial,) = study.get_trials()
+    assert trial.state == optuna.trial.TrialState.FAIL
+    assert trial.user_attrs["error"] == "stopped: the run was interrupted"
+    assert "ask" not in vars(study)  # the study is left as it was given
+
+
+def test_a_stop_while_optuna_creates_a_trial_waits_for_it_and_fails_it(tmp_path):
+    # The CLI's own handler, in a process of its own: the signal comes from inside ``ask`` (the
+    # sampler's set-up of a trial just stored), where the trial's id is not known yet.
+    code = textwrap.dedent(f"""
+        import signal, optuna
+        from automl.budget import Budget
+        from automl.cli import _stop_on_signals
+        from automl.search import SearchPlan, run_study
+
+        class SignalledAsTrialStarts(optuna.samplers.RandomSampler):
+            def before_trial(self, study, trial):
+                if trial.number == 2:
+                    signal.raise_signal(signal.SIGTERM)
+                    print("still in ask", flush=True)
+
+        study = optuna.create_study(storage="sqlite:///{tmp_path / 'o.db'}", study_name="s",
+                                    sampler=SignalledAsTrialStarts(seed=0))
+        _stop_on_signals()
+        try:
+            run_study(study, lambda t: t.suggest_float("x", 0, 1), 5,
+                      SearchPlan(Budget(None), n_folds=5, overhead_s=0.0), [])
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["still", "in", "ask", "stopped"], done.stderr
+    study = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'o.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "FAIL"]
+    assert study.trials[2].user_attrs["error"] == "stopped: the run was interrupted"
