@@ -72,8 +72,12 @@ def writer_main(req_fd: int, rep_fd: int) -> None:
     except Exception as exc:
         replies.send(("fatal", f"cannot open ({describe(exc, 300)})"))
         return
-    replies.send(("ready", writer.experiment_id, writer.parent_id))
-    writer.serve(requests, replies)
+    try:
+        replies.send(("ready", writer.experiment_id, writer.parent_id))
+    except OSError:  # the search process died while the parent run was created
+        writer.last_words(requests, [])
+    else:
+        writer.serve(requests, replies)
     # Every run is closed and committed; MLflow's interpreter teardown would take another second
     # of the user's budget for nothing.
     os._exit(0)
@@ -116,19 +120,39 @@ class _Writer:
                 return
             # Run creation first, so a starting trial never waits behind a backlog of logging.
             batch.sort(key=lambda m: m[0] != "new_run")
-            for msg in batch:
+            for i, msg in enumerate(batch):
+                answers = self._answers(msg)
                 try:
-                    reply = self.handle(msg)
-                except Exception as exc:
-                    error = f"{msg[0]}: {describe(exc, 300)}"
-                    replies.send(("error", error))
-                    reply = {"final": ("final_done", {"error": error}), "flush": ("flushed",),
-                             "unsettled": ("unsettled", {}),
-                             "close": ("closed",), "new_run": ("run", None)}.get(msg[0])
-                if reply is not None:
-                    replies.send(reply)
+                    for answer in answers:
+                        replies.send(answer)
+                except OSError:  # the search process died waiting for this answer
+                    if msg[0] != "close":
+                        self.last_words(requests, batch[i + 1:])
+                    return
                 if msg[0] == "close":
                     return
+
+    def _answers(self, msg: tuple) -> list[tuple]:
+        """Handle ``msg``; what to send back: its reply, or an error and a stand-in reply."""
+        try:
+            reply = self.handle(msg)
+        except Exception as exc:
+            error = f"{msg[0]}: {describe(exc, 300)}"
+            stand_in = {"final": ("final_done", {"error": error}), "flush": ("flushed",),
+                        "unsettled": ("unsettled", {}),
+                        "close": ("closed",), "new_run": ("run", None)}.get(msg[0])
+            return [("error", error)] + ([stand_in] if stand_in else [])
+        return [] if reply is None else [reply]
+
+    def last_words(self, requests, batch: list) -> None:
+        """The search process is gone (its end of a pipe broke): handle what it sent before
+        dying, then close what it left open."""
+        try:
+            while requests.poll(0):
+                batch.append(requests.recv())
+        except (EOFError, OSError):
+            pass
+        self._handle_last_words(batch)
 
     def _handle_last_words(self, batch: list) -> None:
         for msg in batch:

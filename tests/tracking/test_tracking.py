@@ -320,6 +320,40 @@ def test_a_claim_sent_just_before_the_search_process_dies_names_the_killed_run(t
     assert client.get_run(parent_id).info.status == "KILLED"
 
 
+def _writer_with_parent(tmp_path, name: str):
+    from automl.tracking._writer import start_writer
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc, send, recv = start_writer()
+    send.send(("open", uri))
+    assert recv.recv()[0] == "opened"
+    send.send({"experiment": name, "artifacts": str(tmp_path / "artifacts"), "run_name": "p",
+               "tags": {}, "params": {}, "files": {}, "study_name": name, "metric": None,
+               "retrain_of": None, "parent_run_id": None, "close_parent": True})
+    return uri, proc, send, recv
+
+
+@pytest.mark.parametrize("when", ["creating the parent run", "creating a trial's run"])
+def test_the_search_process_dying_before_the_writer_answers_leaves_nothing_running(tmp_path, when):
+    # Seen in the kill campaign: SIGKILL to the search process while the writer was creating a
+    # run; its answer then met a broken pipe, and the writer died leaving the runs RUNNING.
+    uri, proc, send, recv = _writer_with_parent(tmp_path, "answers")
+    if when == "creating a trial's run":
+        recv.recv()  # "ready"
+    recv.close()  # the search process is gone: nobody reads the answers
+    if when == "creating a trial's run":
+        send.send(("new_run",))
+    try:  # the end of the request pipe would tell the writer before its answer could
+        assert proc.wait(timeout=60) == 0
+    finally:
+        send.close()
+    client = MlflowClient(uri)
+    (experiment,) = [e for e in client.search_experiments() if e.name == "answers"]
+    runs = client.search_runs([experiment.experiment_id], run_view_type=ViewType.ALL)
+    assert [r.info.status for r in runs if r.info.lifecycle_stage == "active"] == ["KILLED"]
+    assert {r.info.status for r in runs} == {"KILLED"}  # the unused trial runs: closed, deleted
+
+
 def test_names_with_quotes_are_searched_as_names_never_as_query(tmp_path):
     from automl.errors import ConfigError
     from automl.tracking._store import literal
