@@ -107,7 +107,8 @@ def baseline_checkout(ref: str, folder: Path) -> Path:
     return folder
 
 
-def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: Path) -> dict:
+def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: Path,
+               seed: int = SEED) -> dict:
     """One ``automl run`` as a user starts it; wall time from process start to exit."""
     work.mkdir(parents=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -116,7 +117,7 @@ def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: P
         env["PYTHONPATH"] = str(code)
     summary = work / "summary.json"
     cmd = [sys.executable, "-m", "automl", "run", "--data", str(csv), "--target", target,
-           "--timeout", str(budget), "--seed", str(SEED), "--workdir", str(work),
+           "--timeout", str(budget), "--seed", str(seed), "--workdir", str(work),
            "--summary-json", str(summary), "--quiet"]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
@@ -140,7 +141,7 @@ def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: P
 
 
 def budgets_part(tables: list[str], budgets: list[float], ref: str, new_ref: str,
-                 folder: Path) -> list[dict]:
+                 folder: Path, seeds: tuple[int, ...] = (SEED,)) -> list[dict]:
     baseline = baseline_checkout(ref, folder / "baseline")
     new = baseline_checkout(new_ref, folder / "new")
     rows = []
@@ -150,13 +151,13 @@ def budgets_part(tables: list[str], budgets: list[float], ref: str, new_ref: str
             frame = table.load()
             csv = folder / f"{name}.csv"
             frame.to_csv(csv, index=False)
-            for budget in budgets:
-                row = {"table": name, "rows": len(frame), "budget": budget}
+            for budget, seed in ((b, s) for b in budgets for s in seeds):
+                row = {"table": name, "rows": len(frame), "budget": budget, "seed": seed}
                 for side, code in (("main", baseline), ("new", new)):
                     result = run_automl(code, csv, table.target, budget,
-                                        folder / "runs" / f"{name}-{budget}-{side}")
+                                        folder / "runs" / f"{name}-{budget}-{seed}-{side}", seed)
                     row[side] = result
-                    print(f"{name} {budget:>4} s {side:4}: wall {result['wall']:6.1f} s, "
+                    print(f"{name} {budget:>4} s seed {seed} {side:4}: wall {result['wall']:6.1f} s, "
                           f"exit {result['code']}, score {result.get('score')}, "
                           f"trials {result.get('trials')} {result.get('timings') or ''}",
                           flush=True)
@@ -176,16 +177,17 @@ def _cell(result: dict, key: str, fmt: str) -> str:
 
 
 def print_budgets(rows: list[dict]) -> None:
-    print("\n| table | rows | budget s | main wall/budget | new wall/budget | main trials | "
-          "new trials | metric | main test | new test |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    seeded = len({r.get("seed", SEED) for r in rows}) > 1
+    print(f"\n| table | rows | budget s |{' seed |' if seeded else ''} main wall/budget | "
+          "new wall/budget | main trials | new trials | metric | main test | new test |")
+    print(f"|---|---:|---:|{'---:|' if seeded else ''}---:|---:|---:|---:|---|---:|---:|")
     for r in rows:
         main, new = r["main"], r["new"]
         same = main.get("fingerprint") == new.get("fingerprint") or not main.get("fingerprint")
         metric = new.get("metric") or main.get("metric") or "?"
         arrow = {"maximize": "^", "minimize": "v"}.get(new.get("direction") or "", "")
         print(f"| {r['table']} | {r['rows']:,} | {r['budget']:g} | "
-              f"{main['wall'] / r['budget']:.2f}{'*' if main.get('killed') else ''} | "
+              f"{str(r.get('seed', SEED)) + ' | ' if seeded else ''}{main['wall'] / r['budget']:.2f}{'*' if main.get('killed') else ''} | "
               f"{new['wall'] / r['budget']:.2f}{'*' if new.get('killed') else ''} | "
               f"{_cell(main, 'trials', 'd')} | {_cell(new, 'trials', 'd')} | {metric} {arrow} | "
               f"{_cell(main, 'score', '.4g')} | {_cell(new, 'score', '.4g')}"
@@ -194,6 +196,29 @@ def print_budgets(rows: list[dict]) -> None:
         held = [r[side]["wall"] / r["budget"] for r in rows if r["budget"] >= 30]
         if held:
             print(f"{side}: worst wall/budget at budgets >= 30 s: {max(held):.3f}")
+    if seeded:
+        print_seed_means(rows)
+
+
+def print_seed_means(rows: list[dict]) -> None:
+    """Per table and budget over the seeds (each seed its own test rows): mean test score of
+    each side, and on how many seeds the new code scored better, the same, or worse."""
+    print("\n| table | budget s | seeds | metric | main mean test | new mean test | new better / same / worse |")
+    print("|---|---:|---:|---|---:|---:|---|")
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["table"], r["budget"]), []).append(r)
+    for (table, budget), group in groups.items():
+        pairs = [(r["main"].get("score"), r["new"].get("score")) for r in group]
+        pairs = [(m, n) for m, n in pairs if m is not None and n is not None]
+        if not pairs:
+            continue
+        up = group[0]["new"].get("direction", "maximize") == "maximize"
+        better = sum((n > m) if up else (n < m) for m, n in pairs)
+        same = sum(n == m for m, n in pairs)
+        mean = [sum(p[i] for p in pairs) / len(pairs) for i in (0, 1)]
+        print(f"| {table} | {budget:g} | {len(pairs)} | {group[0]['new'].get('metric')} | "
+              f"{mean[0]:.4g} | {mean[1]:.4g} | {better} / {same} / {len(pairs) - better - same} |")
 
 
 # --- part 2: orchestration ---------------------------------------------------------------------
@@ -312,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
     parser.add_argument("--baseline", default=BASELINE_REF)
     parser.add_argument("--new", default=NEW_REF, help="the commit to measure (default HEAD)")
+    parser.add_argument("--seeds", default=str(SEED),
+                        help="comma-separated seeds; each one draws its own test rows")
     parser.add_argument("--part", choices=("all", "budgets", "overhead"), default="all")
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args(argv)
@@ -324,7 +351,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.part in ("all", "budgets"):
             raw["budgets"] = budgets_part(args.tables.split(","),
                                           [float(b) for b in args.budgets.split(",")],
-                                          args.baseline, args.new, folder)
+                                          args.baseline, args.new, folder,
+                                          tuple(int(x) for x in args.seeds.split(",")))
             print_budgets(raw["budgets"])
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=2, default=str))

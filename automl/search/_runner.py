@@ -9,8 +9,9 @@ from automl.metrics import Metric
 from ._folds import FoldData, InProcessRunner
 from ._pool import PoolRunner
 
-# Below this many cells (rows x columns) a fold fits in milliseconds: a worker process would
-# cost more than it saves, and no fit on so little data runs long enough to need killing.
+# Below this many cells (rows x columns) a fold fits in milliseconds: worker processes would
+# cost more than they save, even several in parallel (a fold's message each way takes longer
+# than its fit), and no fit on so little data runs long enough to need killing.
 TINY_CELLS = 20_000
 
 
@@ -24,8 +25,8 @@ def default_memory_mb(workers: int) -> int:
 
 
 def make_runner(data: FoldData, metric: Metric, workers: int, memory_mb: int | None = None):
-    """Worker processes (killable at a deadline, memory-capped) unless one worker on tiny data
-    and no explicit memory limit."""
-    if workers == 1 and data.cells <= TINY_CELLS and memory_mb is None:
+    """Worker processes (killable at a deadline, memory-capped) unless the data is tiny and no
+    memory limit was asked for."""
+    if data.cells <= TINY_CELLS and memory_mb is None:
         return InProcessRunner(data, metric)
     return PoolRunner(data, metric, workers, memory_mb or default_memory_mb(workers))
