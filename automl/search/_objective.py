@@ -69,10 +69,11 @@ class CVObjective:
         finally:
             # The median fold: one fold slowed by a busy machine would misstate the model.
             rate = float(np.median(self._rates)) if self._rates else None
-            _attrs.record_folds(trial, scores, fit_time, rate, self._parts, self._bytes)
+            whole = len(scores) == len(self.data.folds)
+            _attrs.record_folds(trial, scores, fit_time, rate, self._parts, self._bytes,
+                                float(np.std(scores)) if whole else None)
             if self.on_end is not None:
                 self.on_end(trial)
-        _attrs.record_cv_std(trial, float(np.std(scores)))
         value = float(np.mean(scores))
         if self.oof is not None and len(kept) == len(scores):
             self.oof.add(trial.number, value, kept)
@@ -86,8 +87,7 @@ class CVObjective:
         predictions crowded the ensemble's candidates."""
         for fold, value in enumerate(scores):
             trial.report(value, fold)
-        _attrs.record_folds(trial, scores, fit_time, rate, parts, model_bytes)
-        _attrs.record_cv_std(trial, float(np.std(scores)))
+        _attrs.record_folds(trial, scores, fit_time, rate, parts, model_bytes, float(np.std(scores)))
         _attrs.record_duplicate(trial, number)
         if self.on_end is not None:
             self.on_end(trial)

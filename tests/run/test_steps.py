@@ -199,12 +199,14 @@ def test_select_simplest_keeps_a_single_trial_and_says_why(config, workdir):
     within one standard error, and is the trial the final model and the summary come from."""
     import optuna
 
+    from automl.search import attrs
+
     summary = run_experiment(config(study_name="simple", select="simplest", n_trials=6, pruner="none"))
     selection = summary["selection"]
     assert selection["rule"] == "simplest" and "ensemble" not in summary
     assert summary["best_trial"] == selection["chosen"]["trial"] and selection["reason"]
     study = optuna.load_study(study_name="simple", storage=summary["storage"])
-    rates = {t.number: t.user_attrs["predict_s_per_row"] for t in study.trials}
+    rates = {t.number: attrs.predict_rate(t) for t in study.trials}
     assert selection["chosen"]["trial"] in selection["within_one_se"]
     assert rates[selection["chosen"]["trial"]] == min(rates[n] for n in selection["within_one_se"])
     best = max(study.trials, key=lambda t: (-t.value, -t.number)) if summary["direction"] == "minimize" \

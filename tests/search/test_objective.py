@@ -113,14 +113,15 @@ def test_trial_attributes_and_score(prepared, seed, n_jobs):
     study.optimize(objective, n_trials=2)
     objective.runner.close()
     for trial in study.trials:
-        attrs = trial.user_attrs
-        assert len(attrs[A.FOLD_SCORES]) == 3
-        assert trial.value == pytest.approx(np.mean(attrs[A.FOLD_SCORES]))
-        assert attrs[A.CV_STD] == pytest.approx(np.std(attrs[A.FOLD_SCORES]))
-        assert attrs[A.FAMILY] == trial.params["model"]
+        assert len(A.fold_scores(trial)) == 3
+        assert trial.value == pytest.approx(np.mean(A.fold_scores(trial)))
+        assert A.cv_std(trial) == pytest.approx(np.std(A.fold_scores(trial)))
+        assert A.family(trial) == trial.params["model"]
+        assert A.fit_time(trial) > 0 and A.predict_rate(trial) > 0 and A.parts(trial) > 0
         spec = TrialSpec.from_trial(trial)
-        assert (spec.family, spec.model_params, spec.prep_params) == (
-            attrs[A.FAMILY], attrs[A.MODEL_PARAMS], attrs[A.PREP_PARAMS])
+        assert (spec.family, spec.model_params, spec.prep_params) == A.spec_parts(trial)
+        # What the objective learns is two attributes (each is a transaction of the storage).
+        assert set(trial.user_attrs) == {A.SPEC, A.FOLDS}
 
 
 def test_failing_fit_is_recorded_and_reraised(prepared, seed, workdir):
@@ -130,7 +131,7 @@ def test_failing_fit_is_recorded_and_reraised(prepared, seed, workdir):
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.FAIL
     assert trial.user_attrs[A.ERROR].startswith("ValueError: Expected n_neighbors <= n_samples")
-    assert trial.user_attrs[A.FOLD_SCORES] == []
+    assert A.fold_scores(trial) == [] and A.cv_std(trial) is None
 
 
 class AlwaysPrune(optuna.pruners.BasePruner):
@@ -144,8 +145,8 @@ def test_pruned_trial_records_the_fold(prepared, seed):
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
     # Pruners are asked after every fold but the last (one fold process here).
-    assert trial.user_attrs[A.PRUNED_AT] == 0 and len(trial.user_attrs[A.FOLD_SCORES]) == 1
-    assert trial.intermediate_values == dict(enumerate(trial.user_attrs[A.FOLD_SCORES]))
+    assert trial.user_attrs[A.PRUNED_AT] == 0 and len(A.fold_scores(trial)) == 1
+    assert trial.intermediate_values == dict(enumerate(A.fold_scores(trial)))
 
 
 def test_a_configuration_proposed_again_takes_the_earlier_results_without_fitting(config, workdir):
@@ -165,7 +166,7 @@ def test_a_configuration_proposed_again_takes_the_earlier_results_without_fittin
         else:
             twin = first[key]
             assert t.user_attrs[A.DUPLICATE_OF] == twin.number
-            assert t.value == twin.value and t.user_attrs[A.FOLD_SCORES] == twin.user_attrs[A.FOLD_SCORES]
+            assert t.value == twin.value and A.fold_scores(t) == A.fold_scores(twin)
             assert t.intermediate_values == twin.intermediate_values
     assert len(first) <= 2 and len(study.trials) == 6
 

@@ -103,12 +103,12 @@ def test_complete_trials_carry_cv_and_fold_metrics(mixed_run):
     for trial in complete:
         run = by_number[trial.number]
         assert run.data.metrics["cv_roc_auc"] == pytest.approx(trial.value)
-        assert run.data.metrics["cv_roc_auc_std"] == pytest.approx(trial.user_attrs["cv_std"])
+        assert run.data.metrics["cv_roc_auc_std"] == pytest.approx(attrs.cv_std(trial))
         assert "fit_time_s" in run.data.metrics
         history = client.get_metric_history(run.info.run_id, "fold_roc_auc")
         assert [m.step for m in sorted(history, key=lambda m: m.step)] == list(range(5))
         assert [m.value for m in sorted(history, key=lambda m: m.step)] == pytest.approx(
-            trial.user_attrs["fold_scores"])
+            attrs.fold_scores(trial))
         assert run.data.params["naive_bayes.var_smoothing"] == str(trial.params["naive_bayes.var_smoothing"])
 
 
