@@ -31,31 +31,31 @@ def _claim(ctx: Context):
 def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
     """``automl run --workers N``: N local workers share the study, then refit and test once."""
     refuse_sqlite(cfg.storage)
-    ctx = setup(cfg, reporter, heartbeat=True)
-    study, plan = ctx.study, ctx.plan()
-    init_budget(study, cfg, extra_trials=True, search_seconds=plan.search_left(study))
-    n_jobs = max(1, (os.cpu_count() or 1) // cfg.workers)  # cores shared, not oversubscribed
-    tracker = ctx.tracker()
-    with tracker:
-        attrs.set_parent_run(study, tracker.parent_run_id)
-        uri = resolve_tracking_uri(cfg.tracking_uri, ctx.workdir)[0] if cfg.tracking else None
-        ctx.budget.mark("setup")
-        reporter.start_search(attrs.budget(study), ctx.budget.total, ctx.budget.elapsed())
-        try:
-            procs = spawn_workers(cfg, ctx.storage, study.study_name, ctx.workdir, uri, n_jobs)
-            codes = wait_workers(procs, study, reporter, on_poll=_keep_deadline(plan))
-            # Leftovers: retries no live worker picked up, trials of workers that died last.
-            objective = ctx.objective(tracker, n_jobs * cfg.workers, plan=None)
+    with setup(cfg, reporter, heartbeat=True) as ctx:
+        study, plan = ctx.study, ctx.plan()
+        init_budget(study, cfg, extra_trials=True, search_seconds=plan.search_left(study))
+        n_jobs = max(1, (os.cpu_count() or 1) // cfg.workers)  # cores shared, not oversubscribed
+        tracker = ctx.tracker()
+        with tracker:
+            attrs.set_parent_run(study, tracker.parent_run_id)
+            uri = resolve_tracking_uri(cfg.tracking_uri, ctx.workdir)[0] if cfg.tracking else None
+            ctx.budget.mark("setup")
+            reporter.start_search(attrs.budget(study), ctx.budget.total, ctx.budget.elapsed())
             try:
-                work(study, objective, tracker, _claim(ctx), cfg.grace_period)
+                procs = spawn_workers(cfg, ctx.storage, study.study_name, ctx.workdir, uri, n_jobs)
+                codes = wait_workers(procs, study, reporter, on_poll=_keep_deadline(plan))
+                # Leftovers: retries no live worker picked up, trials of workers that died last.
+                objective = ctx.objective(tracker, n_jobs * cfg.workers, plan=None)
+                try:
+                    work(study, objective, tracker, _claim(ctx), cfg.grace_period)
+                finally:
+                    objective.runner.close()
+                fail_stale_trials(study)  # every worker has exited: nothing can still be running
             finally:
-                objective.runner.close()
-            fail_stale_trials(study)  # every worker has exited: nothing can still be running
-        finally:
-            reporter.end_search()
-        ctx.budget.mark("search")
-        outcome = conclude(ctx, tracker, workers=(cfg.workers, codes))
-    return report(ctx, outcome)
+                reporter.end_search()
+            ctx.budget.mark("search")
+            outcome = conclude(ctx, tracker, workers=(cfg.workers, codes))
+        return report(ctx, outcome)
 
 
 def _keep_deadline(plan):
@@ -73,26 +73,26 @@ def _keep_deadline(plan):
 def worker_main(cfg: ExperimentConfig, reporter: Reporter) -> int:
     """``automl worker``: join (or create) the study and run trials until its budget is spent."""
     refuse_sqlite(cfg.storage)
-    ctx = setup(cfg, reporter, heartbeat=True, parallel=True)
-    study, lock = ctx.study, _claim(ctx)
-    with lock():
-        init_budget(study, cfg, extra_trials=False)
-        parent = attrs.parent_run(study)
-        tracker = ctx.tracker(parent_run_id=parent, close_parent=False)
-        tracker.__enter__()  # inside the lock: the first worker creates the one parent run
-        if parent is None and getattr(tracker, "parent_run_id", None):
-            attrs.set_parent_run(study, tracker.parent_run_id)
-    objective = ctx.objective(tracker, ctx.fold_jobs(), plan=None)
-    try:
-        done = work(study, objective, tracker, lock, cfg.grace_period)
-    except BaseException as exc:
-        tracker.__exit__(type(exc), exc, exc.__traceback__)
-        raise
-    finally:
-        objective.runner.close()
-    tracker.__exit__(None, None, None)
-    reporter.info(f"worker {host_id()}: ran {done} trials of study {study.study_name!r}")
-    return done
+    with setup(cfg, reporter, heartbeat=True, parallel=True) as ctx:
+        study, lock = ctx.study, _claim(ctx)
+        with lock():
+            init_budget(study, cfg, extra_trials=False)
+            parent = attrs.parent_run(study)
+            tracker = ctx.tracker(parent_run_id=parent, close_parent=False)
+            tracker.__enter__()  # inside the lock: the first worker creates the one parent run
+            if parent is None and getattr(tracker, "parent_run_id", None):
+                attrs.set_parent_run(study, tracker.parent_run_id)
+        objective = ctx.objective(tracker, ctx.fold_jobs(), plan=None)
+        try:
+            done = work(study, objective, tracker, lock, cfg.grace_period)
+        except BaseException as exc:
+            tracker.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        finally:
+            objective.runner.close()
+        tracker.__exit__(None, None, None)
+        reporter.info(f"worker {host_id()}: ran {done} trials of study {study.study_name!r}")
+        return done
 
 
 def finalize(storage: str, study_name: str, overrides: dict[str, Any],
@@ -103,11 +103,11 @@ def finalize(storage: str, study_name: str, overrides: dict[str, Any],
         cfg = config_from_study(study, {**overrides, "storage": storage, "study_name": study_name})
     except ValidationError as exc:
         raise ConfigError(f"finalize: {format_validation_error(exc)}") from None
-    ctx = setup(cfg, reporter)
-    tracker = ctx.tracker(parent_run_id=attrs.parent_run(study), close_parent=True)
-    with tracker:
-        outcome = conclude(ctx, tracker)
-    return report(ctx, outcome)
+    with setup(cfg, reporter) as ctx:
+        tracker = ctx.tracker(parent_run_id=attrs.parent_run(study), close_parent=True)
+        with tracker:
+            outcome = conclude(ctx, tracker)
+        return report(ctx, outcome)
 
 
 def _load_study(storage: str, study_name: str):

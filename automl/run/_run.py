@@ -35,19 +35,19 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
     reporter = reporter or Reporter(cfg.quiet)
     if cfg.workers > 1:
         return run_parallel(cfg, reporter)
-    ctx = setup(cfg, reporter, gate, budget=budget)
-    tracker = ctx.tracker()
-    plan = ctx.plan()
-    with tracker:
-        objective = ctx.objective(tracker, ctx.fold_jobs(), plan)
-        ctx.budget.mark("setup")
-        reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
-        try:
-            run_study(ctx.study, objective, cfg.n_trials, plan, [tracker.on_trial, reporter.on_trial],
-                      ctx.fixed)
-        finally:
-            objective.runner.close()
-            reporter.end_search()
-        ctx.budget.mark("search")
-        outcome = conclude(ctx, tracker)
-    return report(ctx, outcome)
+    with setup(cfg, reporter, gate, budget=budget) as ctx:
+        tracker = ctx.tracker()
+        plan = ctx.plan()
+        with tracker:
+            objective = ctx.objective(tracker, ctx.fold_jobs(), plan)
+            ctx.budget.mark("setup")
+            reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
+            try:
+                run_study(ctx.study, objective, cfg.n_trials, plan, [tracker.on_trial, reporter.on_trial],
+                          ctx.fixed)
+            finally:
+                objective.runner.close()
+                reporter.end_search()
+            ctx.budget.mark("search")
+            outcome = conclude(ctx, tracker)
+        return report(ctx, outcome)

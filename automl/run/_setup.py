@@ -17,7 +17,7 @@ from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
 from automl.search import (SAVE_S_PER_PART, CVObjective, FoldData, OOFStore, SearchPlan, attrs,
-                           default_storage, enqueue_all, make_runner, open_study)
+                           default_storage, enqueue_all, join_study, make_runner, open_study)
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
 from automl.tracking import open_tracker, start_writer_early
@@ -107,6 +107,15 @@ class Context:
     oof: OOFStore | None = None  # out-of-fold predictions of the best trials, for ensembles
     ensembles: bool = False  # keep them (one process runs every trial, and ensemble_rounds > 0)
     fixed: list = field(default_factory=list)  # configurations to run first, one at a time
+    presence: Any = None  # held while this process may run the study's trials (join_study)
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        if self.presence is not None:
+            self.presence.leave()
+        return False
 
     @property
     def parent_tags(self) -> dict[str, str]:
@@ -220,10 +229,25 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
                   f"{describe_folds(len(prep.folds))}), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
+    presence, stale = join_study(storage, study)
+    if stale:
+        reporter.info(f"{stale} trial(s) left RUNNING by a process that died were marked FAIL")
+    ctx = Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,
+                  presence=presence)
+    try:
+        return _first_trials(ctx, parallel)
+    except BaseException:
+        presence.leave()
+        raise
+
+
+def _first_trials(ctx: Context, parallel: bool) -> Context:
+    """Warm start (a retrain), the configurations to run first, and whether to keep ensembles."""
+    cfg, study, space = ctx.cfg, ctx.study, ctx.space
     fresh = not study.get_trials(deepcopy=False)
-    if gate is not None:
-        queued = gate.prepare_study(study, space)
-        reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
+    if ctx.gate is not None:
+        queued = ctx.gate.prepare_study(study, space)
+        ctx.reporter.info(f"warm start: {queued} trials from the champion and its study enqueued")
     # Cheap, strong configurations first (a model even when the budget is tiny), then the space's
     # portfolio of configurations known to be strong (those a resumed study has not run), then TPE.
     fixed = (baseline_trials(space) if fresh else []) + portfolio_trials(space)
@@ -231,6 +255,6 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
         if fresh:
             enqueue_all(study, fixed)
         fixed = []
-    ensembles = cfg.ensemble_rounds > 0 and cfg.workers == 1 and not parallel
-    return Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,
-                   ensembles=ensembles, fixed=fixed)
+    ctx.ensembles = cfg.ensemble_rounds > 0 and cfg.workers == 1 and not parallel
+    ctx.fixed = fixed
+    return ctx

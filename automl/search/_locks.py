@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 import zlib
 from pathlib import Path
+from typing import Callable
 
 from ._storage import is_postgres
 
@@ -106,3 +108,108 @@ def _lock_engine(url: str):
     from sqlalchemy import create_engine
 
     return create_engine(url, pool_size=1, max_overflow=2, pool_pre_ping=True)
+
+
+# --- who is working on a study ---------------------------------------------------------------
+
+
+class StudyPresence:
+    """Held (shared) by every process that runs trials of a study, for as long as it runs.
+
+    A process that finds nobody else holding it (it can take it exclusively) knows that no live
+    process owns the study's RUNNING trials: they were left by one that was killed, and can be
+    failed. Shared by any number of processes otherwise: runs, workers, retrains. A PostgreSQL
+    advisory lock (across hosts), else a file lock beside a SQLite or journal file (one host);
+    other storages have none (:meth:`alone` is then always False). The operating system or the
+    database ends it when its process dies.
+    """
+
+    def __init__(self, storage: str, study_name: str):
+        key = f"automl-study:{study_name}"
+        if is_postgres(storage):
+            self._lock = _SharedAdvisoryLock(storage, key)
+        else:
+            path = _storage_file(storage)
+            safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", study_name)[:60]
+            self._lock = None if path is None else _SharedFileLock(
+                path.parent / "locks" / f"study-{safe}-{zlib.crc32(key.encode()):08x}.lock")
+
+    def join(self, if_alone: Callable[[], None]) -> bool:
+        """Hold the presence; if no other process held it, call ``if_alone`` first, while no
+        other process can join, and return True."""
+        return self._lock is not None and self._lock.join(if_alone)
+
+    def leave(self) -> None:
+        if self._lock is not None:
+            self._lock.leave()
+
+
+def _or_leave(lock, step: Callable[[], None]) -> None:
+    try:
+        step()
+    except BaseException:
+        lock.leave()
+        raise
+
+
+def _storage_file(storage: str) -> Path | None:
+    for prefix in ("sqlite:///", "journal://"):
+        if storage.startswith(prefix):
+            return Path(storage.removeprefix(prefix))
+    return None
+
+
+class _SharedFileLock:
+    def __init__(self, path: Path):
+        self.path, self.fd = path, None
+
+    def join(self, if_alone: Callable[[], None]) -> bool:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            alone = False
+        else:
+            alone = True
+            _or_leave(self, if_alone)
+        fcntl.flock(self.fd, fcntl.LOCK_SH)  # waits only while another one is alone, a moment
+        return alone
+
+    def leave(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the file ends its lock
+            self.fd = None
+
+
+class _SharedAdvisoryLock:
+    def __init__(self, url: str, name: str):
+        self.engine, self.key = _lock_engine(url), zlib.crc32(name.encode())
+        self.conn = None
+
+    def join(self, if_alone: Callable[[], None]) -> bool:
+        from sqlalchemy import text
+
+        self.conn = self.engine.connect()
+        alone = bool(self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
+        self.conn.commit()
+        if alone:
+            _or_leave(self, if_alone)
+        self.conn.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": self.key})
+        if alone:  # the session now holds both; keep only the shared one
+            self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+        self.conn.commit()
+        return alone
+
+    def leave(self) -> None:
+        if self.conn is None:
+            return
+        from sqlalchemy import text
+
+        try:
+            self.conn.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": self.key})
+        finally:
+            self.conn.close()
+            self.conn = None

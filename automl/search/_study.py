@@ -15,7 +15,7 @@ from automl.config import mask_url
 from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, first_line
 
 from . import _attrs
-from ._locks import creation_lock
+from ._locks import StudyPresence, creation_lock
 from ._plan import SearchPlan
 from ._prune import OutclassedPruner
 from ._queue import FixedQueue
@@ -158,6 +158,15 @@ def fail_stale_trials(study) -> int:
     for trial in stale:
         _attrs.fail_trial(study._storage, trial, "stale: its process died")
     return len(stale)
+
+
+def join_study(storage: str, study) -> tuple[StudyPresence, int]:
+    """Hold the study's presence for this process (see :class:`StudyPresence`). When no other
+    process holds it, the trials left RUNNING were left by a process that died (SIGKILL, a
+    crash, a lost machine): they are failed first. Returns the presence and how many."""
+    presence, failed = StudyPresence(storage, study.study_name), []
+    presence.join(lambda: failed.append(fail_stale_trials(study)))
+    return presence, sum(failed)
 
 
 def describe_states(states: dict[str, int]) -> str:

@@ -209,3 +209,72 @@ def test_a_stop_while_optuna_creates_a_trial_waits_for_it_and_fails_it(tmp_path)
     study = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'o.db'}")
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "FAIL"]
     assert study.trials[2].user_attrs["error"] == "stopped: the run was interrupted"
+
+
+# --- trials a dead process left RUNNING -----------------------------------------------------------
+
+def _process_with_a_running_trial(workdir, name: str, then: str):
+    """A real process that joins study ``name`` as automl's processes do, starts a trial, says
+    so, then ``then``: "dies" (SIGKILL, nothing cleaned) or "waits" (alive until stdin closes)."""
+    code = textwrap.dedent(f"""
+        import os, signal, sys, optuna
+        from automl.search import default_storage, join_study, make_storage
+        from pathlib import Path
+
+        url = default_storage(Path({str(workdir)!r}))
+        study = optuna.load_study(study_name={name!r}, storage=make_storage(url))
+        join_study(url, study)
+        print(study.ask().number, flush=True)
+        if {then!r} == "dies":
+            os.kill(os.getpid(), signal.SIGKILL)
+        sys.stdin.read()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    return proc, int(proc.stdout.readline())
+
+
+def test_a_run_fails_the_trials_a_killed_run_left_running(config, workdir):
+    run_experiment(config(study_name="orphans", n_trials=2))
+    proc, number = _process_with_a_running_trial(workdir, "orphans", "dies")
+    assert proc.wait(timeout=60) == -9
+    assert _load(workdir, "orphans").trials[number].state.name == "RUNNING"
+    run_experiment(config(study_name="orphans", n_trials=1))
+    trial = _load(workdir, "orphans").trials[number]
+    assert trial.state.name == "FAIL" and trial.user_attrs["error"] == "stale: its process died"
+    assert count_states(_load(workdir, "orphans")).get("RUNNING", 0) == 0
+
+
+def test_a_run_leaves_alone_the_trials_of_a_process_still_at_work(config, workdir):
+    run_experiment(config(study_name="shared", n_trials=2))
+    proc, number = _process_with_a_running_trial(workdir, "shared", "waits")
+    try:
+        run_experiment(config(study_name="shared", n_trials=1))
+        assert _load(workdir, "shared").trials[number].state.name == "RUNNING"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    run_experiment(config(study_name="shared", n_trials=1))  # now alone: that process is gone
+    assert _load(workdir, "shared").trials[number].state.name == "FAIL"
+
+
+@pytest.mark.parametrize("where", ["sqlite", "journal", "postgresql"])
+def test_only_a_process_alone_on_a_study_cleans_it(where, tmp_path, request):
+    from automl.search._locks import StudyPresence
+
+    url = {"sqlite": f"sqlite:///{tmp_path / 'optuna.db'}",
+           "journal": f"journal://{tmp_path / 'optuna-journal.log'}"}.get(where) \
+        or request.getfixturevalue("postgres_url")
+    calls = []
+    first, second = StudyPresence(url, "it's mine"), StudyPresence(url, "it's mine")
+    other = StudyPresence(url, "another study")
+    assert first.join(lambda: calls.append("first"))
+    assert not second.join(lambda: calls.append("second"))  # the first is still at work
+    assert other.join(lambda: calls.append("other"))
+    first.leave()
+    second.leave()
+    again = StudyPresence(url, "it's mine")
+    assert again.join(lambda: calls.append("again"))  # both gone
+    again.leave()
+    other.leave()
+    assert calls == ["first", "other", "again"]
