@@ -56,7 +56,7 @@ def _plan(rng: random.Random, full: float, targets: tuple[str, ...], n: int) -> 
 def _command(kind: str, work: Path) -> list[str]:
     # A memory limit puts the folds of this tiny table in worker processes, which can be killed.
     common = ["--data", "demo:breast_cancer", "--space", "fast.yaml", "--cv", "3", "--seed", "0",
-              "--trial-memory-mb", "4096", "--workdir", str(work), "--register-model", MODEL, "--quiet"]
+              "--trial-memory-mb", "8192", "--workdir", str(work), "--register-model", MODEL, "--quiet"]
     if kind == "retrain":
         return [sys.executable, "-m", "automl", "retrain", *common, "--n-trials", "4"]
     if kind == "workers":
