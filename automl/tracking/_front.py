@@ -156,8 +156,12 @@ class MlflowTracker:
         # after. The spare left at the end is deleted on close.
         self._post(("new_run",))
         self._post(("new_run",))
-        if self._study is not None and any(attrs.run_id(t) for t in self._finished()):
+        finished = self._finished() if self._study is not None else []
+        if any(attrs.run_id(t) for t in finished):
             self._post(("unsettled",))
+        unlinked = [t for t in finished if not attrs.run_id(t)]
+        if unlinked:
+            self._post(("unlinked", [trial_record(t, self.settings["metric"]) for t in unlinked]))
         return self
 
     def _finished(self):
@@ -165,6 +169,10 @@ class MlflowTracker:
 
         return self._study.get_trials(deepcopy=False, states=tuple(
             s for s in TrialState if s.is_finished()))
+
+    # A trial finishes without a run id when the writer died while it ran (the run then fails
+    # with the writer's error) or tracking was off: "unlinked" has the writer log it in a run of
+    # its own, unless this study already has a run for its number.
 
     def _settle(self, statuses: dict[str, str]) -> None:
         """Log the trials that finished in the study while their runs did not: a stop between

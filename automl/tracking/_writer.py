@@ -16,7 +16,7 @@ from typing import Any
 from automl.errors import describe
 
 from ._final import log_final, log_params
-from ._store import STALE_TAG, close_stale_runs, get_or_create_experiment, open_store, retry
+from ._store import STALE_TAG, close_stale_runs, get_or_create_experiment, literal, open_store, retry
 
 
 def start_writer():
@@ -191,6 +191,9 @@ class _Writer:
             return ("run", run.info.run_id)
         if kind == "unsettled":
             return ("unsettled", self.unsettled())
+        if kind == "unlinked":
+            self.log_unlinked(msg[1])
+            return None
         if kind == "claim":
             self.claimed[msg[1]] = msg[2]
         elif kind == "kill":
@@ -213,8 +216,6 @@ class _Writer:
 
     def unsettled(self) -> dict[str, str]:
         """This study's trial runs not FINISHED, with their status: run id -> status."""
-        from ._store import literal
-
         study = self.settings["study_name"]
         runs = retry(lambda: self.client.search_runs(
             [self.experiment_id], max_results=50000,
@@ -222,6 +223,27 @@ class _Writer:
         runs = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
         self.stale |= {r.info.run_id for r in runs if STALE_TAG in r.data.tags}
         return {r.info.run_id: r.info.status for r in runs}
+
+    def log_unlinked(self, records: list[dict[str, Any]]) -> None:
+        """Log finished trials that never had a run: each into this study's run for its number
+        if there is one (FINISHED: nothing to do), else into a new child run."""
+        study = self.settings["study_name"]
+        for rec in records:
+            number = rec["tags"]["optuna.trial_number"]
+            found = retry(lambda: self.client.search_runs(
+                [self.experiment_id], max_results=10,
+                filter_string=f"tags.`automl.study_name` = {literal(study)} "
+                              f"AND tags.`optuna.trial_number` = {literal(number)}"))
+            found = [r for r in found if "mlflow.parentRunId" in r.data.tags]
+            if any(r.info.status == "FINISHED" for r in found):
+                continue
+            if found:
+                run_id = found[0].info.run_id
+            else:  # named for its trial at once: a writer killed before the record finds it next time
+                run_id = retry(lambda: self.client.create_run(
+                    self.experiment_id, tags={**self.child_tags, "optuna.trial_number": number},
+                    run_name=rec["tags"]["mlflow.runName"])).info.run_id
+            self.log_trial(run_id, rec)
 
     def log_trial(self, run_id: str, rec: dict[str, Any]) -> None:
         from mlflow.entities import Metric, Param, RunTag

@@ -392,3 +392,28 @@ def test_a_trial_finished_in_the_study_but_closed_as_killed_is_logged_whole_on_r
     assert settled.data.metrics["cv_log_loss"] == pytest.approx(trial.value)
     numbers = [r.data.tags.get("optuna.trial_number") for r in _runs(client, "settle")]
     assert numbers.count(str(trial.number)) == 1
+
+
+def test_a_trial_that_finished_without_a_run_is_logged_once_by_the_next_run(tmp_path):
+    # The writer killed while a trial ran: the trial finishes in the study with no run id (the
+    # run then fails with the writer's error). The next run of the study logs it, once.
+    def run(n_trials: int):
+        return run_experiment(ExperimentConfig(
+            data="demo:iris", space="fast.yaml", n_trials=n_trials, seed=0, cv=3, n_jobs=1,
+            workdir=str(tmp_path), quiet=True, study_name="unlinked"))
+
+    run(2)
+    study = optuna.load_study(study_name="unlinked", storage=f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}")
+    done = study.trials[0]
+    study.add_trial(optuna.trial.create_trial(  # what such a trial holds: all but a run id
+        params=done.params, distributions=done.distributions, value=0.25,
+        user_attrs={k: v for k, v in done.user_attrs.items() if k != "mlflow_run_id"}))
+    orphan = study.trials[-1]
+    run(1)
+    run(1)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    logged = [r for r in _runs(client, "unlinked") if r.data.tags.get("optuna.trial_number") == str(orphan.number)]
+    assert [r.info.status for r in logged] == ["FINISHED"]
+    assert logged[0].data.metrics["cv_log_loss"] == pytest.approx(0.25)
+    assert logged[0].data.tags["automl.study_name"] == "unlinked"
+    assert logged[0].data.tags["mlflow.runName"] == f"trial-{orphan.number:04d}"
