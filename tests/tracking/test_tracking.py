@@ -369,13 +369,17 @@ def test_names_with_quotes_are_searched_as_names_never_as_query(tmp_path):
         literal("""it's "both" """)
 
 
+def _tracked_iris(workdir, study_name: str, n_trials: int) -> dict:
+    return run_experiment(ExperimentConfig(
+        data="demo:iris", space="fast.yaml", n_trials=n_trials, seed=0, cv=3, n_jobs=1,
+        workdir=str(workdir), quiet=True, study_name=study_name))
+
+
 def test_a_trial_finished_in_the_study_but_closed_as_killed_is_logged_whole_on_resume(tmp_path):
     # A stop (or SIGKILL) between Optuna's tell and the trial's record closes the run KILLED while
     # the study holds the trial COMPLETE; the next run of the study logs it whole, in the same run.
     def run(n_trials: int):
-        return run_experiment(ExperimentConfig(
-            data="demo:iris", space="fast.yaml", n_trials=n_trials, seed=0, cv=3, n_jobs=1,
-            workdir=str(tmp_path), quiet=True, study_name="settle"))
+        return _tracked_iris(tmp_path, "settle", n_trials)
 
     run(3)
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
@@ -398,9 +402,7 @@ def test_a_trial_that_finished_without_a_run_is_logged_once_by_the_next_run(tmp_
     # The writer killed while a trial ran: the trial finishes in the study with no run id (the
     # run then fails with the writer's error). The next run of the study logs it, once.
     def run(n_trials: int):
-        return run_experiment(ExperimentConfig(
-            data="demo:iris", space="fast.yaml", n_trials=n_trials, seed=0, cv=3, n_jobs=1,
-            workdir=str(tmp_path), quiet=True, study_name="unlinked"))
+        return _tracked_iris(tmp_path, "unlinked", n_trials)
 
     run(2)
     study = optuna.load_study(study_name="unlinked", storage=f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}")
