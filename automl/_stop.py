@@ -4,10 +4,15 @@ The CLI's signal handler raises KeyboardInterrupt in the main thread at whatever
 running. A few storage calls must not be cut in half: a trial created in Optuna's ``ask`` but not
 yet handed back would stay RUNNING, since nobody would know its id to close it. Code that wraps such
 a call in :func:`deferred` receives the stop when the call returns instead.
+
+Before the command has put its handler in place (importing it takes a moment),
+:func:`stop_before_start` makes a stop a clean exit 130: nothing is open yet.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from contextlib import contextmanager
 
 
@@ -36,3 +41,16 @@ def deferred():
         if not _State.depth and _State.pending:
             _State.pending = False
             raise KeyboardInterrupt
+
+
+def _exit_before_start(signum, frame) -> None:
+    os.write(2, b"interrupted: stopped before the command began; nothing was started\n")
+    os._exit(130)
+
+
+def stop_before_start() -> None:
+    """From the process's first lines until the command puts its own handlers in place (nothing
+    is open before that): Ctrl-C or SIGTERM exits 130 with one line, not a traceback from an
+    import (Ctrl-C) or a death by signal (SIGTERM, exit -15)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_before_start)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from automl._stop import interrupt
+from automl._stop import interrupt, stop_before_start
 
 app = typer.Typer(
     name="automl", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -365,6 +365,7 @@ def validate_space(file: str = typer.Argument(..., help="Search-space YAML file.
 def main() -> None:
     """The console script. Exits without the interpreter's teardown of every imported library
     (half a second of the user's ``--timeout``): files are closed and runs ended by then."""
+    stop_before_start()
     try:
         app(prog_name="automl")
         code = 0

@@ -333,3 +333,20 @@ def test_after_a_stop_what_finalizers_raise_is_not_printed_unless_debugging():
     debug = subprocess.run([sys.executable, "-c", textwrap.dedent(script), "debug"],
                            capture_output=True, text=True, timeout=120)
     assert debug.stderr.count("rollback failed") == 2, debug.stderr
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_stop_before_the_command_began_exits_130_in_one_line(name):
+    # python -m automl puts this in place on its first line; the command's own handler (which
+    # closes what is open) replaces it. Before, SIGTERM there ended the process with -15.
+    done = _python(f"""
+        import signal
+        from automl._stop import stop_before_start
+
+        stop_before_start()
+        import automl.cli  # the import that takes a moment
+        signal.raise_signal(signal.{name})
+        print("not stopped")
+    """)
+    assert done.returncode == 130 and done.stdout == ""
+    assert done.stderr == "interrupted: stopped before the command began; nothing was started\n"
