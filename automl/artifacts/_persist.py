@@ -31,6 +31,17 @@ def _atomic(path: Path):
         raise
 
 
+def remove_leftovers(folder: Path) -> int:
+    """Delete the temporary files a killed process left in ``folder`` (writes it never renamed
+    into place); call only when no live process can be writing there. Returns how many."""
+    if not folder.is_dir():
+        return 0
+    left = [p for pattern in (".*.tmp", ".automl-check-*") for p in folder.rglob(pattern) if p.is_file()]
+    for path in left:
+        path.unlink(missing_ok=True)
+    return len(left)
+
+
 def check_writable(folder: Path, what: str) -> None:
     """Refuse, before any work, a folder where nothing can be written: an output path that fails
     only after the search and the registration loses the run."""

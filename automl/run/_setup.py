@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from automl.artifacts import check_writable
+from automl.artifacts import check_writable, remove_leftovers
 from automl.budget import Budget
 from automl.config import ExperimentConfig, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
@@ -176,6 +176,11 @@ class Context:
                             close_parent=close_parent, writer=writer)
 
 
+def model_folder(cfg: ExperimentConfig, workdir: Path, study_name: str) -> Path:
+    """Where a run of the study saves its model, schema, plots and report."""
+    return Path(cfg.output_dir) if cfg.output_dir else workdir / "mlruns" / "models" / study_name
+
+
 def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False,
           parallel: bool = False, budget: Budget | None = None) -> Context:
     """Data, space and study: everything before the first trial."""
@@ -229,7 +234,8 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
                   f"{describe_folds(len(prep.folds))}), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
-    presence, stale = join_study(storage, study)
+    presence, stale = join_study(storage, study, also=lambda: remove_leftovers(
+        model_folder(cfg, workdir, study.study_name)))
     if stale:
         reporter.info(f"{stale} trial(s) left RUNNING by a process that died were marked FAIL")
     ctx = Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,

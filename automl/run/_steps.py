@@ -24,7 +24,7 @@ from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboar
 from automl.tracking import Artifact, FinalLog
 
 from ._outcome import Outcome, Summary
-from ._setup import Context
+from ._setup import Context, model_folder
 
 
 SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection rounds
@@ -189,8 +189,7 @@ def describe_schema(o: Outcome) -> None:
 
 def save(o: Outcome) -> None:
     cfg, study = o.ctx.cfg, o.ctx.study
-    o.out_dir = Path(cfg.output_dir) if cfg.output_dir else \
-        o.ctx.workdir / "mlruns" / "models" / study.study_name
+    o.out_dir = model_folder(cfg, o.ctx.workdir, study.study_name)
     kept = keep_previous(o.out_dir)
     if kept is not None:
         o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")

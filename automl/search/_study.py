@@ -160,12 +160,18 @@ def fail_stale_trials(study) -> int:
     return len(stale)
 
 
-def join_study(storage: str, study) -> tuple[StudyPresence, int]:
+def join_study(storage: str, study, also: Callable[[], object] = lambda: None) -> tuple[StudyPresence, int]:
     """Hold the study's presence for this process (see :class:`StudyPresence`). When no other
     process holds it, the trials left RUNNING were left by a process that died (SIGKILL, a
-    crash, a lost machine): they are failed first. Returns the presence and how many."""
+    crash, a lost machine): they are failed first, and ``also`` is called (other leftovers of
+    such a process). Returns the presence and how many trials were failed."""
     presence, failed = StudyPresence(storage, study.study_name), []
-    presence.join(lambda: failed.append(fail_stale_trials(study)))
+
+    def alone() -> None:
+        failed.append(fail_stale_trials(study))
+        also()
+
+    presence.join(alone)
     return presence, sum(failed)
 
 

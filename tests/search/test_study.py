@@ -278,3 +278,22 @@ def test_only_a_process_alone_on_a_study_cleans_it(where, tmp_path, request):
     again.leave()
     other.leave()
     assert calls == ["first", "other", "again"]
+
+
+def test_a_run_alone_deletes_the_half_written_files_a_killed_run_left(config, workdir):
+    run_experiment(config(study_name="debris", n_trials=1))
+    folder = workdir / "mlruns" / "models" / "debris"
+    debris = [folder / ".model.joblib.k1x2.tmp", folder / "plots" / ".roc_curve.png.9zq.tmp"]
+    for path in debris:  # what SIGKILL leaves in the middle of a write, before the rename
+        path.write_bytes(b"half")
+    proc, _ = _process_with_a_running_trial(workdir, "debris", "waits")
+    try:
+        run_experiment(config(study_name="debris", n_trials=1))  # not alone: it may be writing
+        # (moved to previous/ with the earlier run's plots, but kept)
+        assert len(list(folder.rglob(".*.tmp"))) == 2
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    run_experiment(config(study_name="debris", n_trials=1))
+    assert not list(folder.rglob(".*.tmp"))
+    assert (folder / "model.joblib").is_file()
