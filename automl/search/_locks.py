@@ -120,7 +120,7 @@ class StudyPresence:
     process owns the study's RUNNING trials: they were left by one that was killed, and can be
     failed. Shared by any number of processes otherwise: runs, workers, retrains. A PostgreSQL
     advisory lock (across hosts), else a file lock beside a SQLite or journal file (one host);
-    other storages have none (:meth:`alone` is then always False). The operating system or the
+    other storages have none (:meth:`join` then never finds it alone). The operating system or the
     database ends it when its process dies.
     """
 

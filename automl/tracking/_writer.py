@@ -225,18 +225,22 @@ class _Writer:
         return {r.info.run_id: r.info.status for r in runs}
 
     def log_unlinked(self, records: list[dict[str, Any]]) -> None:
-        """Log finished trials that never had a run: each into this study's run for its number
-        if there is one (FINISHED: nothing to do), else into a new child run."""
+        """Log finished trials that never had a run, each once: into this study's run for its
+        number (one query for them all), unless that run already holds it; else a new child run.
+        The trial cannot be given the run id afterwards, so every resume asks again."""
         study = self.settings["study_name"]
+        runs = retry(lambda: self.client.search_runs(
+            [self.experiment_id], max_results=50000,
+            filter_string=f"tags.`automl.study_name` = {literal(study)}"))
+        by_number: dict[str, list] = {}
+        for run in runs:
+            if "mlflow.parentRunId" in run.data.tags and "optuna.trial_number" in run.data.tags:
+                by_number.setdefault(run.data.tags["optuna.trial_number"], []).append(run)
         for rec in records:
             number = rec["tags"]["optuna.trial_number"]
-            found = retry(lambda: self.client.search_runs(
-                [self.experiment_id], max_results=10,
-                filter_string=f"tags.`automl.study_name` = {literal(study)} "
-                              f"AND tags.`optuna.trial_number` = {literal(number)}"))
-            found = [r for r in found if "mlflow.parentRunId" in r.data.tags]
-            if any(r.info.status == "FINISHED" for r in found):
-                continue
+            found = by_number.get(number, [])
+            if any(r.info.status == rec["status"] for r in found):
+                continue  # logged by an earlier resume
             if found:
                 run_id = found[0].info.run_id
             else:  # named for its trial at once: a writer killed before the record finds it next time

@@ -411,11 +411,17 @@ def test_a_trial_that_finished_without_a_run_is_logged_once_by_the_next_run(tmp_
         params=done.params, distributions=done.distributions, value=0.25,
         user_attrs={k: v for k, v in done.user_attrs.items() if k != "mlflow_run_id"}))
     orphan = study.trials[-1]
+    # ... and one stopped in Optuna's ask, before the objective (failed, nothing but its number)
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    failed = study.trials[-1]
     run(1)
     run(1)
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
-    logged = [r for r in _runs(client, "unlinked") if r.data.tags.get("optuna.trial_number") == str(orphan.number)]
+    runs = _runs(client, "unlinked")
+    logged = [r for r in runs if r.data.tags.get("optuna.trial_number") == str(orphan.number)]
     assert [r.info.status for r in logged] == ["FINISHED"]
+    assert [r.info.status for r in runs if r.data.tags.get("optuna.trial_number") == str(failed.number)] \
+        == ["FAILED"]
     assert logged[0].data.metrics["cv_log_loss"] == pytest.approx(0.25)
     assert logged[0].data.tags["automl.study_name"] == "unlinked"
     assert logged[0].data.tags["mlflow.runName"] == f"trial-{orphan.number:04d}"
