@@ -174,7 +174,7 @@ def run(
     trial_memory_mb: Optional[int] = typer.Option(None, "--trial-memory-mb", help="Memory per fold process in MB; a fold needing more fails its trial alone."),
     ensemble_rounds: Optional[int] = typer.Option(None, "--ensemble-rounds", help="Rounds of greedy ensemble selection over the trials (0: keep the single best)."),
     select: Optional[str] = typer.Option(None, "--select", help="best (default) | simplest: the cheapest trial whose CV score is within one standard error of the best (no ensemble)."),
-    refit_full: bool = typer.Option(False, "--refit-full", help="After the one test, refit the final model on the training and test rows together (the test score is the smaller model's)."),
+    refit_full: Optional[bool] = typer.Option(None, "--refit-full/--no-refit-full", help="After the one test, refit the final model on the training and test rows together (the test score is the smaller model's). Default: on, but with --test-data."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the split, folds, sampler and models."),
     cv: Optional[int] = typer.Option(None, "--cv", help="Number of CV folds (default: chosen from the table's size and the budget; 1 = holdout)."),
     n_jobs: Optional[int] = typer.Option(None, "--n-jobs", help="Parallel fold processes (-1: all cores)."),
@@ -210,7 +210,6 @@ def _config(config: str | None, options: dict):
     options["storage"] = options["storage"] or os.environ.get("AUTOML_STORAGE")
     options["quiet"] = options["quiet"] or None
     options["tracking"] = False if options.pop("no_tracking") else None
-    options["refit_full"] = options.get("refit_full") or None
     _stop_on_signals()
     return load_config(config, options)
 

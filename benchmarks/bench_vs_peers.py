@@ -17,11 +17,19 @@ predictions on the same test rows.
   which the default portfolio was not learned on.
 
     python benchmarks/bench_vs_peers.py --budget 60 --seeds 0,1 --json /tmp/peers.json
+
+- ``--variant NAME=ARGS`` adds automl with extra flags as one more system (e.g.
+  ``tested=--no-refit-full``: the baseline measured in the same run).
+- ``--reuse-peers F.json`` takes the peers' runs of an earlier ``--json`` file for the same
+  table, seed and budget instead of running them again (the split is the same: same table and
+  seed; the file's test-row digest is checked when it has one). Only automl changes between such
+  runs, and the peers take about three quarters of the time.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -102,14 +110,15 @@ def split(table: str, seed: int, folder: Path) -> tuple[Path, Path, str, str]:
 
 
 def run_automl(train: Path, test: Path, target: str, budget: float, seed: int, cores: int,
-               folder: Path) -> dict:
-    work = folder / f"automl-{train.stem}"
+               folder: Path, name: str = "automl", extra: tuple[str, ...] = ()) -> dict:
+    work = folder / f"{name}-{train.stem}"
     work.mkdir()
     started = time.monotonic()
     try:
         proc = subprocess.run([sys.executable, "-m", "automl", "run", "--data", str(train), "--target", target,
                                "--timeout", str(budget), "--seed", str(seed), "--n-jobs", str(cores),
-                               "--workdir", str(work), "--summary-json", str(work / "s.json"), "--quiet"],
+                               "--workdir", str(work), "--summary-json", str(work / "s.json"), "--quiet",
+                               *extra],
                               cwd=work, capture_output=True, text=True, timeout=3 * budget + 120)
     except subprocess.TimeoutExpired:
         return {"error": f"killed after {3 * budget + 120:.0f} s", "fit_s": time.monotonic() - started}
@@ -121,7 +130,9 @@ def run_automl(train: Path, test: Path, target: str, budget: float, seed: int, c
     ensemble = summary.get("ensemble") or {}
     detail = (f"{sum(summary['n_trials'].values())} trials, "
               + (f"ensemble of {len(ensemble.get('kept_members') or ensemble['members'])}"
-                 if ensemble.get("chosen") else summary["best_params"].get("model", "?")))
+                 if ensemble.get("chosen") else summary["best_params"].get("model", "?"))
+              + (f", refit on {summary['refit_full']['rows']} rows"
+                 if "skipped" not in (summary.get("refit_full") or {"skipped": 1}) else ""))
     out = work / "pred.csv"
     predict = subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
                               "--output", str(out), "--proba"], capture_output=True, text=True)
@@ -213,6 +224,37 @@ def print_table(cells: list[dict], budget: float, systems: list[str]) -> None:
         print(f"{s}: failed runs {failed}, worst fit wall/budget {max(walls) if walls else float('nan'):.3f}")
 
 
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def reused_peers(files: list[str], budget: float) -> dict[tuple[str, int], dict]:
+    """(table, seed) -> an earlier cell, from ``--json`` files of runs at the same budget."""
+    cells = {}
+    for file in files:
+        for cell in json.loads(Path(file).read_text()):
+            if cell.get("budget", budget) == budget:
+                cells[(cell["table"], cell["seed"])] = cell
+    return cells
+
+
+def run_system(system, python, variants, train, test, target, task, budget, seed, cores, folder):
+    if system == "automl" or system in variants:
+        return run_automl(train, test, target, budget, seed, cores, folder, system,
+                          tuple(variants.get(system, "").split()))
+    return run_peer(python, system, train, test, target, task, budget, seed, cores, folder)
+
+
+def from_earlier(earlier: dict | None, system: str, test_digest: str) -> dict | None:
+    """An earlier run of a peer on the same split, as ``score`` and ``fit_s``; None if absent."""
+    if earlier is None or system not in earlier["scores"]:
+        return None
+    if earlier.get("test_digest", test_digest) != test_digest:
+        raise SystemExit(f"--reuse-peers: {earlier['table']} seed {earlier['seed']} was split differently")
+    return {"score": earlier["scores"][system], "fit_s": earlier["fit_s"].get(system),
+            "error": earlier.get("errors", {}).get(system), "detail": "reused"}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", help="comma-separated names from benchmarks/datasets.py "
@@ -222,9 +264,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--json", help="also write every run here")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME=ARGS: automl with these extra flags as the system NAME")
+    parser.add_argument("--reuse-peers", action="append", default=[],
+                        help="an earlier --json file whose peer runs (same table, seed, budget) are reused")
     args = parser.parse_args(argv)
-    systems = args.systems.split(",")
-    python = ensure_peer_venv() if set(systems) - {"automl"} else None
+    variants = dict(v.split("=", 1) for v in args.variant)
+    systems = args.systems.split(",") + [v for v in variants if v not in args.systems.split(",")]
+    earlier_cells = reused_peers(args.reuse_peers, args.budget)
+    python = ensure_peer_venv() if set(systems) - {"automl"} - set(variants) else None
     tables = args.tables.split(",") if args.tables else list(datasets.PEER_TABLES)
     cells = []
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
@@ -232,24 +280,26 @@ def main(argv: list[str] | None = None) -> None:
         for table in tables:
             for seed in map(int, args.seeds.split(",")):
                 train, test, target, task = split(table, seed, folder)
-                cell = {"table": table, "seed": seed, "task": task, "scores": {}, "fit_s": {}, "errors": {}}
+                cell = {"table": table, "seed": seed, "task": task, "budget": args.budget,
+                        "test_digest": digest(test), "scores": {}, "fit_s": {}, "errors": {}}
                 for system in systems:
-                    result = run_automl(train, test, target, args.budget, seed, args.cores, folder) \
-                        if system == "automl" else \
-                        run_peer(python, system, train, test, target, task, args.budget, seed, args.cores, folder)
-                    cell["scores"][system] = score(result, test, target, task)
+                    reused = None if system == "automl" or system in variants else \
+                        from_earlier(earlier_cells.get((table, seed)), system, cell["test_digest"])
+                    result = reused or run_system(system, python, variants, train, test, target, task,
+                                                  args.budget, seed, args.cores, folder)
+                    cell["scores"][system] = result["score"] if reused else score(result, test, target, task)
                     cell["fit_s"][system] = result.get("fit_s")
-                    if "error" in result:
+                    if result.get("error"):
                         cell["errors"][system] = result["error"]
                     if "detail" in result:
                         cell.setdefault("details", {})[system] = result["detail"]
                     print(f"{table} seed {seed} {system}: {cell['scores'][system]} "
-                          f"({result.get('fit_s', float('nan')):.1f} s) {result.get('detail', '')}"
-                          f"{result.get('error', '')[:120]}", flush=True)
+                          f"({result.get('fit_s') or float('nan'):.1f} s) {result.get('detail', '')}"
+                          f"{(result.get('error') or '')[:120]}", flush=True)
                 cells.append(cell)
+                if args.json:  # after every cell: a long run stopped midway keeps what it measured
+                    Path(args.json).write_text(json.dumps(cells, indent=1))
     print_table(cells, args.budget, systems)
-    if args.json:
-        Path(args.json).write_text(json.dumps(cells, indent=1))
 
 
 if __name__ == "__main__":

@@ -61,8 +61,8 @@ def test_config_file_values_and_flag_overrides(run_cli, workdir):
 def test_budget_ensemble_and_sampler_flags_reach_the_run(run_cli, workdir, rounds):
     summary_path = workdir / "s.json"
     result = run_cli("--data", "demo:iris", "--n-trials", "8", "--sampler", "tpe_grouped", "--trial-timeout", "600",
-                     "--trial-memory-mb", "4000", "--ensemble-rounds", rounds, "--refit-full",
-                     "--summary-json", str(summary_path))
+                     "--trial-memory-mb", "4000", "--ensemble-rounds", rounds,
+                     "--refit-full" if rounds != "0" else "--no-refit-full", "--summary-json", str(summary_path))
     assert result.exit_code == 0, result.output
     summary = json.loads(summary_path.read_text())
     assert _finished(summary) == 8
@@ -71,7 +71,10 @@ def test_budget_ensemble_and_sampler_flags_reach_the_run(run_cli, workdir, round
     study = optuna.load_study(study_name=summary["study_name"], storage=summary["storage"])
     assert not [t.number for t in study.trials if "stopped" in t.user_attrs]  # no limit stopped one
     assert ("ensemble" in summary) == (rounds != "0")
-    assert summary["refit_full"] == {"rows": summary["train_rows"] + summary["test_rows"]}
+    if rounds == "0":
+        assert "refit_full" not in summary and summary["timings"].get("refit_full") is None
+    else:
+        assert summary["refit_full"] == {"rows": summary["train_rows"] + summary["test_rows"]}
 
 
 def test_messy_table_runs_end_to_end(run_cli, write_csv, messy_frame, workdir):

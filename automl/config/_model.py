@@ -47,8 +47,10 @@ class ExperimentConfig(BaseModel):
     ensemble_rounds: int = Field(default=25, ge=0, le=1000,
                                  description="rounds of ensemble selection; 0 = best trial only")
     select: SelectRule = "best"
-    refit_full: bool = Field(default=False, description="after the test, refit the final model "
-                             "on the training and test rows together")
+    # None: yes after a holdout split, no with a separate test file (the user keeps that one to
+    # compare runs on; a model that learnt from it would score too well there).
+    refit_full: bool | None = Field(default=None, description="after the test, refit the final model "
+                                    "on the training and test rows together")
     seed: int = Field(default=0, ge=0, le=2**32 - 1)  # NumPy's and Optuna's seed range
     cv: int | None = Field(default=None, ge=1, le=100,
                            description="folds; 1 = one holdout split; None = by table size")
@@ -98,6 +100,8 @@ class ExperimentConfig(BaseModel):
                              f"({self.heartbeat_interval} s), or live workers' trials would be failed")
         if self.n_trials is None and self.timeout is None:
             self.n_trials = 20
+        if self.refit_full is None:
+            self.refit_full = self.test_data is None
         return self
 
     def fingerprint(self) -> str:

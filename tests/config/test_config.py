@@ -20,6 +20,13 @@ def test_timeout_alone_leaves_n_trials_unset():
     assert ExperimentConfig(timeout=5).n_trials is None
 
 
+def test_refit_full_defaults_on_after_a_holdout_split_and_off_with_a_test_file():
+    assert ExperimentConfig().refit_full is True
+    assert ExperimentConfig(test_data="test.csv").refit_full is False
+    assert ExperimentConfig(test_data="test.csv", refit_full=True).refit_full is True
+    assert ExperimentConfig(refit_full=False).refit_full is False
+
+
 def test_file_then_flags(workdir):
     (workdir / "exp.yaml").write_text("n-trials: 7\nseed: 1\ncv: 4\n")  # dashes are accepted
     cfg = load_config("exp.yaml", {"seed": 9, "cv": None})
