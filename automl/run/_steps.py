@@ -16,6 +16,7 @@ from automl._version import __version__
 from automl.artifacts import (html_report, keep_previous, make_plots, model_card, save_model, schema,
                               write_text_atomic)
 from automl.config import mask_url
+from automl.errors import describe
 from automl.evaluate import (pareto, permutation_importance, refit, refit_ensemble, refit_on_all_rows,
                              score_weights, select, select_ensemble, shap_available, shap_importance,
                              test_once)
@@ -173,13 +174,19 @@ def refit_full(o: Outcome) -> None:
         plan = ctx.plan()
         need = _refit_full_need(o, plan)
         if need > left - _overhead_to_come(ctx, plan) - plan.exit_s:
-            o.refit_full = {"rows": len(split.y_train),
-                            "skipped": f"a refit on {rows} rows needs about {need:.1f} s; "
-                                       f"{max(left, 0.0):.1f} s were left"}
-            ctx.reporter.warn(f"refit_full skipped: {o.refit_full['skipped']}")
+            _keep_tested(o, f"a refit on {rows} rows needs about {need:.1f} s; {max(left, 0.0):.1f} s were left")
             return
-    o.model = refit_on_all_rows(o.model, split)
+    try:
+        o.model = refit_on_all_rows(o.model, split)
+    except Exception as exc:  # noqa: BLE001 - the tested model is whole: a failed refit must not cost it
+        _keep_tested(o, f"the refit on {rows} rows failed: {describe(exc, 200)}")
+        return
     o.refit_full = {"rows": rows}
+
+
+def _keep_tested(o: Outcome, why: str) -> None:
+    o.refit_full = {"rows": len(o.ctx.prep.split.y_train), "skipped": why}
+    o.ctx.reporter.warn(f"refit_full skipped: {why}; the tested model is saved")
 
 
 def _overhead_to_come(ctx, plan) -> float:

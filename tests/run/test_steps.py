@@ -299,3 +299,29 @@ def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation_too
     ctx.reporter = SimpleNamespace(warn=lambda message: None)
     _steps.refit_full(outcome)
     assert outcome.refit_full["rows"] == 120 and "skipped" in outcome.refit_full
+
+
+def test_a_refit_that_fails_keeps_the_tested_model_and_says_why():
+    """The refit comes after the one test: if it fails (here the test rows hold a gap the tested
+    model never had to handle), the tested model is saved, not lost with the run."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from automl.run._outcome import Outcome
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X_test = X[120:].copy()
+    X_test.iloc[0, 0] = np.nan
+    split = SimpleNamespace(X_train=X[:120], y_train=y[:120], X_test=X_test, y_test=y[120:])
+    warned = []
+    ctx = SimpleNamespace(budget=SimpleNamespace(left=lambda: None), reporter=SimpleNamespace(warn=warned.append),
+                          cfg=SimpleNamespace(refit_full=True), prep=SimpleNamespace(split=split))
+    tested = LogisticRegression(max_iter=500).fit(split.X_train, split.y_train)
+    outcome = Outcome(ctx, None, None, model=tested)
+    _steps.refit_full(outcome)
+    assert outcome.model is tested and outcome.refit_full["rows"] == 120
+    assert "failed: ValueError" in outcome.refit_full["skipped"] and "NaN" in outcome.refit_full["skipped"]
+    assert len(warned) == 1 and "the tested model is saved" in warned[0]
