@@ -20,6 +20,7 @@ predictions on the same test rows.
 
 - ``--variant NAME=ARGS`` adds automl with extra flags as one more system (e.g.
   ``tested=--no-refit-full``: the baseline measured in the same run).
+- ``--show F.json`` prints the tables of an earlier run again (give its ``--variant`` names too).
 - ``--reuse-peers F.json`` takes the peers' runs of an earlier ``--json`` file for the same
   table, seed and budget instead of running them again (the split is the same: same table and
   seed; the file's test-row digest is checked when it has one). Only automl changes between such
@@ -175,12 +176,13 @@ def score(result: dict, test: Path, target: str, task: str) -> float | None:
     return float(metrics.log_loss(truth, np.clip(proba, 1e-15, 1), labels=labels))
 
 
-def ranks(cells: list[dict]) -> dict[str, float]:
-    """Mean rank of each system over cells (1 = best; a failure ranks last)."""
+def ranks(cells: list[dict], systems: list[str] | None = None) -> dict[str, float]:
+    """Mean rank of each system (of ``systems``, default all) over cells (1 = best; a failure
+    ranks last)."""
     totals: dict[str, list] = {}
     for cell in cells:
         higher = cell["task"] == "binary"
-        values = dict(cell["scores"])
+        values = {s: v for s, v in cell["scores"].items() if systems is None or s in systems}
         worst = -np.inf if higher else np.inf
         ordered = pd.Series({s: worst if v is None else v for s, v in values.items()})
         for s, r in ordered.rank(ascending=not higher, method="average").items():
@@ -188,16 +190,16 @@ def ranks(cells: list[dict]) -> dict[str, float]:
     return {s: float(np.mean(v)) for s, v in totals.items() if v}
 
 
-def versus(cells: list[dict], peer: str) -> tuple[int, int, int]:
+def versus(cells: list[dict], peer: str, ours: str = "automl") -> tuple[int, int, int]:
     wins = ties = losses = 0
     for cell in cells:
-        ours, theirs = cell["scores"].get("automl"), cell["scores"].get(peer)
-        if ours is None or theirs is None:
-            losses += ours is None and theirs is not None
-            wins += theirs is None and ours is not None
+        mine, theirs = cell["scores"].get(ours), cell["scores"].get(peer)
+        if mine is None or theirs is None:
+            losses += mine is None and theirs is not None
+            wins += theirs is None and mine is not None
             continue
-        better = ours > theirs if cell["task"] == "binary" else ours < theirs
-        if abs(ours - theirs) <= TIE * max(abs(theirs), 1e-12):
+        better = mine > theirs if cell["task"] == "binary" else mine < theirs
+        if abs(mine - theirs) <= TIE * max(abs(theirs), 1e-12):
             ties += 1
         elif better:
             wins += 1
@@ -206,7 +208,9 @@ def versus(cells: list[dict], peer: str) -> tuple[int, int, int]:
     return wins, ties, losses
 
 
-def print_table(cells: list[dict], budget: float, systems: list[str]) -> None:
+def print_table(cells: list[dict], budget: float, systems: list[str], ours: list[str] = ("automl",)) -> None:
+    """Every run, then each of ``ours`` (automl and its variants) ranked against the peers alone:
+    the variants are baselines, not competitors of each other."""
     print(f"\n| table | seed | metric | {' | '.join(systems)} |")
     print("|---|---:|---|" + "---:|" * len(systems))
     for c in cells:
@@ -214,10 +218,17 @@ def print_table(cells: list[dict], budget: float, systems: list[str]) -> None:
         values = " | ".join("failed" if c["scores"].get(s) is None else f"{c['scores'][s]:.4g}"
                             for s in systems)
         print(f"| {c['table']} | {c['seed']} | {metric} | {values} |")
-    mean = ranks(cells)
-    print("\nmean rank (1 = best): " + ", ".join(f"{s} {mean[s]:.2f}" for s in systems))
-    for peer in (s for s in systems if s != "automl"):
-        print(f"automl vs {peer}: wins/ties/losses {'/'.join(map(str, versus(cells, peer)))}")
+    peers = [s for s in systems if s not in ours]
+    for mine in (s for s in systems if s in ours):
+        field = [mine, *peers]
+        print(f"\nwith {mine}: mean rank (1 = best)")
+        for label, part in (("all", cells), ("classification", [c for c in cells if c["task"] != "regression"]),
+                            ("regression", [c for c in cells if c["task"] == "regression"])):
+            mean = ranks(part, field)
+            if mean:
+                print(f"  {label} ({len(part)} runs): " + ", ".join(f"{s} {mean[s]:.2f}" for s in field))
+        for peer in peers:
+            print(f"  {mine} vs {peer}: wins/ties/losses {'/'.join(map(str, versus(cells, peer, mine)))}")
     for s in systems:
         walls = [c["fit_s"][s] / budget for c in cells if c["fit_s"].get(s) is not None]
         failed = sum(c["scores"].get(s) is None for c in cells)
@@ -266,11 +277,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", help="also write every run here")
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME=ARGS: automl with these extra flags as the system NAME")
+    parser.add_argument("--show", help="print the tables of an earlier --json file; run nothing")
     parser.add_argument("--reuse-peers", action="append", default=[],
                         help="an earlier --json file whose peer runs (same table, seed, budget) are reused")
     args = parser.parse_args(argv)
     variants = dict(v.split("=", 1) for v in args.variant)
     systems = args.systems.split(",") + [v for v in variants if v not in args.systems.split(",")]
+    ours = ["automl", *variants]
+    if args.show:
+        cells = json.loads(Path(args.show).read_text())
+        shown = [s for s in systems if any(s in c["scores"] for c in cells)]
+        print_table(cells, args.budget, shown, ours)
+        return
     earlier_cells = reused_peers(args.reuse_peers, args.budget)
     python = ensure_peer_venv() if set(systems) - {"automl"} - set(variants) else None
     tables = args.tables.split(",") if args.tables else list(datasets.PEER_TABLES)
@@ -299,7 +317,7 @@ def main(argv: list[str] | None = None) -> None:
                 cells.append(cell)
                 if args.json:  # after every cell: a long run stopped midway keeps what it measured
                     Path(args.json).write_text(json.dumps(cells, indent=1))
-    print_table(cells, args.budget, systems)
+    print_table(cells, args.budget, systems, ours)
 
 
 if __name__ == "__main__":
