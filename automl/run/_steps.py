@@ -90,7 +90,7 @@ def _affordable(o: Outcome, weights: dict[int, float]) -> list[tuple[object, flo
     plan = o.ctx.plan()
     left = o.ctx.budget.left()
     if left is not None:
-        room = left - plan.overhead_s - plan.exit_s
+        room = left - _overhead_to_come(o.ctx, plan) - plan.exit_s
         cost = {t.number: plan.final_estimate([t]) for t, _ in members}
         while len(members) > 1 and plan.final_estimate([t for t, _ in members]) > room:
             members.remove(max(members, key=lambda tw: cost[tw[0].number] / tw[1]))
@@ -190,12 +190,18 @@ def _keep_tested(o: Outcome, why: str) -> None:
 
 
 def _overhead_to_come(ctx, plan) -> float:
-    """The end of the run's overhead still ahead after the explanation: the plan's, less the
-    explanation's share and what the ensemble choice and the test already took (counting them
-    again skipped a 0.3 s refit with 4 s left on every 60 s run)."""
-    timings = ctx.budget.timings()
-    spent = sum(timings.get(phase, 0.0) for phase in ("ensemble", "test"))
-    return max(plan.overhead_s - ctx.explain_share() - spent, 0.0)
+    """The plan's end-of-run overhead less what of it is behind: every second since the search
+    ended but the fits and the explanation (which the measured overhead leaves out too), and the
+    explanation's share once it has run. Counting those again left an ensemble no room at all and
+    skipped a 0.3 s refit with 4 s left on every 60 s run of the peer benchmark."""
+    budget = ctx.budget
+    ended = budget.marks.get("search")
+    if ended is None:
+        return plan.overhead_s
+    timings = budget.timings()
+    behind = budget.clock() - ended - sum(timings.get(k, 0.0) for k in ("final_fit", "explain", "refit_full"))
+    share = ctx.explain_share() if "explain" in budget.marks else 0.0
+    return max(plan.overhead_s - share - max(behind, 0.0), 0.0)
 
 
 def describe_schema(o: Outcome) -> None:

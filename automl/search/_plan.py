@@ -28,6 +28,7 @@ TEST_PASSES = 2  # the test computes labels and probabilities: two prediction pa
 SAVE_S_PER_PART = 1.5e-4
 SAVE_S_PER_PART_SQUARED = 6e-9
 MIN_TRIAL_S = 0.5  # do not start a trial with less than this left
+ENSEMBLE_SHARE = 0.1  # of the budget, at most, reserved for ensemble members beyond the first
 
 
 def save_seconds(parts: int, per_part: float = SAVE_S_PER_PART) -> float:
@@ -52,7 +53,17 @@ class SearchPlan:
         """Seconds for the final model from the best trial so far (0 before one completes),
         as large as ``ensemble_factor`` such trials when an ensemble may be refitted instead."""
         best = _best(study)
-        return 0.0 if best is None else self.final_estimate([best], self.ensemble_factor)
+        return 0.0 if best is None else self._final_reserve(best)
+
+    def _final_reserve(self, best) -> float:
+        """The final model's share of the reserve: the best trial's, plus room for ensemble
+        members (``ensemble_factor`` copies in all), that room at most ENSEMBLE_SHARE of the
+        budget: on a large table more members would eat the search."""
+        one = self.final_estimate([best])
+        extra = self.final_estimate([best], self.ensemble_factor) - one
+        if self.budget.total is not None:
+            extra = min(extra, ENSEMBLE_SHARE * self.budget.total)
+        return one + max(extra, 0.0)
 
     def final_estimate(self, trials, scale: float = 1.0) -> float:
         """Seconds to refit ``trials`` on every training row, predict the test rows and log them
@@ -84,7 +95,7 @@ class SearchPlan:
     def _reserve(self, best) -> float:
         if best is None:
             return self.exit_s
-        return self.final_estimate([best], self.ensemble_factor) + self.overhead_s + self.exit_s
+        return self._final_reserve(best) + self.overhead_s + self.exit_s
 
     def search_left(self, study) -> float | None:
         """Seconds the search may still use; None without a time budget."""

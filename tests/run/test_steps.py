@@ -156,6 +156,36 @@ def test_members_that_cost_most_per_weight_go_first_when_the_ensemble_does_not_f
     assert {t.number: round(w, 6) for t, w in kept} == {0: round(0.5 / 0.7, 6), 2: round(0.2 / 0.7, 6)}
 
 
+def test_the_ensemble_has_the_room_the_search_left_it():
+    """The search stopped where the reserve began; the selection rounds since then are part of
+    the end's overhead, already spent, not to be taken from the members' room again (that left
+    no room for two members on any 60 s run of the peer benchmark)."""
+    from types import SimpleNamespace
+
+    import optuna
+
+    from automl.budget import Budget
+    from automl.run._outcome import Outcome
+    from automl.search import SearchPlan, attrs
+
+    study = optuna.create_study(direction="maximize")
+    for _ in range(2):  # two trials whose refits take about 1.4 s each
+        study.add_trial(optuna.trial.create_trial(value=0.9, params={}, distributions={}, user_attrs={
+            attrs.FIT_TIME: 3.0, attrs.FOLD_SCORES: [0.9] * 5}))
+    now = [0.0]
+    budget = Budget(60, clock=lambda: now[0], started=0.0)
+    plan = SearchPlan(budget, n_folds=5, overhead_s=2.0, exit_s=0.5)
+    both = plan.final_estimate(study.trials)
+    now[0] = 60 - both - 2.0 - 0.5  # the search ended with room for both ...
+    budget.mark("search")
+    now[0] += 0.4  # ... and the selection took 0.4 s of the end's overhead
+    ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan, explain_share=lambda: 0.0)
+    kept = _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5})
+    assert [(t.number, w) for t, w in kept] == [(0, 0.5), (1, 0.5)]
+    now[0] += 2.5  # the end's overhead all behind, the exit's 0.5 s must come out of the members' room
+    assert _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}) == []
+
+
 KNN_ONLY = """
 classification:
   models:
@@ -261,7 +291,7 @@ def test_the_explanation_gets_its_share_when_the_search_used_all_the_time_it_cou
 
 def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation_took_its_share():
     """After the explanation, its share is spent and the ensemble choice and test are behind:
-    the refit needs only what is still ahead. (Counting them again skipped a 0.3 s refit with
+    the refit needs only what is still ahead. (Counting them again skipped a 0.5 s refit with
     4 s left on every 60 s run of the peer benchmark.)"""
     from types import SimpleNamespace
 
@@ -291,10 +321,10 @@ def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation_too
                       ("explain", 56.0)):
         now[0] = at
         budget.mark(phase)
-    _steps.refit_full(outcome)  # 4 s left: 3.0 - 0.7 spent = 2.3 s to come, 0.5 s exit, 0.4 s refit
+    _steps.refit_full(outcome)  # 4 s left: 3.0 - 0.5 behind = 2.5 s to come, 0.5 s exit, 0.5 s refit
     assert outcome.refit_full == {"rows": 150}
     assert outcome.model.named_steps["model"].n_features_in_ == 4
-    now[0] = 57.5  # 2.5 s left: no longer fits, the tested model is kept and the summary says why
+    now[0] = 59.2  # 0.8 s left: no longer fits, the tested model is kept and the summary says why
     outcome = Outcome(ctx, None, study.best_trial, model=model)
     ctx.reporter = SimpleNamespace(warn=lambda message: None)
     _steps.refit_full(outcome)

@@ -199,6 +199,24 @@ def test_plan_reserves_the_second_fit_of_refit_full():
     assert twice.search_left(study) < once.search_left(study)
 
 
+def test_plan_reserves_room_for_ensemble_members_up_to_a_tenth_of_the_budget():
+    """With ensembles on, the search leaves room for three copies of the best trial's final
+    cost, so that two or three members of its kind can be kept; the room beyond the best
+    trial's own is at most a tenth of the budget, or a large table's ensemble eats the search."""
+    from automl.run._setup import ENSEMBLE_REFIT_FACTOR
+
+    cheap = _study_with_best(fit_time=2.0, folds=5)  # a final fit of 0.75 s
+    costly = _study_with_best(fit_time=40.0, folds=5)  # 15 s
+    alone = SearchPlan(Budget(60, clock=Clock()), n_folds=5, overhead_s=1.0)
+    with_ensemble = SearchPlan(Budget(60, clock=Clock()), n_folds=5, overhead_s=1.0,
+                               ensemble_factor=ENSEMBLE_REFIT_FACTOR)
+    assert ENSEMBLE_REFIT_FACTOR >= 2.5  # two members of the best's cost fit, with room to spare
+    assert with_ensemble.refit_estimate(cheap) == pytest.approx(ENSEMBLE_REFIT_FACTOR * 0.75)
+    assert with_ensemble.refit_estimate(costly) == pytest.approx(15 + 6.0)  # 15 s + 10 % of 60 s
+    assert alone.refit_estimate(costly) == pytest.approx(15)
+    assert with_ensemble.search_left(costly) == pytest.approx(alone.search_left(costly) - 6.0)
+
+
 def test_plan_caps_trials_at_trial_timeout_and_without_budget():
     clock = Clock()
     study = _study_with_best(fit_time=1.0, folds=5)
