@@ -128,12 +128,11 @@ def run_automl(train: Path, test: Path, target: str, budget: float, seed: int, c
         return {"error": proc.stderr.strip()[-300:], "fit_s": fit_s}
     summary = json.loads((work / "s.json").read_text())
     model = summary["model_path"]
-    ensemble = summary.get("ensemble") or {}
+    ensemble, refit = summary.get("ensemble") or {}, summary.get("refit_full") or {}
     detail = (f"{sum(summary['n_trials'].values())} trials, "
               + (f"ensemble of {len(ensemble.get('kept_members') or ensemble['members'])}"
                  if ensemble.get("chosen") else summary["best_params"].get("model", "?"))
-              + (f", refit on {summary['refit_full']['rows']} rows"
-                 if "skipped" not in (summary.get("refit_full") or {"skipped": 1}) else ""))
+              + (f", refit on {refit['rows']} rows" if refit and "skipped" not in refit else ""))
     out = work / "pred.csv"
     predict = subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
                               "--output", str(out), "--proba"], capture_output=True, text=True)
@@ -266,6 +265,13 @@ def from_earlier(earlier: dict | None, system: str, test_digest: str) -> dict | 
             "error": earlier.get("errors", {}).get(system), "detail": "reused"}
 
 
+def variant(text: str) -> tuple[str, str]:
+    name, sep, flags = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=FLAGS, e.g. tested=--no-refit-full")
+    return name, flags
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", help="comma-separated names from benchmarks/datasets.py "
@@ -275,13 +281,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--json", help="also write every run here")
-    parser.add_argument("--variant", action="append", default=[],
+    parser.add_argument("--variant", action="append", default=[], type=variant,
                         help="NAME=ARGS: automl with these extra flags as the system NAME")
     parser.add_argument("--show", help="print the tables of an earlier --json file; run nothing")
     parser.add_argument("--reuse-peers", action="append", default=[],
                         help="an earlier --json file whose peer runs (same table, seed, budget) are reused")
     args = parser.parse_args(argv)
-    variants = dict(v.split("=", 1) for v in args.variant)
+    variants = dict(args.variant)
     systems = args.systems.split(",") + [v for v in variants if v not in args.systems.split(",")]
     ours = ["automl", *variants]
     if args.show:

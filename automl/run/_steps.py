@@ -122,10 +122,10 @@ def explain(o: Outcome) -> None:
     seconds = EXPLAIN_UNTIMED_S
     left = ctx.budget.left()
     if left is not None:
-        # What comes after: the planned end of the run but this step's own share of it (taking
-        # the share out of its own allowance left the explanation 0 s on every budgeted run).
+        # What comes after: the end's overhead still to come but this step's own share of it
+        # (taking the share out of its own allowance left the explanation 0 s on every budgeted run).
         plan = ctx.plan()
-        after = plan.overhead_s - ctx.explain_share() + plan.exit_s + _refit_full_need(o, plan)
+        after = _overhead_to_come(ctx, plan) - ctx.explain_share() + plan.exit_s + _refit_full_need(o, plan)
         seconds = min(ctx.explain_share(), left - after)
     split = ctx.prep.split
     started = ctx.budget.clock()
