@@ -131,6 +131,9 @@ def _final_lines(summary: dict[str, Any]) -> list[str]:
         members = ", ".join(f"{m['trial']} ({m['weight']:.2f})" for m in kept)
         lines.append(f"final model: ensemble of trials {members}; CV {score:.4f} against "
                      f"{ensemble['single_cv_score']:.4f} for the best trial alone")
+    elif ensemble and ensemble.get("not_chosen"):
+        lines.append(f"final model: the best trial, not the ensemble (CV {ensemble['cv_score']:.4f} against "
+                     f"{ensemble['single_cv_score']:.4f}): {ensemble['not_chosen']}")
     metrics = ", ".join(f"{k}={v:.4f}" if v is not None else f"{k}=undefined"
                         for k, v in summary["test_metrics"].items())
     lines.append(f"test ({summary['test_rows']} rows, touched once): {metrics}")

@@ -139,7 +139,9 @@ def run_automl(train: Path, test: Path, target: str, budget: float, seed: int, c
     if predict.returncode != 0:  # a regressor: values, not probabilities
         subprocess.run([sys.executable, "-m", "automl", "predict", "--model", model, "--data", str(test),
                         "--output", str(out)], check=True, capture_output=True)
-    return {"predictions": str(out), "fit_s": fit_s, "detail": detail}
+    # Where the budget went, to explain a score: the phases' seconds, the ensemble's choice, the refit.
+    facts = {"timings": summary.get("timings"), "ensemble": ensemble, "refit_full": refit}
+    return {"predictions": str(out), "fit_s": fit_s, "detail": detail, "facts": facts}
 
 
 def run_peer(python: Path, system: str, train: Path, test: Path, target: str, task: str, budget: float,
@@ -317,6 +319,8 @@ def main(argv: list[str] | None = None) -> None:
                         cell["errors"][system] = result["error"]
                     if "detail" in result:
                         cell.setdefault("details", {})[system] = result["detail"]
+                    if "facts" in result:
+                        cell.setdefault("facts", {})[system] = result["facts"]
                     print(f"{table} seed {seed} {system}: {cell['scores'][system]} "
                           f"({result.get('fit_s') or float('nan'):.1f} s) {result.get('detail', '')}"
                           f"{(result.get('error') or '')[:120]}", flush=True)

@@ -4,6 +4,7 @@ if asked, a refit on every row."""
 
 from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_weights, select_ensemble
 from ._explain import Importance, permutation_importance
+from ._explain import full_size as explanation_size
 from ._refit import refit, refit_ensemble, refit_on_all_rows
 from ._select import RULES, Selection, pareto, select
 from ._shap import ShapResult, shap_importance
@@ -11,6 +12,6 @@ from ._shap import available as shap_available
 from ._test_once import test_once
 
 __all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "ShapResult",
-           "build_ensemble",
+           "build_ensemble", "explanation_size",
            "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_weights",
            "select", "select_ensemble", "shap_available", "shap_importance", "test_once"]

@@ -35,6 +35,7 @@ class EnsembleChoice:
     history: list[float] = field(default_factory=list)  # the ensemble's score after each round
     kept_score: float | None = None  # after members that did not fit the budget were dropped
     kept_weights: dict[int, float] | None = None  # the members left then, weights summing to one
+    not_chosen: str | None = None  # why the final model is the best trial after all
 
     def beats_single(self, maximize: bool) -> bool:
         if len(self.weights) < 2:
@@ -48,6 +49,8 @@ class EnsembleChoice:
                "rows": self.rows, "members": _listed(self.weights)}
         if self.kept_weights is not None:
             out.update(kept_members=_listed(self.kept_weights), kept_cv_score=self.kept_score)
+        if not chosen and self.not_chosen:
+            out["not_chosen"] = self.not_chosen
         return out
 
 

@@ -37,6 +37,11 @@ class Importance:
                 for r in self.table.head(k).itertuples()]
 
 
+def full_size(rows: int, columns: int) -> tuple[int, int]:
+    """The rows and scoring passes of an explanation that nothing cuts (what to plan for)."""
+    return min(rows, MAX_ROWS), 1 + REPEATS * columns
+
+
 def permutation_importance(model, X: pd.DataFrame, y: pd.Series, metric: Metric, seed: int,
                            seconds: float | None = None) -> Importance | str:
     """The importance of every column of ``X`` for ``model``; a string saying why not when even

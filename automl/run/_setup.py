@@ -16,7 +16,8 @@ from automl.errors import StudyMismatchError
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
-from automl.search import (SAVE_S_PER_PART, CVObjective, FoldData, OOFStore, SearchPlan, attrs,
+from automl.evaluate import explanation_size, shap_available
+from automl.search import (SAVE_S_PER_PART, CVObjective, ExplainCost, FoldData, OOFStore, SearchPlan, attrs,
                            default_storage, enqueue_all, join_study, make_runner, open_study)
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
@@ -134,8 +135,15 @@ class Context:
         return max(1, min(wanted, len(self.prep.folds)))
 
     def explain_share(self) -> float:
-        """Seconds kept for the explanation after the test (none without a budget)."""
+        """Seconds the explanation after the test may take at most (none without a budget)."""
         return EXPLAIN_SHARE * (self.budget.total or 0.0)
+
+    def explain_cost(self) -> ExplainCost:
+        """What the plan keeps for the explanation: its passes at the model's prediction rate, up
+        to its share; the whole share when SHAP is installed (it spends what the passes leave)."""
+        X_test = self.prep.split.X_test
+        rows, passes = explanation_size(len(X_test), X_test.shape[1])
+        return ExplainCost(self.explain_share(), None if shap_available() else passes, rows)
 
     def plan(self) -> SearchPlan:
         """Trial deadlines and the search's end; what the end of the run costs is what the
@@ -143,13 +151,12 @@ class Context:
         overhead = attrs.final_overhead(self.study)
         if overhead is None:  # the prior
             overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
-        overhead += self.explain_share()
         factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
         refits = 1.0 + self.prep.refit_growth if self.cfg.refit_full else 1.0
         return SearchPlan(self.budget, len(self.prep.folds), overhead, factor,
                           test_rows=len(self.prep.split.y_test),
                           save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0, exit_s=EXIT_S,
-                          fold_jobs=self.fold_jobs(), refit_factor=refits)
+                          fold_jobs=self.fold_jobs(), refit_factor=refits, explain=self.explain_cost())
 
     def objective(self, tracker, n_jobs: int, plan: SearchPlan | None) -> CVObjective:
         """The objective, with its fold runner (close it with ``objective.runner.close()``)."""

@@ -67,35 +67,49 @@ def choose(o: Outcome) -> None:
         return
     o.ensemble = choice
     maximize = prep.metric.direction == "maximize"
-    if choice.beats_single(maximize):
-        o.members = _affordable(o, choice.weights)
+    if not choice.beats_single(maximize):
+        choice.not_chosen = "it does not beat the best trial out of fold"
+        return _note_ensemble(o, choice)
+    o.members, short = _affordable(o, choice.weights)
+    if short:
+        choice.not_chosen = short
     if o.members and len(o.members) < len(choice.weights):
         # What is left after dropping members must still beat the best trial on the same rows.
         kept = {t.number: w for t, w in o.members}
         left = score_weights(prep.split.y_train, candidates, prep.metric, classes, kept)
         better = left > choice.single_score if maximize else left < choice.single_score
-        o.members = o.members if better else []
+        if not better:
+            o.members = []
+            choice.not_chosen = "the members that fit the time left do not beat the best trial out of fold"
         choice.kept_score, choice.kept_weights = left, kept
-    o.metrics[f"ensemble_cv_{prep.metric.name}"] = choice.score
+    _note_ensemble(o, choice)
+
+
+def _note_ensemble(o: Outcome, choice) -> None:
+    metric = o.ctx.prep.metric.name
+    o.metrics[f"ensemble_cv_{metric}"] = choice.score
     o.artifacts.append(Artifact.of_text("ensemble.json", json.dumps(
         choice.summary(chosen=bool(o.members)), indent=2)))
 
 
-def _affordable(o: Outcome, weights: dict[int, float]) -> list[tuple[object, float]]:
-    """The members whose refit, test and logging fit the time left; [] if fewer than two. While
-    they do not fit, the member that costs the most per unit of weight goes first: a heavy model
-    with a small weight buys the least."""
+def _affordable(o: Outcome, weights: dict[int, float]) -> tuple[list[tuple[object, float]], str | None]:
+    """The members whose refit, test, explanation and logging fit the time left ([] if fewer than
+    two, and why). While they do not fit, the member that costs the most per unit of weight goes
+    first: a heavy model with a small weight buys the least."""
     trials = {t.number: t for t in o.ctx.study.get_trials(deepcopy=False)}
     members = sorted(((trials[n], w) for n, w in weights.items()), key=lambda tw: -tw[1])
     plan = o.ctx.plan()
     left = o.ctx.budget.left()
+    short = None
     if left is not None:
         room = left - _overhead_to_come(o.ctx, plan) - plan.exit_s
         cost = {t.number: plan.final_estimate([t]) for t, _ in members}
-        while len(members) > 1 and plan.final_estimate([t for t, _ in members]) > room:
+        while len(members) > 1 and (need := plan.final_estimate([t for t, _ in members])) > room:
+            if len(members) == 2:
+                short = f"two members need about {need:.1f} s; {max(room, 0.0):.1f} s were left for them"
             members.remove(max(members, key=lambda tw: cost[tw[0].number] / tw[1]))
     total = sum(w for _, w in members)
-    return [(t, w / total) for t, w in members] if len(members) > 1 else []
+    return ([(t, w / total) for t, w in members], None) if len(members) > 1 else ([], short)
 
 
 def refit_best(o: Outcome) -> None:
@@ -122,10 +136,10 @@ def explain(o: Outcome) -> None:
     seconds = EXPLAIN_UNTIMED_S
     left = ctx.budget.left()
     if left is not None:
-        # What comes after: the end's overhead still to come but this step's own share of it
-        # (taking the share out of its own allowance left the explanation 0 s on every budgeted run).
+        # Up to its share, as long as what comes after still fits (the plan kept what its passes
+        # were expected to take; a model faster than that leaves the rest to the end of the run).
         plan = ctx.plan()
-        after = _overhead_to_come(ctx, plan) - ctx.explain_share() + plan.exit_s + _refit_full_need(o, plan)
+        after = _overhead_to_come(ctx, plan) + plan.exit_s + _refit_full_need(o, plan)
         seconds = min(ctx.explain_share(), left - after)
     split = ctx.prep.split
     started = ctx.budget.clock()
@@ -191,8 +205,8 @@ def _keep_tested(o: Outcome, why: str) -> None:
 
 def _overhead_to_come(ctx, plan) -> float:
     """The plan's end-of-run overhead less what of it is behind: every second since the search
-    ended but the fits and the explanation (which the measured overhead leaves out too), and the
-    explanation's share once it has run. Counting those again left an ensemble no room at all and
+    ended but the fits and the explanation (the measured overhead leaves them out too; the plan
+    counts them with the model). Counting those again left an ensemble no room at all and
     skipped a 0.3 s refit with 4 s left on every 60 s run of the peer benchmark."""
     budget = ctx.budget
     ended = budget.marks.get("search")
@@ -200,8 +214,7 @@ def _overhead_to_come(ctx, plan) -> float:
         return plan.overhead_s
     timings = budget.timings()
     behind = budget.clock() - ended - sum(timings.get(k, 0.0) for k in ("final_fit", "explain", "refit_full"))
-    share = ctx.explain_share() if "explain" in budget.marks else 0.0
-    return max(plan.overhead_s - share - max(behind, 0.0), 0.0)
+    return max(plan.overhead_s - max(behind, 0.0), 0.0)
 
 
 def describe_schema(o: Outcome) -> None:

@@ -5,7 +5,9 @@ comes after it. That reserve is the final model's cost estimated from the best t
 refit (from its own fold fit times: a fold trains on (k-1)/k of the rows, the refit on all of
 them), its prediction of the test rows (from its own validation rows' time per row) and the
 logging of a model of its size (by the objects in it), plus the fixed cost of the end of a run
-(artifacts, MLflow), measured by the previous run of the study when there was one.
+(artifacts, MLflow), measured by the previous run of the study when there was one. The
+explanation after the test is planned the same way: so many scoring passes at the best trial's
+prediction rate, never more than its share of the budget.
 
 Until a trial has completed there is nothing to refit, and a run without one ends in an error:
 the first trials may then use the whole budget, so a tiny budget still ends with a model. After
@@ -15,6 +17,8 @@ left, and its refit as much again.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from automl.budget import Budget
 
@@ -29,6 +33,26 @@ SAVE_S_PER_PART = 1.5e-4
 SAVE_S_PER_PART_SQUARED = 6e-9
 MIN_TRIAL_S = 0.5  # do not start a trial with less than this left
 ENSEMBLE_SHARE = 0.1  # of the budget, at most, reserved for ensemble members beyond the first
+# A scoring pass of the explanation besides the model's own time per row: a shuffled copy of the
+# table, the pipeline's fixed cost per call, the metric.
+EXPLAIN_PASS_S = 0.02
+
+
+@dataclass(frozen=True)
+class ExplainCost:
+    """The explanation after the test: ``passes`` scoring passes over ``rows`` rows, at most
+    ``cap_s`` seconds; all of ``cap_s`` when ``passes`` is None (an optional extra spends what the
+    passes leave). A share of the budget alone kept 9 s at 300 s for one that took 1.8 s."""
+
+    cap_s: float = 0.0
+    passes: int | None = 0
+    rows: int = 0
+
+    def seconds(self, predict_rate: float) -> float:
+        """For a model that predicts a row in ``predict_rate`` seconds."""
+        if self.cap_s <= 0 or self.passes is None:
+            return max(self.cap_s, 0.0)
+        return min(self.cap_s, REFIT_SAFETY * self.passes * (self.rows * predict_rate + EXPLAIN_PASS_S))
 
 
 def save_seconds(parts: int, per_part: float = SAVE_S_PER_PART) -> float:
@@ -41,12 +65,13 @@ class SearchPlan:
 
     def __init__(self, budget: Budget, n_folds: int, overhead_s: float, ensemble_factor: float = 1.0,
                  test_rows: int = 0, save_s_per_part: float = SAVE_S_PER_PART, exit_s: float = 0.0,
-                 fold_jobs: int = 1, refit_factor: float = 1.0):
+                 fold_jobs: int = 1, refit_factor: float = 1.0, explain: ExplainCost = ExplainCost()):
         self.budget, self.n_folds, self.overhead_s = budget, n_folds, overhead_s
         self.ensemble_factor, self.test_rows = ensemble_factor, test_rows
         self.save_s_per_part, self.exit_s, self.fold_jobs = save_s_per_part, exit_s, fold_jobs
         # Fits of the final model: 1, or 1 + (train + test rows) / train rows with refit_full.
         self.refit_factor = refit_factor
+        self.explain = explain
         self.stopped = False  # set when :meth:`callback` stopped the study
 
     def refit_estimate(self, study) -> float:
@@ -66,12 +91,14 @@ class SearchPlan:
         return one + max(extra, 0.0)
 
     def final_estimate(self, trials, scale: float = 1.0) -> float:
-        """Seconds to refit ``trials`` on every training row, predict the test rows and log them
-        as one model; ``scale`` copies of them."""
+        """Seconds to refit ``trials`` on every training row, predict the test rows, explain and
+        log them as one model; ``scale`` copies of them."""
         fit = sum(self.trial_refit_estimate(t) for t in trials)
-        predict = sum(REFIT_SAFETY * TEST_PASSES * self.test_rows * _attrs.predict_rate(t) for t in trials)
+        rate = sum(_attrs.predict_rate(t) for t in trials)
+        predict = REFIT_SAFETY * TEST_PASSES * self.test_rows * rate
         parts = sum(_attrs.parts(t) for t in trials)
-        return scale * (self.refit_factor * fit + predict) + save_seconds(int(scale * parts), self.save_s_per_part)
+        return (scale * (self.refit_factor * fit + predict) + self.explain.seconds(scale * rate)
+                + save_seconds(int(scale * parts), self.save_s_per_part))
 
     def trial_refit_estimate(self, trial) -> float:
         """Seconds to refit ``trial`` on every training row, from its own fold fit times."""
@@ -117,7 +144,8 @@ class SearchPlan:
         left = self.budget.left()
         if left is None or best is None:
             return None
-        return (left - self.overhead_s - self.exit_s) / (1.0 + self.own_refit_ratio())
+        after = self.overhead_s + self.exit_s + self.explain.seconds(_attrs.predict_rate(best))
+        return (left - after) / (1.0 + self.own_refit_ratio())
 
     def should_stop(self, study) -> bool:
         left = self.search_left(study)

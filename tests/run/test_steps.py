@@ -152,7 +152,8 @@ def test_members_that_cost_most_per_weight_go_first_when_the_ensemble_does_not_f
     plan = SearchPlan(budget, n_folds=5, overhead_s=2.0, exit_s=0.5)
     ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan)
     outcome = Outcome(ctx, None, study.best_trial)
-    kept = _steps._affordable(outcome, {0: 0.5, 1: 0.3, 2: 0.2})
+    kept, short = _steps._affordable(outcome, {0: 0.5, 1: 0.3, 2: 0.2})
+    assert short is None
     assert {t.number: round(w, 6) for t, w in kept} == {0: round(0.5 / 0.7, 6), 2: round(0.2 / 0.7, 6)}
 
 
@@ -180,10 +181,13 @@ def test_the_ensemble_has_the_room_the_search_left_it():
     budget.mark("search")
     now[0] += 0.4  # ... and the selection took 0.4 s of the end's overhead
     ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan, explain_share=lambda: 0.0)
-    kept = _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5})
+    kept, _ = _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5})
     assert [(t.number, w) for t, w in kept] == [(0, 0.5), (1, 0.5)]
     now[0] += 2.5  # the end's overhead all behind, the exit's 0.5 s must come out of the members' room
-    assert _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}) == []
+    kept, short = _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5})
+    assert kept == []
+    # The summary says why, with the figures: what two members need against what was left.
+    assert short == f"two members need about {both:.1f} s; {both - 0.9:.1f} s were left for them"
 
 
 KNN_ONLY = """
@@ -256,10 +260,11 @@ def test_a_resumed_study_keeps_the_previous_runs_model(config, workdir):
                                                    "model_card.md", "plots"}
 
 
-def test_the_explanation_gets_its_share_when_the_search_used_all_the_time_it_could(monkeypatch):
+def test_the_explanation_gets_its_time_when_the_search_used_all_the_time_it_could(monkeypatch):
     """The search stops where the plan's reserve for the end of the run begins; that reserve
-    includes the explanation's share, which is the explanation's to spend. (It used to be taken
-    from its own allowance: every budgeted run said "0.0 s left" and had no importance.)"""
+    includes what the explanation's passes are expected to take, which is the explanation's to
+    spend. (It used to be taken from its own allowance: every budgeted run said "0.0 s left" and
+    had no importance.)"""
     from types import SimpleNamespace
 
     from sklearn.datasets import load_iris
@@ -269,7 +274,7 @@ def test_the_explanation_gets_its_share_when_the_search_used_all_the_time_it_cou
     from automl.preprocess import build_pipeline
     from automl.families import build_estimator
     from automl.run._outcome import Outcome
-    from automl.search import SearchPlan
+    from automl.search import ExplainCost, SearchPlan
 
     monkeypatch.setenv("AUTOML_SHAP", "0")
     X, y = load_iris(return_X_y=True, as_frame=True)
@@ -277,21 +282,23 @@ def test_the_explanation_gets_its_share_when_the_search_used_all_the_time_it_cou
                            build_estimator("logistic", "multiclass", {}, 0)).fit(X, y)
     share, now = 3.0, [0.0]
     budget = Budget(100, clock=lambda: now[0], started=0.0)
-    plan = SearchPlan(budget, n_folds=5, overhead_s=1.0 + share, exit_s=0.5)
+    plan = SearchPlan(budget, n_folds=5, overhead_s=1.0, exit_s=0.5,
+                      explain=ExplainCost(share, passes=1 + 5 * 4, rows=len(X)))
     ctx = SimpleNamespace(budget=budget, plan=lambda: plan, explain_share=lambda: share,
                           cfg=SimpleNamespace(seed=0, refit_full=False),
                           prep=SimpleNamespace(split=SimpleNamespace(X_test=X, y_test=y, X_train=X),
                                                metric=get_metric("multiclass", None)))
     outcome = Outcome(ctx, None, None, model=model)
-    now[0] = 100 - plan.overhead_s - plan.exit_s  # where the search had to stop
+    # Where the search had to stop, for a best trial predicting 100,000 rows a second.
+    now[0] = 100 - plan.overhead_s - plan.exit_s - plan.explain.seconds(1e-5)
     _steps.explain(outcome)
     assert "skipped" not in outcome.importance, outcome.importance
     assert outcome.importance["top"][0]["column"].startswith("petal")
 
 
-def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation_took_its_share():
-    """After the explanation, its share is spent and the ensemble choice and test are behind:
-    the refit needs only what is still ahead. (Counting them again skipped a 0.5 s refit with
+def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation():
+    """After the explanation, it and the ensemble choice and test are behind: the refit needs
+    only what is still ahead. (Counting them again skipped a 0.5 s refit with
     4 s left on every 60 s run of the peer benchmark.)"""
     from types import SimpleNamespace
 
@@ -311,7 +318,7 @@ def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation_too
         attrs.FIT_TIME: 1.0, attrs.FOLD_SCORES: [0.1] * 5}))  # a refit of about 0.3 s
     share, now = 1.8, [0.0]
     budget = Budget(60, clock=lambda: now[0], started=0.0)
-    plan = SearchPlan(budget, n_folds=5, overhead_s=3.0 + share, exit_s=0.5)
+    plan = SearchPlan(budget, n_folds=5, overhead_s=3.0, exit_s=0.5)
     split = SimpleNamespace(X_train=X[:120], y_train=y[:120], X_test=X[120:], y_test=y[120:])
     ctx = SimpleNamespace(budget=budget, plan=lambda: plan, explain_share=lambda: share, reporter=None,
                           cfg=SimpleNamespace(seed=0, refit_full=True),
