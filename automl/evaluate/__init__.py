@@ -9,9 +9,10 @@ from ._refit import refit, refit_ensemble, refit_on_all_rows
 from ._select import RULES, Selection, pareto, select
 from ._shap import ShapResult, shap_importance
 from ._shap import available as shap_available
+from ._shap import full_size as shap_size
 from ._test_once import test_once
 
 __all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "ShapResult",
            "build_ensemble", "explanation_size",
            "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_weights",
-           "select", "select_ensemble", "shap_available", "shap_importance", "test_once"]
+           "select", "select_ensemble", "shap_available", "shap_size", "shap_importance", "test_once"]

@@ -48,6 +48,13 @@ def available() -> bool:
     return os.environ.get("AUTOML_SHAP", "1") != "0" and importlib.util.find_spec("shap") is not None
 
 
+def full_size(test_rows: int, columns: int, train_rows: int) -> tuple[float, int, int]:
+    """What SHAP costs at most, to plan for: its start in seconds (counted whether or not an
+    earlier run in the process paid it), its calls of the model, the rows it predicts in all."""
+    rows, background = min(MAX_ROWS, test_rows), min(BACKGROUND, train_rows)
+    return START_S, rows + 1, (rows + 1) * (2 * columns + 1) * background
+
+
 def shap_importance(model, X_explain: pd.DataFrame, X_background: pd.DataFrame, seed: int,
                     seconds: float) -> ShapResult | str:
     """Mean |SHAP value| per column of ``X_explain``; a string saying why not when even

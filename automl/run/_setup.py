@@ -16,7 +16,7 @@ from automl.errors import StudyMismatchError
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
-from automl.evaluate import explanation_size, shap_available
+from automl.evaluate import explanation_size, shap_available, shap_size
 from automl.search import (SAVE_S_PER_PART, CVObjective, ExplainCost, FoldData, OOFStore, SearchPlan, attrs,
                            default_storage, enqueue_all, join_study, make_runner, open_study)
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
@@ -139,11 +139,13 @@ class Context:
         return EXPLAIN_SHARE * (self.budget.total or 0.0)
 
     def explain_cost(self) -> ExplainCost:
-        """What the plan keeps for the explanation: its passes at the model's prediction rate, up
-        to its share; the whole share when SHAP is installed (it spends what the passes leave)."""
-        X_test = self.prep.split.X_test
-        rows, passes = explanation_size(len(X_test), X_test.shape[1])
-        return ExplainCost(self.explain_share(), None if shap_available() else passes, rows)
+        """What the plan keeps for the explanation: its passes, and SHAP's when it is installed,
+        at the model's prediction rate, up to its share."""
+        split = self.prep.split
+        rows, passes = explanation_size(len(split.X_test), split.X_test.shape[1])
+        extra = shap_size(len(split.X_test), split.X_test.shape[1], len(split.X_train)) \
+            if shap_available() else None
+        return ExplainCost(self.explain_share(), passes, rows, extra)
 
     def plan(self) -> SearchPlan:
         """Trial deadlines and the search's end; what the end of the run costs is what the

@@ -40,19 +40,28 @@ EXPLAIN_PASS_S = 0.02
 
 @dataclass(frozen=True)
 class ExplainCost:
-    """The explanation after the test: ``passes`` scoring passes over ``rows`` rows, at most
-    ``cap_s`` seconds; all of ``cap_s`` when ``passes`` is None (an optional extra spends what the
-    passes leave). A share of the budget alone kept 9 s at 300 s for one that took 1.8 s."""
+    """The explanation after the test: ``passes`` scoring passes over ``rows`` rows, and an
+    optional ``extra`` after them (SHAP: a start in seconds, its calls, the rows it predicts in
+    all), at most ``cap_s`` seconds. The extra is planned only when both fit the cap: it runs on
+    what the passes leave and skips itself otherwise. A flat share of the budget held back 9 s
+    at 300 s for an explanation that took 1.8 s."""
 
     cap_s: float = 0.0
-    passes: int | None = 0
+    passes: int = 0
     rows: int = 0
+    extra: tuple[float, int, int] | None = None
 
     def seconds(self, predict_rate: float) -> float:
         """For a model that predicts a row in ``predict_rate`` seconds."""
-        if self.cap_s <= 0 or self.passes is None:
-            return max(self.cap_s, 0.0)
-        return min(self.cap_s, REFIT_SAFETY * self.passes * (self.rows * predict_rate + EXPLAIN_PASS_S))
+        if self.cap_s <= 0:
+            return 0.0
+        passes = REFIT_SAFETY * self.passes * (self.rows * predict_rate + EXPLAIN_PASS_S)
+        if self.extra is not None:
+            start, calls, rows = self.extra
+            both = passes + start + REFIT_SAFETY * (calls * EXPLAIN_PASS_S + rows * predict_rate)
+            if both <= self.cap_s:
+                return both
+        return min(self.cap_s, passes)
 
 
 def save_seconds(parts: int, per_part: float = SAVE_S_PER_PART) -> float:

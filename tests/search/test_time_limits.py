@@ -222,19 +222,20 @@ def test_plan_keeps_what_the_explanation_s_passes_take_never_more_than_its_share
     """The explanation is planned as so many scoring passes at the best trial's prediction rate,
     capped at its share of the budget: a fast model on a long run no longer holds back the whole
     share (9 s at 300 s for an explanation that took 1.8 s), a slow one no more than the share.
-    An optional extra that spends what is left (passes None) keeps the whole share."""
+    An optional extra after the passes (SHAP) is planned when both fit the share, else not."""
     share = 9.0
     passes = ExplainCost(share, passes=46, rows=2000)  # 9 columns x 5 repeats + 1
     fast = _study_with_best(fit_time=2.0, folds=5, predict_rate=1e-6)  # 2 ms per 2,000 rows
     slow = _study_with_best(fit_time=2.0, folds=5, predict_rate=1e-3)  # 2 s per pass
     plain = SearchPlan(Budget(300, clock=Clock()), n_folds=5, overhead_s=1.0)
     planned = SearchPlan(Budget(300, clock=Clock()), n_folds=5, overhead_s=1.0, explain=passes)
-    whole = SearchPlan(Budget(300, clock=Clock()), n_folds=5, overhead_s=1.0,
-                       explain=ExplainCost(share, passes=None, rows=2000))
     expected = 1.5 * 46 * (2000 * 1e-6 + 0.02)  # about 1.5 s
     assert planned.reserve(fast) == pytest.approx(plain.reserve(fast) + expected)
     assert planned.reserve(slow) == pytest.approx(plain.reserve(slow) + share)
-    assert whole.reserve(fast) == pytest.approx(plain.reserve(fast) + share)
+    extra = (4.0, 101, 101 * 19 * 30)  # a 4 s start, 101 calls, 57,570 rows predicted
+    with_extra = ExplainCost(share, passes=46, rows=2000, extra=extra)
+    assert with_extra.seconds(1e-6) == pytest.approx(expected + 4.0 + 1.5 * (101 * 0.02 + 57570 * 1e-6))
+    assert with_extra.seconds(1e-5) == pytest.approx(1.5 * 46 * (2000 * 1e-5 + 0.02))  # both: over 9 s
     assert ExplainCost().seconds(1.0) == 0.0  # no budget, no share: nothing held back
     # An ensemble's members predict in turn: its explanation is planned at their summed rate.
     assert planned.final_estimate(fast.trials, scale=3.0) - plain.final_estimate(fast.trials, scale=3.0) \
