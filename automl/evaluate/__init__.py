@@ -2,7 +2,7 @@
 row, the one evaluation on the test rows, what the model relies on (permutation importance) and,
 if asked, a refit on every row."""
 
-from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_weights, select_ensemble
+from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_subsets, score_weights, select_ensemble
 from ._explain import Importance, permutation_importance
 from ._explain import full_size as explanation_size
 from ._refit import refit, refit_ensemble, refit_on_all_rows
@@ -14,5 +14,5 @@ from ._test_once import test_once
 
 __all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "ShapResult",
            "build_ensemble", "explanation_size",
-           "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_weights",
+           "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_subsets", "score_weights",
            "select", "select_ensemble", "shap_available", "shap_size", "shap_importance", "test_once"]

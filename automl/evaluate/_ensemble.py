@@ -96,9 +96,15 @@ def score_weights(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metric
                   weights: dict[int, float]) -> float:
     """The out-of-fold score of ``weights`` (trial number -> weight, summing to one) on the rows
     the selection used: what is left of an ensemble after members were dropped."""
+    return score_subsets(y, candidates, metric, classes, [weights])[0]
+
+
+def score_subsets(y: pd.Series, candidates: list[tuple[int, np.ndarray]], metric: Metric, classes,
+                  subsets: list[dict[int, float]]) -> list[float]:
+    """:func:`score_weights` of each of ``subsets``, the predictions stacked once."""
     stack, scorer, _ = _stacked(y, candidates, metric, classes)
     index = {n: i for i, (n, _) in enumerate(candidates)}
-    return scorer(sum(w * stack[index[n]] for n, w in weights.items()))
+    return [scorer(sum(w * stack[index[n]] for n, w in weights.items())) for weights in subsets]
 
 
 def _stacked(y, candidates, metric, classes):

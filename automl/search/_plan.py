@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import optuna
+
 from automl.budget import Budget
 
 from . import _attrs
@@ -84,17 +86,35 @@ class SearchPlan:
         self.stopped = False  # set when :meth:`callback` stopped the study
 
     def refit_estimate(self, study) -> float:
-        """Seconds for the final model from the best trial so far (0 before one completes),
-        as large as ``ensemble_factor`` such trials when an ensemble may be refitted instead."""
-        best = _best(study)
-        return 0.0 if best is None else self._final_reserve(best)
+        """Seconds for the final model from the best trials so far (0 before one completes): the
+        best trial's, or room for an ensemble of the best ``ensemble_factor`` when one may be
+        refitted instead."""
+        top = self._top(study)
+        return self._final_reserve(top) if top else 0.0
 
-    def _final_reserve(self, best) -> float:
-        """The final model's share of the reserve: the best trial's, plus room for ensemble
-        members (``ensemble_factor`` copies in all), that room at most ENSEMBLE_SHARE of the
-        budget: on a large table more members would eat the search."""
+    def _top(self, study) -> list:
+        """The best trial, and with ensembles the next best up to ``ensemble_factor`` in all: the
+        likeliest members (best first; [] before one completes)."""
+        best = _best(study)
+        count = round(self.ensemble_factor)
+        if best is None or count < 2:
+            return [] if best is None else [best]
+        done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        ranked = sorted((t for t in done if t.number != best.number and t.value is not None),
+                        key=lambda t: t.value, reverse=study.direction == optuna.study.StudyDirection.MAXIMIZE)
+        return [best, *ranked[:count - 1]]
+
+    def _final_reserve(self, top: list) -> float:
+        """The final model's share of the reserve: the best trial's, plus room for the next best
+        as ensemble members (copies of the best while there are fewer), that room at most
+        ENSEMBLE_SHARE of the budget: on a large table more members would eat the search. Copies
+        of the best alone left no room at 300 s on diamonds, where the trials after the best cost
+        more than it."""
+        best = top[0]
         one = self.final_estimate([best])
-        extra = self.final_estimate([best], self.ensemble_factor) - one
+        count = max(round(self.ensemble_factor), 1)
+        members = (top + [best] * count)[:count]
+        extra = self.final_estimate(members) - one
         if self.budget.total is not None:
             extra = min(extra, ENSEMBLE_SHARE * self.budget.total)
         return one + max(extra, 0.0)
@@ -126,27 +146,27 @@ class SearchPlan:
         return REFIT_SAFETY * self._growth() * jobs / self.n_folds
 
     def reserve(self, study) -> float:
-        return self._reserve(_best(study))
+        return self._reserve(self._top(study))
 
-    def _reserve(self, best) -> float:
-        if best is None:
+    def _reserve(self, top: list) -> float:
+        if not top:
             return self.exit_s
-        return self._final_reserve(best) + self.overhead_s + self.exit_s
+        return self._final_reserve(top) + self.overhead_s + self.exit_s
 
     def search_left(self, study) -> float | None:
         """Seconds the search may still use; None without a time budget."""
-        return self._search_left(_best(study))
+        return self._search_left(self._top(study))
 
-    def _search_left(self, best) -> float | None:
-        end = self.budget.search_end(self._reserve(best))
+    def _search_left(self, top: list) -> float | None:
+        end = self.budget.search_end(self._reserve(top))
         return None if end is None else end - self.budget.clock()
 
     def trial_seconds(self, study) -> float | None:
         """How long a trial starting now may run: to the search's end, or ``trial_timeout``, or so
         long that its own refit still fits after it (once a trial has completed)."""
-        best = _best(study)
-        limits = [s for s in (self._search_left(best), self.budget.trial_timeout, self._own_limit(best))
-                  if s is not None]
+        top = self._top(study)
+        limits = [s for s in (self._search_left(top), self.budget.trial_timeout,
+                              self._own_limit(top[0] if top else None)) if s is not None]
         return min(limits) if limits else None
 
     def _own_limit(self, best) -> float | None:

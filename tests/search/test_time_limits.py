@@ -218,6 +218,27 @@ def test_plan_reserves_room_for_ensemble_members_up_to_a_tenth_of_the_budget():
     assert with_ensemble.search_left(costly) == pytest.approx(alone.search_left(costly) - 6.0)
 
 
+def test_plan_reserves_the_next_best_trials_as_members_not_copies_of_the_best():
+    """The room for ensemble members is what the next best trials would cost, not copies of the
+    best: on diamonds at 300 s the best LightGBM was cheap and the trials after it were not, and
+    the ensemble that beat it out of fold found no room. Still at most a tenth of the budget."""
+    from automl.run._setup import ENSEMBLE_REFIT_FACTOR
+
+    study = _study_with_best(fit_time=2.0, folds=5)  # the best: a final fit of 0.75 s
+    for value, fit_time in ((0.8, 8.0), (0.7, 16.0), (0.6, 400.0)):  # 3 s, 6 s, and the worst
+        study.add_trial(optuna.trial.create_trial(value=value, params={}, distributions={}, user_attrs={
+            attrs.FIT_TIME: fit_time, attrs.FOLD_SCORES: [value] * 5}))
+    plan = SearchPlan(Budget(300, clock=Clock()), n_folds=5, overhead_s=1.0,
+                      ensemble_factor=ENSEMBLE_REFIT_FACTOR)
+    assert plan.refit_estimate(study) == pytest.approx(0.75 + 3.0 + 6.0)
+    small = SearchPlan(Budget(60, clock=Clock()), n_folds=5, overhead_s=1.0, ensemble_factor=ENSEMBLE_REFIT_FACTOR)
+    assert small.refit_estimate(study) == pytest.approx(0.75 + 6.0)  # a tenth of 60 s
+    minimize = optuna.create_study(direction="minimize")
+    for trial in study.trials:  # lower is better: the 400 s trial is now second best
+        minimize.add_trial(trial)
+    assert plan.refit_estimate(minimize) == pytest.approx(150.0 + 6.0 + 3.0)  # the best: a 150 s fit
+
+
 def test_plan_keeps_what_the_explanation_s_passes_take_never_more_than_its_share():
     """The explanation is planned as so many scoring passes at the best trial's prediction rate,
     capped at its share of the budget: a fast model on a long run no longer holds back the whole
