@@ -21,6 +21,9 @@ REPEATS = 5
 MAX_ROWS = 2000  # a sample of the test rows is enough to rank columns
 MIN_ROWS = 100
 MIN_REPEATS = 2  # a spread needs two
+# A shuffled pass against the timed one: it copies the table and shuffles a column first.
+# Measured: 61 passes sized at the timed pass's cost took 2.3 s where 1.8 s were given.
+SHUFFLED_PASS = 1.3
 
 
 @dataclass
@@ -53,7 +56,7 @@ def permutation_importance(model, X: pd.DataFrame, y: pd.Series, metric: Metric,
     started = time.perf_counter()
     base = score(model, X, y, metric)
     per_pass = time.perf_counter() - started
-    repeats, rows = _fit_to_time(per_pass, X.shape[1], len(X), seconds)
+    repeats, rows = _fit_to_time(per_pass, X.shape[1], len(X), _for_shuffles(per_pass, seconds))
     if repeats is None:
         return (f"one scoring pass took {per_pass:.2f} s; {X.shape[1]} columns x {MIN_REPEATS} "
                 f"shuffles do not fit the {seconds:.1f} s left for it")
@@ -69,6 +72,12 @@ def permutation_importance(model, X: pd.DataFrame, y: pd.Series, metric: Metric,
     table = pd.DataFrame(records, columns=["column", "importance", "std"])
     table = table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
     return Importance(table, metric.name, len(X), repeats)
+
+
+def _for_shuffles(per_pass: float, seconds: float | None) -> float | None:
+    """What ``seconds`` leave for the shuffles, counted in timed passes: less the pass already
+    timed and the one that scores again when the rows are cut."""
+    return None if seconds is None else max(seconds - 2 * per_pass, 0.0) / SHUFFLED_PASS
 
 
 def _fit_to_time(per_pass: float, columns: int, rows: int, seconds: float | None):

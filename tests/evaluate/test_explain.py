@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from automl.evaluate import permutation_importance
-from automl.evaluate._explain import MIN_REPEATS, REPEATS, _fit_to_time
+from automl.evaluate._explain import MIN_REPEATS, REPEATS, SHUFFLED_PASS, _fit_to_time, _for_shuffles
 from automl.metrics import get_metric
 from automl.preprocess import build_pipeline
 from automl.families import build_estimator
@@ -45,6 +45,15 @@ def test_repeats_then_rows_are_cut_to_fit_the_time():
     assert _fit_to_time(0.01, 10, 1000, 0.3) == (3, 1000)  # 30 passes: 3 per column
     assert _fit_to_time(0.01, 10, 1000, 0.1) == (MIN_REPEATS, 500)  # 10 passes: half the rows
     assert _fit_to_time(0.01, 10, 1000, 0.001)[0] is None  # not even 100 rows twice
+
+
+def test_the_shuffles_get_what_the_timed_pass_and_a_second_scoring_leave():
+    """The timed pass is spent, a cut of the rows scores once more, and a shuffled pass costs more
+    than a plain one: sized on ``seconds`` alone, 61 passes took 2.3 s where 1.8 s were given."""
+    assert _for_shuffles(0.01, None) is None
+    assert _for_shuffles(0.01, 0.32) == pytest.approx(0.3 / SHUFFLED_PASS)
+    assert _for_shuffles(0.5, 0.8) == 0.0
+    assert SHUFFLED_PASS > 1.0
 
 
 def test_no_time_at_all_says_why_instead_of_guessing(table):
