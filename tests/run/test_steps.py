@@ -7,7 +7,7 @@ import json
 import pytest
 
 from automl.retrain import Decision
-from automl.run import FINAL_STEPS, Summary, _steps, run_experiment
+from automl.run import FINAL_STEPS, Summary, _choose, _steps, run_experiment
 from automl.tracking import Artifact
 
 # The summary keys the README documents, without tracking.
@@ -171,11 +171,11 @@ def test_the_members_that_fit_and_score_best_are_kept_when_the_ensemble_does_not
     for room, expected in ((plan.final_estimate(trials[:2]), {0: 0.5 / 0.8, 1: 0.3 / 0.8}),
                            (plan.final_estimate([trials[0], trials[2]]), {0: 0.5 / 0.7, 2: 0.2 / 0.7})):
         now[0] = 60 - 2.5 - room  # room for these members, and the end's overhead and exit
-        kept, short = _steps._affordable(outcome, weights, score_of)
+        kept, short = _choose._affordable(outcome, weights, score_of)
         assert short is None
         assert {t.number: round(w, 6) for t, w in kept} == {n: round(w, 6) for n, w in expected.items()}
     now[0] += 0.1
-    kept, short = _steps._affordable(outcome, weights, score_of)
+    kept, short = _choose._affordable(outcome, weights, score_of)
     cheapest = plan.final_estimate([trials[0], trials[2]])
     assert kept == [] and short == (f"the cheapest two members need about {cheapest:.1f} s; "
                                     f"{cheapest - 0.1:.1f} s were left for them")
@@ -207,10 +207,10 @@ def test_the_ensemble_has_the_room_the_search_left_it():
     ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan, explain_share=lambda: 0.0,
                           prep=SimpleNamespace(metric=SimpleNamespace(direction="maximize")))
     unscored = lambda subsets: pytest.fail("all members fit: no subset to score")  # noqa: E731
-    kept, _ = _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}, unscored)
+    kept, _ = _choose._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}, unscored)
     assert [(t.number, w) for t, w in kept] == [(0, 0.5), (1, 0.5)]
     now[0] += 2.5  # the end's overhead all behind, the exit's 0.5 s must come out of the members' room
-    kept, short = _steps._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}, unscored)
+    kept, short = _choose._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}, unscored)
     assert kept == []
     # The summary says why, with the figures: what two members need against what was left.
     assert short == f"the cheapest two members need about {both:.1f} s; {both - 0.9:.1f} s were left for them"
