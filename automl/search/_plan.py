@@ -95,14 +95,15 @@ class SearchPlan:
     def _top(self, study) -> list:
         """The best trial, and with ensembles the next best up to ``ensemble_factor`` in all: the
         likeliest members (best first; [] before one completes)."""
-        best = _best(study)
         count = round(self.ensemble_factor)
-        if best is None or count < 2:
+        if count < 2:
+            best = _best(study)
             return [] if best is None else [best]
+        # One read of the trials on the per-trial path, the best among them (not best_trial too).
         done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        ranked = sorted((t for t in done if t.number != best.number and t.value is not None),
-                        key=lambda t: t.value, reverse=study.direction == optuna.study.StudyDirection.MAXIMIZE)
-        return [best, *ranked[:count - 1]]
+        sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
+        ranked = sorted((t for t in done if t.value is not None), key=lambda t: (sign * t.value, t.number))
+        return ranked[:count]
 
     def _final_reserve(self, top: list) -> float:
         """The final model's share of the reserve: the best trial's, plus room for the next best
@@ -119,15 +120,15 @@ class SearchPlan:
             extra = min(extra, ENSEMBLE_SHARE * self.budget.total)
         return one + max(extra, 0.0)
 
-    def final_estimate(self, trials, scale: float = 1.0) -> float:
+    def final_estimate(self, trials) -> float:
         """Seconds to refit ``trials`` on every training row, predict the test rows, explain and
-        log them as one model; ``scale`` copies of them."""
+        log them as one model."""
         fit = sum(self.trial_refit_estimate(t) for t in trials)
         rate = sum(_attrs.predict_rate(t) for t in trials)
         predict = REFIT_SAFETY * TEST_PASSES * self.test_rows * rate
         parts = sum(_attrs.parts(t) for t in trials)
-        return (scale * (self.refit_factor * fit + predict) + self.explain.seconds(scale * rate)
-                + save_seconds(int(scale * parts), self.save_s_per_part))
+        return (self.refit_factor * fit + predict + self.explain.seconds(rate)
+                + save_seconds(parts, self.save_s_per_part))
 
     def trial_refit_estimate(self, trial) -> float:
         """Seconds to refit ``trial`` on every training row, from its own fold fit times."""

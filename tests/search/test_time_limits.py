@@ -259,7 +259,7 @@ def test_plan_keeps_what_the_explanation_s_passes_take_never_more_than_its_share
     assert with_extra.seconds(1e-5) == pytest.approx(1.5 * 46 * (2000 * 1e-5 + 0.02))  # both: over 9 s
     assert ExplainCost().seconds(1.0) == 0.0  # no budget, no share: nothing held back
     # An ensemble's members predict in turn: its explanation is planned at their summed rate.
-    assert planned.final_estimate(fast.trials, scale=3.0) - plain.final_estimate(fast.trials, scale=3.0) \
+    assert planned.final_estimate(fast.trials * 3) - plain.final_estimate(fast.trials * 3) \
         == pytest.approx(1.5 * 46 * (2000 * 3e-6 + 0.02))
 
 
