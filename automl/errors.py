@@ -76,6 +76,10 @@ class ModelLoadError(UserError):
     """A model path or URI cannot be loaded."""
 
 
+class SigningKeyError(ConfigError):
+    """The key that signs automl's model files is missing, short, or readable by others."""
+
+
 class TrackingError(AutomlError):
     """MLflow could not record the run (the search results are still in the Optuna storage)."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl._trust import verify
+from automl._trust import load_signed_pickle
 from automl.artifacts import MODEL_FILE
 from automl.config import ExperimentConfig, resolve_workdir
 from automl.data import check_numeric, read_table
@@ -32,12 +32,14 @@ def load_model(ref: str, tracking_uri: str | None = None, trust: bool = False):
     if not path.is_file():
         raise ModelLoadError(f"{ref}: model not found; give a model.joblib path, its folder, or an "
                              "MLflow URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model)")
-    import joblib
-
-    if not trust:
-        verify(path, ref)
     try:
+        if not trust:
+            return load_signed_pickle(path, ref)
+        import joblib
+
         return joblib.load(path)
+    except ModelLoadError:
+        raise
     except Exception as exc:
         raise ModelLoadError(f"{ref}: cannot load model ({describe(exc)})") from None
 

@@ -35,7 +35,7 @@ MODEL = "campaign-model"
 @pytest.fixture(autouse=True)
 def _signing_key(monkeypatch):
     """One key for the runs and for the checks here that load their models."""
-    monkeypatch.setenv("AUTOML_SIGNING_KEY", "campaign")
+    monkeypatch.setenv("AUTOML_SIGNING_KEY", "campaign-" + "0" * 32)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl._trust import check_key
 from automl.artifacts import check_writable, remove_leftovers
 from automl.budget import Budget
 from automl.config import ExperimentConfig, mask_url, resolve_workdir
@@ -209,6 +210,7 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
 
 
 def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) -> Context:
+    check_key()  # the model is signed at the end: a weak or unreadable key fails now
     if cfg.summary_json:
         check_writable(Path(cfg.summary_json).parent, "summary_json")
     if cfg.output_dir:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from automl.errors import TrackingError
+
 from ._records import FinalLog
 
 
@@ -130,7 +132,8 @@ def _requirements(types: list[str]) -> list[str]:
 
 
 def _trusted_types(model) -> list[str]:
-    """The types skops must trust to load ``model``: exactly those in it (we just built it).
+    """The types skops must trust to load ``model``: exactly those in it (we just built it), each
+    one automl itself loads (``automl._trust``); a model it would refuse is not logged.
 
     Found by dumping a small stand-in with the same types (long lists of same-typed parts, such
     as a forest's trees or boosting iterations, cut to one), not the model itself: a full dump
@@ -138,7 +141,14 @@ def _trusted_types(model) -> list[str]:
     """
     import skops.io
 
-    return skops.io.get_untrusted_types(data=skops.io.dumps(type_proxy(model)))
+    from automl._trust import named_types, read_schema, refused_types
+
+    schema = read_schema(skops.io.dumps(type_proxy(model)), "the final model")
+    refused = refused_types(schema)
+    if refused:
+        raise TrackingError(f"the final model holds types automl does not load back ({', '.join(refused[:5])}); "
+                            "it was not logged (the model file in the work folder is complete)")
+    return named_types(schema)
 
 
 def _same_kind(obj, items):

@@ -1,6 +1,8 @@
 """No code runs from a model file: a malicious pickle as a local file and as a registered
-version, and a skops model whose own MLmodel trusts a dangerous function, are all refused with
-one line (exit 2); --trust-model is the user's explicit override."""
+version, a skops model whose own MLmodel trusts a dangerous function, and a registered version
+whose skops file was replaced in the store are all refused with one line (exit 2), by
+``automl predict``, the serving loader and the retrain gate alike; --trust-model is the user's
+explicit override."""
 
 from __future__ import annotations
 
@@ -49,9 +51,10 @@ def test_a_planted_local_pickle_is_refused_and_runs_nothing(cli, workdir, rows, 
     assert not marker.exists()
 
 
-def _register(workdir: Path, name: str, model_code: str, **kwargs) -> str:
+def _register(workdir: Path, name: str, model_code: str, after: str = "", **kwargs) -> str:
     """Log and register the model ``model_code`` builds, in a subprocess (MLflow's fluent API
-    keeps the store in module globals; they must not leak into other tests)."""
+    keeps the store in module globals; they must not leak into other tests); ``after`` runs
+    inside the run, after the model is logged."""
     import subprocess
     import sys
 
@@ -64,7 +67,9 @@ def _register(workdir: Path, name: str, model_code: str, **kwargs) -> str:
         f"{model_code}\n"
         "with mlflow.start_run():\n"
         f"    info = mlflow.sklearn.log_model(model, name='model', pip_requirements=[], **{kwargs!r})\n"
-        f"mlflow.register_model(info.model_uri, {name!r})\n")
+        + "".join(f"    {line}\n" for line in after.splitlines())
+        + f"version = mlflow.register_model(info.model_uri, {name!r})\n"
+        f"mlflow.MlflowClient().set_registered_model_alias({name!r}, 'champion', version.version)\n")
     env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, cwd=workdir)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -89,4 +94,37 @@ def test_a_skops_model_is_loaded_with_automls_trust_not_its_own(cli, workdir, ro
                     skops_trusted_types=["posix.system", "nt.system"])
     user_error(cli("predict", "--model", "models:/sly/1", "--data", rows, "--output", "p.csv",
                    "--tracking-uri", uri),
-               r"refused: the model holds types automl does not load \((nt|posix)\.system")
+               r"refused: the model holds what automl's models never do \((nt|posix)\.system")
+
+
+LOGISTIC = ("import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+            "model = LogisticRegression().fit(pd.DataFrame({'x': [1., 2., 3., 4.]}), [0, 0, 1, 1])")
+
+
+def test_a_registered_model_replaced_in_the_store_runs_nothing(cli, workdir, rows, user_error):
+    """The store's model.skops swapped for one that calls pandas.read_pickle on a planted pickle
+    (a trusted package, a function no model holds): predict, the server's loader and the retrain
+    gate's champion load all refuse it, and the pickle never runs."""
+    import skops.io
+
+    from automl._serving import _load_pyfunc
+    from automl.errors import ModelLoadError
+    from automl.tracking import fetch_champion
+    from planted import evil_pickle, plant, skops_file
+
+    uri = _register(workdir, "m", LOGISTIC, after="mlflow.log_text('{}', 'schema.json')",
+                    serialization_format="skops")
+    predicted = cli("predict", "--model", "models:/m/1", "--data", rows, "--output", "p.csv", "--tracking-uri", uri)
+    assert predicted.exit_code == 0, predicted.stderr
+    stored = next(workdir.glob("mlruns/**/model.skops"))
+    evil, marker = evil_pickle(workdir)
+    model = skops.io.load(stored, trusted=skops.io.get_untrusted_types(file=stored))
+    stored.write_bytes(skops_file(model, plant("constructor", "pandas.read_pickle", [str(evil)], {}), {}))
+    refusal = r"^error: models:/m/1: model\.skops: refused: the model holds what automl's models never do \(pandas\.read_pickle"
+    user_error(cli("predict", "--model", "models:/m/1", "--data", rows, "--output", "p.csv",
+                   "--tracking-uri", uri), refusal)
+    with pytest.raises(ModelLoadError, match="pandas.read_pickle"):
+        _load_pyfunc(str(stored.parent))
+    with pytest.raises(ModelLoadError, match="pandas.read_pickle"):
+        fetch_champion(uri, "m", "champion")
+    assert not marker.exists()
