@@ -224,9 +224,10 @@ def test_every_input_path_refuses_a_hostile_file_in_one_line(argument, given_fol
     call, readable_runs = INPUTS[argument]
     (workdir / "good.csv").write_text(GOOD)
     suffix = ".yaml" if "config" in argument or "space" in argument else ".csv"
-    # An empty YAML file is a valid (empty) config; every other kind is refused.
+    # An empty YAML file is a valid (empty) config; every other kind is refused. A readable file
+    # runs once (UTF-16); the BOM reader itself is tested on both below, without a search.
     kinds = [k for k in INPUT_KINDS if not (k == "empty" and argument == "run --config")
-             and (readable_runs or k not in READABLE)]
+             and (k == "utf16_bom" and readable_runs or k not in READABLE)]
     cases = []
     for kind in kinds:
         path = make(kind, given_folder, suffix)
