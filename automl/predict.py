@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from automl._trust import load_signed_pickle
-from automl.artifacts import MODEL_FILE
-from automl.config import ExperimentConfig, resolve_workdir
+from automl.artifacts import MODEL_FILE, write_bytes_atomic, write_text_atomic
+from automl.config import ExperimentConfig, input_file, output_file, resolve_workdir
 from automl.data import check_numeric, read_table
 from automl.errors import DataError, ModelLoadError, describe
 from automl.tracking import load_logged_model, resolve_tracking_uri
@@ -29,9 +29,8 @@ def load_model(ref: str, tracking_uri: str | None = None, trust: bool = False):
     path = Path(ref)
     if path.is_dir():
         path = path / MODEL_FILE
-    if not path.is_file():
-        raise ModelLoadError(f"{ref}: model not found; give a model.joblib path, its folder, or an "
-                             "MLflow URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model)")
+    input_file(path, "model", "give a model.joblib path, its folder, or an MLflow URI "
+               "(models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model)", ModelLoadError)
     try:
         if not trust:
             return load_signed_pickle(path, ref)
@@ -81,14 +80,17 @@ def _numeric_columns(model) -> list[str]:
 
 def predict_file(model_ref: str, data: str, output: str, proba: bool = False,
                  tracking_uri: str | None = None, trust: bool = False) -> int:
-    """Predict every row of ``data`` into ``output`` (CSV, or Parquet by extension). Returns rows."""
+    """Predict every row of ``data`` into ``output`` (CSV, or Parquet by extension). Returns rows.
+
+    ``output`` is checked before the model is loaded, and written whole under a temporary name
+    then renamed into place: a failure leaves no half file, and a link there is replaced, not
+    written through."""
+    out = output_file(output, "--output")
     model = load_model(model_ref, tracking_uri, trust)
     frame, _ = read_table(data)
     result = predict_frame(model, frame, proba)
-    out = Path(output)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() in (".parquet", ".pq"):
-        result.to_parquet(out, index=False)
+        write_bytes_atomic(out, result.to_parquet(index=False))
     else:
-        result.to_csv(out, index=False)
+        write_text_atomic(out, result.to_csv(index=False))
     return len(result)

@@ -42,22 +42,15 @@ def remove_leftovers(folder: Path) -> int:
     return len(left)
 
 
-def check_writable(folder: Path, what: str) -> None:
-    """Refuse, before any work, a folder where nothing can be written: an output path that fails
-    only after the search and the registration loses the run."""
-    from automl.errors import ConfigError
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".automl-check-"):
-            pass
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot write to {folder} ({exc.strerror or exc})") from None
-
-
 def write_text_atomic(path: Path, text: str) -> Path:
     with _atomic(path) as tmp:
         tmp.write_text(text)
+    return path
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    with _atomic(path) as tmp:
+        tmp.write_bytes(data)
     return path
 
 

@@ -10,8 +10,11 @@ Examples
 """
 
 from ._load import PATH_FIELDS, format_validation_error, load_config, resolve_workdir, yaml_problem
+from ._paths import (check_paths, input_file, output_file, output_folder, read_text, store_file,
+                     text_encoding)
 from ._model import DEFAULT_DATA, DEFAULT_SPACE, ExperimentConfig
 from ._secrets import mask_url
 
 __all__ = ["DEFAULT_DATA", "DEFAULT_SPACE", "PATH_FIELDS", "ExperimentConfig",
-           "format_validation_error", "load_config", "mask_url", "resolve_workdir", "yaml_problem"]
+           "check_paths", "format_validation_error", "input_file", "load_config", "mask_url", "output_file",
+           "output_folder", "read_text", "resolve_workdir", "store_file", "text_encoding", "yaml_problem"]

@@ -14,9 +14,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from automl.errors import ConfigError
+from automl.errors import ConfigError, first_line
 
 from ._model import ExperimentConfig
+from ._paths import read_text
 
 # Fields naming files: relative values are resolved against where they were written.
 PATH_FIELDS = ("data", "test_data", "space", "summary_json", "output_dir", "workdir")
@@ -53,10 +54,9 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+    text = read_text(path, "config file", "give an experiment YAML file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: {yaml_problem(exc)}") from None
     if data is None:
@@ -70,7 +70,7 @@ def yaml_problem(exc: Exception) -> str:
     """Where and why a YAML text does not parse, as ``line N: not valid YAML (reason)``."""
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}" if mark else "file"
-    return f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})"
+    return f"{where}: not valid YAML ({getattr(exc, 'problem', None) or first_line(exc)})"
 
 
 def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -81,8 +81,15 @@ def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
             continue  # demo:NAME, URIs and absent values are not paths
         if key == "space" and "/" not in value and not (base / value).exists():
             continue  # a bare file name refers to the bundled search_spaces/ folder
-        out[key] = str((base / value).resolve()) if not Path(value).is_absolute() else value
+        out[key] = str(_absolute(base / value)) if not Path(value).is_absolute() else value
     return out
+
+
+def _absolute(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link that loops: named as given, refused where it is read
+        return Path(os.path.abspath(path))
 
 
 def resolve_workdir(cfg: ExperimentConfig) -> Path:
@@ -94,11 +101,9 @@ def resolve_workdir(cfg: ExperimentConfig) -> Path:
     result is absolute and printed at the start of a run, so output never lands somewhere
     unnoticed.
     """
-    if cfg.workdir:
-        return Path(cfg.workdir).resolve()
-    env = os.environ.get("AUTOML_WORKDIR")
-    if env:
-        return Path(env).resolve()
+    given = cfg.workdir or os.environ.get("AUTOML_WORKDIR")
+    if given:
+        return _folder(Path(given))
     cwd = Path.cwd().resolve()
     for folder in (cwd, *cwd.parents):
         if not _own(folder):  # never adopt (and write into) another user's mlruns/ higher up
@@ -116,3 +121,17 @@ def _own(path: Path) -> bool:
         return path.stat().st_uid == os.getuid()
     except OSError:
         return False
+
+
+def _folder(path: Path) -> Path:
+    """A work folder as given, resolved: absent (it will be created) or a folder."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link that loops, before Python 3.13
+        raise ConfigError(f"workdir: {path} is a symbolic link that loops; give a folder") from None
+    if path.is_symlink() and not resolved.exists():
+        raise ConfigError(f"workdir: {path} is a symbolic link to {os.readlink(path)}, which does "
+                          "not exist; give a folder")
+    if resolved.exists() and not resolved.is_dir():
+        raise ConfigError(f"workdir: {path} is a file, not a folder; give a folder for mlruns/")
+    return resolved

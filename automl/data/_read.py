@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl.config import input_file, text_encoding
 from automl.errors import DataError, first_line
 
 DEMOS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
+ALLOWED = f"use .csv, .tsv, .parquet or demo:NAME ({', '.join(DEMOS)})"
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -19,20 +21,18 @@ def read_table(spec: str) -> tuple[pd.DataFrame, str]:
     """Read ``demo:NAME``, a CSV or a Parquet file. Returns the frame and a short name for it."""
     if spec.startswith("demo:"):
         return _load_demo(spec.removeprefix("demo:")), spec.removeprefix("demo:")
-    path = Path(spec)
+    path = input_file(spec, "file", ALLOWED, DataError)
     kind = READERS.get(path.suffix.lower())
-    if not path.exists():
-        raise DataError(f"{spec}: file not found")
-    if path.is_dir() or kind is None:
-        raise DataError(
-            f"{spec}: unsupported data file; use .csv, .tsv, .parquet or demo:NAME ({', '.join(DEMOS)})"
-        )
+    if kind is None:
+        raise DataError(f"{spec}: unsupported data file; {ALLOWED}")
     try:
         if kind == "parquet":
+            _check_parquet(path)
             frame = pd.read_parquet(path)
         else:
-            _check_header(path, "\t" if kind == "tsv" else ",")
-            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", low_memory=False)
+            sep, encoding = "\t" if kind == "tsv" else ",", text_encoding(path, DataError)
+            _check_header(path, sep, encoding)
+            frame = pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -45,9 +45,20 @@ def read_table(spec: str) -> tuple[pd.DataFrame, str]:
     return frame, path.stem
 
 
-def _check_header(path: Path, sep: str) -> None:
+def _check_parquet(path: Path) -> None:
+    # A Parquet file begins and ends with its magic; a CSV named .parquet is named as one.
+    with path.open("rb") as fh:
+        head = fh.read(4)
+        fh.seek(max(path.stat().st_size - 4, 0))
+        tail = fh.read(4)
+    if head != b"PAR1" or tail != b"PAR1":
+        raise DataError(f"{path}: cannot read (not a Parquet file: it does not begin and end with "
+                        "PAR1); give a Parquet file, or name a CSV file .csv")
+
+
+def _check_header(path: Path, sep: str, encoding: str) -> None:
     # pandas silently renames a repeated header to "a.1", so read the raw header ourselves.
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+    with path.open(newline="", encoding=encoding) as fh:
         header = next(csv.reader(fh, delimiter=sep), None)
     if not header:
         raise DataError(f"{path}: file is empty")

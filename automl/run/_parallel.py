@@ -117,5 +117,7 @@ def _load_study(storage: str, study_name: str):
         return optuna.load_study(study_name=study_name, storage=make_storage(storage))
     except KeyError:
         raise ConfigError(f"finalize: no study {study_name!r} in {mask_url(storage)}") from None
+    except ConfigError:
+        raise
     except Exception as exc:  # bad URL, unreachable database
         raise ConfigError(mask_url(f"finalize: cannot open {storage} ({describe(exc)})")) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from automl.budget import Budget
-from automl.config import ExperimentConfig, resolve_workdir
+from automl.config import ExperimentConfig, check_paths, resolve_workdir
 from automl.errors import ConfigError, LockHeldError
 from automl.report import Reporter
 from automl.retrain import ALIAS, Champion, Gate
@@ -48,6 +48,7 @@ def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improv
         # finds and closes runs a crashed one left RUNNING.
         cfg = cfg.model_copy(update={"experiment": cfg.register_model})
     workdir = resolve_workdir(cfg)
+    check_paths(cfg, workdir)  # before the lock, which is a file in the work folder
     storage = cfg.storage or default_storage(workdir)
     with retrain_lock(cfg.register_model, storage, workdir):
         uri, _ = resolve_tracking_uri(cfg.tracking_uri, workdir)

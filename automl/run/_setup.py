@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from automl._trust import check_key
-from automl.artifacts import check_writable, remove_leftovers
+from automl.artifacts import remove_leftovers
 from automl.budget import Budget
-from automl.config import ExperimentConfig, mask_url, resolve_workdir
+from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
 from automl.errors import StudyMismatchError
 from automl.metrics import Metric, get_metric
@@ -200,6 +200,7 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
     """Data, space and study: everything before the first trial."""
     budget = budget or Budget(cfg.timeout, cfg.trial_timeout)
     workdir = resolve_workdir(cfg)
+    check_paths(cfg, workdir)
     writer = start_writer_early(cfg, workdir)
     try:
         return _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer)
@@ -211,10 +212,6 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
 
 def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) -> Context:
     check_key()  # the model is signed at the end: a weak or unreadable key fails now
-    if cfg.summary_json:
-        check_writable(Path(cfg.summary_json).parent, "summary_json")
-    if cfg.output_dir:
-        check_writable(Path(cfg.output_dir), "output_dir")
     prep = prepare_data(cfg, reporter)
     data, split = prep.data, prep.split
     if gate is not None:

@@ -192,16 +192,18 @@ def card(o: Outcome) -> None:
 
 
 def page(o: Outcome) -> None:
-    """``report.html``: the run on one self-contained page, next to the summary (or the model)
-    and on the run."""
+    """``report.html``: the run on one self-contained page, next to the summary and named after
+    it (``credit.json`` -> ``credit.report.html``: studies sharing a summary folder keep their own
+    report), else next to the model; and on the run."""
     ctx = o.ctx
     trials = ctx.study.get_trials(deepcopy=False)
     facts = {**o.facts, "reasons": why_stopped(trials), "families": _families(o.leaderboard),
              "drift": o.decision.drift if o.decision else None}
     text = html_report(facts, ctx.prep.data, ctx.prep.split, o.leaderboard, o.plots, o.importance_table,
                        o.costs)
-    folder = Path(ctx.cfg.summary_json).parent if ctx.cfg.summary_json else o.out_dir
-    o.report_path = write_text_atomic(folder / "report.html", text)
+    summary = ctx.cfg.summary_json
+    path = Path(summary).with_suffix(".report.html") if summary else o.out_dir / "report.html"
+    o.report_path = write_text_atomic(path, text)
     o.artifacts.append(Artifact.of_text("report.html", text))
 
 

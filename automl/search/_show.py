@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
+from automl.config import store_file
 from automl.errors import ConfigError, first_line
 
 from . import _attrs
@@ -32,11 +32,11 @@ class StudyOverview:
 def open_storage(url: str):
     """The storage at ``url``; an SQLite or journal file that does not exist is an error, not a
     new empty store (showing must not create anything)."""
-    for scheme in ("sqlite:///", "journal://"):
-        if url.startswith(scheme) and not Path(url.removeprefix(scheme)).is_file():
-            raise ConfigError(f"storage: {url.removeprefix(scheme)} does not exist; run `automl run` "
-                              "first, or pass --storage or --workdir")
-    return make_storage(url)
+    store_file(url, must_exist=True)
+    try:
+        return make_storage(url)
+    except Exception as exc:  # a damaged SQLite file, a URL SQLAlchemy cannot parse
+        raise ConfigError(f"storage: cannot read ({type(exc).__name__}: {first_line(exc)})") from None
 
 
 def _study_names(storage) -> list[str]:

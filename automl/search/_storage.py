@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from automl.config import store_file
+
 
 SQLITE_FILE, JOURNAL_FILE = "optuna.db", "optuna-journal.log"  # under <workdir>/mlruns
 
@@ -53,6 +55,7 @@ def make_storage(url: str, heartbeat: tuple[int, int] | None = None):
     """
     import optuna
 
+    store_file(url)  # before Optuna opens it: a FIFO would block, a folder or another file confuse
     if url.startswith("journal://"):
         from optuna.storages.journal import JournalFileBackend
 

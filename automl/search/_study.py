@@ -51,6 +51,8 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
             study = optuna.create_study(storage=make_storage(storage, heartbeat), study_name=study_name,
                                         direction=direction, sampler=sampler,
                                         pruner=make_pruner(pruner), load_if_exists=True)
+    except ConfigError:
+        raise  # the storage's file, refused before Optuna opened it
     except ValueError as exc:
         raise StudyMismatchError(f"study {study_name!r}: {exc}; use another --study-name") from None
     except Exception as exc:  # bad URL, unreachable server, missing driver

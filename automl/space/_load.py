@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from automl.config import yaml_problem
+from automl.config import read_text, yaml_problem
 from automl.errors import ConfigError, SpaceError
 from automl.families import FAMILIES
 
@@ -46,10 +46,8 @@ def load_space(name: str, task: str) -> SearchSpace:
 
 
 def read_space_yaml(path: Path) -> tuple[Any, str]:
-    if not path.is_file():
-        bundled = ", ".join(sorted(p.name for p in SPACES_DIR.glob("*.yaml")))
-        raise ConfigError(f"{path}: search-space file not found; bundled spaces: {bundled}")
-    text = path.read_text()
+    bundled = ", ".join(sorted(p.name for p in SPACES_DIR.glob("*.yaml")))
+    text = read_text(path, "search-space file", f"bundled spaces: {bundled}")
     try:
         return yaml.safe_load(text), text
     except yaml.YAMLError as exc:

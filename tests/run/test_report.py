@@ -41,7 +41,7 @@ def test_the_report_opens_with_every_section_and_no_console_message(config, work
     summary = run_experiment(config(data=str(workdir / "messy.csv"), target="label", n_trials=4,
                                     summary_json=str(workdir / "out" / "s.json")))
     page = Path(summary["report"])
-    assert page == workdir / "out" / "report.html"
+    assert page == workdir / "out" / "s.report.html"  # named after the summary
     dom, console = _open(page)
     assert console == [], console
     for section in REPORT_SECTIONS:
