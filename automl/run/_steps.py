@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from automl._version import __version__
-from automl.artifacts import (html_report, keep_previous, make_plots, model_card, save_model, schema,
-                              write_text_atomic)
+from automl.artifacts import (html_report, keep_previous, make_plots, model_card, save_model,
+                              schema, write_text_atomic)
 from automl.config import mask_url
 from automl.errors import describe
 from automl.evaluate import (pareto, permutation_importance, refit, refit_ensemble, refit_on_all_rows,

@@ -11,6 +11,8 @@ import zlib
 from pathlib import Path
 from typing import Callable
 
+from automl._files import FileLock, private_file, private_folder
+
 from ._storage import is_postgres
 
 
@@ -42,28 +44,6 @@ class _AdvisoryLock:
             self.conn.close()
 
 
-class _FileLock:
-    """A file lock (one host), e.g. ``<workdir>/mlruns/locks/NAME.lock``."""
-
-    def __init__(self, path: Path):
-        from filelock import FileLock
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.lock = FileLock(str(path))
-
-    def acquire(self, wait: bool) -> bool:
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=-1 if wait else 0)
-        except Timeout:
-            return False
-        return True
-
-    def release(self) -> None:
-        self.lock.release()
-
-
 @contextlib.contextmanager
 def _holding(lock, wait: bool):
     if not lock.acquire(wait):
@@ -85,7 +65,7 @@ def named_lock(storage: str, workdir: Path, name: str, wait: bool = True):
     if is_postgres(storage):
         return _holding(_AdvisoryLock(storage, f"automl:{name}"), wait)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    return _holding(_FileLock(workdir / "mlruns" / "locks" / f"{safe}.lock"), wait)
+    return _holding(FileLock(private_folder(workdir, "mlruns", "locks") / f"{safe}.lock"), wait)
 
 
 def creation_lock(url: str):
@@ -95,11 +75,9 @@ def creation_lock(url: str):
         return _holding(_AdvisoryLock(url, "automl-create-tables"), wait=True)
     if not url.startswith("sqlite:///"):
         return contextlib.nullcontext()
-    from filelock import FileLock
-
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(f"{path}.lock", timeout=600)
+    return FileLock(path.with_name(path.name + ".lock"), timeout=600)
 
 
 @functools.lru_cache(maxsize=8)
@@ -166,8 +144,8 @@ class _SharedFileLock:
     def join(self, if_alone: Callable[[], None]) -> bool:
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        private_folder(self.path.parent.parent, self.path.parent.name)
+        self.fd = private_file(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
