@@ -24,6 +24,7 @@ PLANTED = {
     f"mlruns/models/{STUDY}/plots": [],
     f"mlruns/models/{STUDY}/previous": [],
     f"mlruns/models/{STUDY}/model.joblib": [],
+    f"mlruns/models/{STUDY}/.automl.lock": [],
     "mlruns/models": [],
     "mlruns/oof": [],
     f"mlruns/oof/{STUDY}": [],

@@ -3,11 +3,11 @@
 from ._card import model_card
 from ._html import SECTIONS as REPORT_SECTIONS
 from ._html import html_report
-from ._persist import (MODEL_FILE, SCHEMA_FILE, check_model_folder, check_writable, keep_previous,
+from ._persist import (MODEL_FILE, SCHEMA_FILE, check_model_folder, check_writable, folder_lock, keep_previous,
                        remove_leftovers, save_model, write_text_atomic)
 from ._plots import make_plots
 from ._profile import bin_shares, profile
 from ._schema import schema
 
 __all__ = ["MODEL_FILE", "REPORT_SECTIONS", "SCHEMA_FILE", "bin_shares", "check_model_folder", "check_writable",
-           "html_report", "keep_previous", "make_plots", "model_card", "profile", "remove_leftovers", "save_model", "schema", "write_text_atomic"]
+           "folder_lock", "html_report", "keep_previous", "make_plots", "model_card", "profile", "remove_leftovers", "save_model", "schema", "write_text_atomic"]

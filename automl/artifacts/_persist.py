@@ -13,10 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from automl._files import atomic_path, ensure_file, private_folder, write_atomic
+from automl._files import FileLock, atomic_path, ensure_file, private_folder, write_atomic
 
 MODEL_FILE = "model.joblib"
 SCHEMA_FILE = "schema.json"
+LOCK_FILE = ".automl.lock"  # held by the run ending in a model folder (folder_lock)
 
 
 def remove_leftovers(folder: Path) -> int:
@@ -54,12 +55,18 @@ RUN_FILES = (MODEL_FILE, MODEL_FILE + ".sig", SCHEMA_FILE, "leaderboard.csv", "m
 def check_model_folder(folder: Path) -> Path:
     """Refuse, before the search, a link (or another user's file) where a run will write in
     ``folder``; return ``folder``."""
-    for name in RUN_FILES + ("previous",):
+    for name in RUN_FILES + ("previous", LOCK_FILE):
         if name in ("plots", "previous"):
             private_folder(folder, name, create=False)
         else:
             ensure_file(folder / name, create=False)
     return folder
+
+
+def folder_lock(folder: Path) -> FileLock:
+    """The lock a run holds from moving the previous files aside until it has reported: the
+    files in ``folder`` are then one run's, and a second run of the study waits for the first."""
+    return FileLock(folder / LOCK_FILE)
 
 
 def keep_previous(folder: Path) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,13 +115,17 @@ class Context:
     ensembles: bool = False  # keep them (one process runs every trial, and ensemble_rounds > 0)
     fixed: list = field(default_factory=list)  # configurations to run first, one at a time
     presence: Any = None  # held while this process may run the study's trials (join_study)
+    held: ExitStack = field(default_factory=ExitStack)  # released when the run ends (its model folder's lock)
 
     def __enter__(self) -> Context:
         return self
 
     def __exit__(self, *exc) -> bool:
-        if self.presence is not None:
-            self.presence.leave()
+        try:
+            self.held.close()
+        finally:
+            if self.presence is not None:
+                self.presence.leave()
         return False
 
     @property

@@ -4,7 +4,8 @@ Every fold's validation predictions of a completed trial, laid out on the traini
 fold validated, e.g. outside a holdout split, are NaN), as float32. Only the ``keep`` best trials
 are kept, as ``.npy`` files under ``mlruns/oof/<study>/`` so a resumed study (or ``finalize``)
 can ensemble trials of earlier runs. Each file is written whole under a new name (mode 0600:
-predictions on training rows are the owner's only) and renamed into place.
+predictions on training rows are the owner's only) and renamed into place; another run of the
+study may drop a file this one still counts (it is then skipped).
 """
 
 from __future__ import annotations
@@ -59,7 +60,15 @@ class OOFStore:
     def best(self, limit: int | None = None) -> list[tuple[int, np.ndarray]]:
         """``(trial number, predictions)`` of the kept trials, best first."""
         order = sorted(self._scores, key=lambda n: self._scores[n], reverse=self.maximize)
-        return [(n, np.load(self._path(n))) for n in order[:limit]]
+        found = []
+        for n in order:
+            if limit is not None and len(found) == limit:
+                break
+            try:
+                found.append((n, np.load(self._path(n))))
+            except FileNotFoundError:  # dropped by another run of the study
+                del self._scores[n]
+        return found
 
     def _better(self, a: float, b: float) -> bool:
         return a > b if self.maximize else a < b
