@@ -80,12 +80,31 @@ def creation_lock(url: str):
     return FileLock(path.with_name(path.name + ".lock"), timeout=600)
 
 
+# Settings a server may impose that end an idle session, and with it every advisory lock the
+# session holds, silently: a lock is held by a session that sits idle for as long as it is held.
+_IDLE_LIMITS = ("idle_in_transaction_session_timeout", "idle_session_timeout")
+
+
+def _no_idle_limits(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    # set_config through pg_settings: a server too old for one of the settings skips it.
+    cursor.execute("SELECT set_config(name, '0', false) FROM pg_settings WHERE name = ANY(%s)",
+                   (list(_IDLE_LIMITS),))
+    cursor.close()
+    dbapi_conn.commit()
+
+
 @functools.lru_cache(maxsize=8)
 def _lock_engine(url: str):
     # One small pool per URL: a new connection per claim would cost more than the claim itself.
-    from sqlalchemy import create_engine
+    # Autocommit: session locks need no transaction, and one left open for the whole hold shows
+    # as "idle in transaction", which servers and DBAs end.
+    from sqlalchemy import create_engine, event
 
-    return create_engine(url, pool_size=1, max_overflow=2, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=1, max_overflow=2, pool_pre_ping=True,
+                           isolation_level="AUTOCOMMIT")
+    event.listen(engine, "connect", _no_idle_limits)
+    return engine
 
 
 # --- who is working on a study ---------------------------------------------------------------
