@@ -8,8 +8,9 @@ Every file automl writes under ``<workdir>/mlruns`` (and in a model folder) goes
 - :func:`write_atomic` and :func:`atomic_path`: a new file under a unique name (``O_EXCL``, mode
   0600), renamed over the old name: a link found at the name is replaced, never written through,
   and a crash never leaves half a file where a reader expects one.
-- :func:`private_file`: a file that is kept and written in place (a database, a lock, a log),
-  opened with ``O_NOFOLLOW`` and mode 0600, refused unless it is a plain file of this user.
+- :func:`private_file` (a lock file, opened with ``O_NOFOLLOW``) and :func:`ensure_file` (a
+  database its library opens by name, checked with ``lstat``), mode 0600, refused unless a plain
+  file of this user; :func:`new_file`, a log made afresh.
 - :class:`FileLock`: an exclusive lock on such a file; the operating system ends it with the process.
 
 A refusal is a :class:`~automl.errors.ConfigError` that names the path (exit 2).
@@ -33,11 +34,6 @@ def _refuse(path: Path, what: str) -> ConfigError:
                        "of its own, never through a link (remove it, or choose another --workdir)")
 
 
-def _check_owner(path: Path, info: os.stat_result) -> None:
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise _refuse(path, f"owned by another user (uid {info.st_uid})")
-
-
 def _check(path: Path, info: os.stat_result, folder: bool) -> None:
     if stat.S_ISLNK(info.st_mode):
         raise _refuse(path, "a symbolic link")
@@ -45,7 +41,8 @@ def _check(path: Path, info: os.stat_result, folder: bool) -> None:
         raise _refuse(path, "not a folder")
     if not folder and not stat.S_ISREG(info.st_mode):
         raise _refuse(path, "not a plain file")
-    _check_owner(path, info)
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise _refuse(path, f"owned by another user (uid {info.st_uid})")
     if folder and info.st_mode & stat.S_IWOTH:
         raise _refuse(path, "every user may write into it")
     if not folder and info.st_nlink > 1:  # a hard link: writing in place would change another file
@@ -77,30 +74,13 @@ def private_folder(root: Path, *parts: str, create: bool = True) -> Path:
     return folder
 
 
-def refuse_links(folder: Path, depth: int) -> None:
-    """Refuse a link or another user's entry in ``folder`` and below, ``depth`` levels down: for
-    a folder a library writes into by names of its own (MLflow's artifacts), where automl cannot
-    route each write through the helpers here."""
+def private_file(path: Path) -> int:
+    """Open ``path`` to read and write (made, mode 0600, if missing) without following a link, in
+    a folder :func:`private_folder` checked (for a lock: never a SQLite file, see
+    :func:`ensure_file`); refuse anything but a plain file of this user. Returns the descriptor
+    (the caller closes it)."""
     try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        info = entry.stat(follow_symlinks=False)
-        if stat.S_ISDIR(info.st_mode) or stat.S_ISLNK(info.st_mode):
-            _check(Path(entry.path), info, folder=True)
-            if depth > 1:
-                refuse_links(Path(entry.path), depth - 1)
-        else:
-            _check_owner(Path(entry.path), info)
-
-
-def private_file(path: Path, flags: int = os.O_RDONLY | os.O_CREAT) -> int:
-    """Open ``path`` (with ``O_CREAT``, made with mode 0600 if missing) without following a link,
-    in a folder :func:`private_folder` checked; refuse anything but a plain file of this user.
-    Returns the descriptor (the caller closes it)."""
-    try:
-        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise _refuse(path, "a symbolic link") from None
@@ -117,11 +97,20 @@ def private_file(path: Path, flags: int = os.O_RDONLY | os.O_CREAT) -> int:
 
 def ensure_file(path: Path, create: bool = True) -> Path:
     """Make ``path`` a private file if missing (a database its library then opens by name), or
-    check the one there (without ``create``, only that); return it."""
+    check the one there (without ``create``, only that); return it. A file that exists is
+    checked with ``lstat``, never opened: closing any descriptor of a SQLite file drops the
+    locks this process's connections hold on it."""
     try:
-        os.close(private_file(path, os.O_RDONLY | (os.O_CREAT if create else 0)))
+        info = os.lstat(path)
     except FileNotFoundError:
-        pass
+        if not create:
+            return path
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+            return path
+        except FileExistsError:  # made meanwhile by another process
+            info = os.lstat(path)
+    _check(path, info, folder=False)
     return path
 
 
@@ -172,7 +161,7 @@ class FileLock:
     def acquire(self, wait: bool = True) -> bool:
         """Take the lock: wait for it (up to ``timeout``, then ``TimeoutError``), or with
         ``wait=False`` return False at once if another process holds it."""
-        fd = private_file(self.path, os.O_RDWR | os.O_CREAT)
+        fd = private_file(self.path)
         try:
             taken = self._take(fd, wait)
         except BaseException:

@@ -140,3 +140,26 @@ def test_a_file_lock_excludes_another_process_and_refuses_a_link(tmp_path):
     with pytest.raises(ConfigError, match="a symbolic link"):
         FileLock(tmp_path / "y.lock").acquire()
     assert not (tmp_path / "victim").exists()
+
+
+@pytest.mark.parametrize("journal", ["wal", "delete"])
+def test_checking_a_sqlite_file_keeps_the_locks_this_process_holds_on_it(tmp_path, journal):
+    """Closing any descriptor of a file drops this process's POSIX locks on it, SQLite's too: a
+    check that opened the database (as a second default_storage() in one process does) let
+    another process write under a live transaction, and a registered version was lost."""
+    import sqlite3
+
+    from automl.search import private_sqlite
+
+    db = tmp_path / "optuna.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(f"PRAGMA journal_mode={journal}")
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO t VALUES (1)")
+    private_sqlite(db)
+    probe = ("import sqlite3, sys; sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)"
+             ".execute('BEGIN IMMEDIATE')")
+    other = subprocess.run([sys.executable, "-c", probe, str(db)], capture_output=True, text=True)
+    conn.rollback()
+    assert "database is locked" in other.stderr, other.stderr

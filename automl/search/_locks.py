@@ -164,7 +164,7 @@ class _SharedFileLock:
         import fcntl
 
         private_folder(self.path.parent.parent, self.path.parent.name)
-        self.fd = private_file(self.path, os.O_RDWR | os.O_CREAT)
+        self.fd = private_file(self.path)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

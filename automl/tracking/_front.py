@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from automl._files import private_folder, refuse_links
+from automl._files import private_folder
 from automl._version import __version__
 from automl.config import mask_url
 from automl.errors import ConfigError, TrackingError, WriterGoneError
@@ -36,9 +36,9 @@ def resolve_tracking_uri(uri: str | None, workdir: Path) -> tuple[str, str | Non
         return uri, None
     mlruns = private_folder(Path(workdir).resolve(), "mlruns")
     artifacts = private_folder(mlruns, "artifacts")
-    # MLflow writes there under names of its own: an experiment's folder and what is in it (its
-    # runs', its logged models' folders) may hold no link; a new run's files go below those.
-    refuse_links(artifacts, depth=2)
+    # MLflow writes there under names of its own: each new run's folder under a new random name,
+    # every logged model under models/, the one name known beforehand, so the one to check.
+    private_folder(artifacts, "models", create=False)
     return f"sqlite:///{private_sqlite(mlruns / DB_FILE)}", artifacts.as_uri()
 
 

@@ -13,7 +13,6 @@ import hashlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from automl._trust import verify
 
