@@ -106,7 +106,8 @@ def ensure_file(path: Path, create: bool = True) -> Path:
         if not create:
             return path
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            os.close(os.open(path, flags, 0o600))
             return path
         except FileExistsError:  # made meanwhile by another process
             info = os.lstat(path)
@@ -188,7 +189,8 @@ class FileLock:
                 if not wait:
                     return False
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.path}: held by another process for {self.timeout:.0f} s") from None
+                    raise TimeoutError(f"{self.path}: held by another process for "
+                                       f"{self.timeout:.0f} s") from None
                 time.sleep(self.POLL_S)
 
     def release(self) -> None:

@@ -10,4 +10,5 @@ from ._profile import bin_shares, profile
 from ._schema import schema
 
 __all__ = ["MODEL_FILE", "REPORT_SECTIONS", "SCHEMA_FILE", "bin_shares", "check_model_folder", "check_writable",
-           "folder_lock", "html_report", "keep_previous", "make_plots", "model_card", "profile", "remove_leftovers", "save_model", "schema", "write_text_atomic"]
+           "folder_lock", "html_report", "keep_previous", "make_plots", "model_card", "profile", "remove_leftovers",
+           "save_model", "schema", "write_text_atomic"]
