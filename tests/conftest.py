@@ -224,10 +224,11 @@ def mlflow_server(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
+@contextlib.contextmanager
+def postgres_database(settings: dict[str, str] | None = None):
     """A fresh database on the PostgreSQL server named by $AUTOML_TEST_POSTGRES (an admin URL;
-    .ci/run installs and starts the server), dropped afterwards."""
+    .ci/run installs and starts the server), with ``settings`` as its sessions' defaults (as a
+    server's configuration would give them), dropped afterwards; skips without a server."""
     import uuid
 
     admin = os.environ.get("AUTOML_TEST_POSTGRES")
@@ -240,7 +241,24 @@ def postgres_url():
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    engine.dispose()
+        for key, value in (settings or {}).items():
+            conn.execute(text(f'ALTER DATABASE "{name}" SET {key} = \'{value}\''))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh database on the test PostgreSQL server for the session (:func:`postgres_database`)."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_postgres():
+    """:func:`postgres_database`, for a test that needs a database with settings of its own."""
+    return postgres_database

@@ -18,6 +18,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from automl._files import write_atomic
 from automl.errors import ModelLoadError, SigningKeyError
 
 KEY_ENV = "AUTOML_SIGNING_KEY"
@@ -105,15 +106,7 @@ def sign(path: Path) -> Path:
     """Write ``<path>.sig``: the file's SHA-256 and its HMAC under this user's key."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     sig = path.with_name(path.name + SIGNATURE_SUFFIX)
-    fd, tmp = tempfile.mkstemp(prefix=f".{sig.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(json.dumps({"sha256": digest, "hmac": _mac(digest)}))
-        os.replace(tmp, sig)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return sig
+    return write_atomic(sig, json.dumps({"sha256": digest, "hmac": _mac(digest)}))
 
 
 def _claimed(sig: Path, source: str) -> tuple[str, str]:

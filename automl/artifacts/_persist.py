@@ -1,7 +1,8 @@
 """Files on disk, written so that a crash never leaves half a file where one is expected.
 
-Each file is written under a unique temporary name in its folder and renamed into place: two runs
-writing the same file never share a temporary file, and a reader sees the old or the new file.
+Each file is written under a unique temporary name in its folder and renamed into place
+(:mod:`automl._files`): two runs writing the same file never share a temporary file, a reader
+sees the old or the new file, and a link planted at a file's name is replaced, not followed.
 """
 
 from __future__ import annotations
@@ -9,26 +10,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from automl._files import FileLock, atomic_path, ensure_file, private_folder, write_atomic
+
 MODEL_FILE = "model.joblib"
 SCHEMA_FILE = "schema.json"
-
-
-@contextmanager
-def _atomic(path: Path):
-    """Yield a temporary path next to ``path``; rename it into place if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+LOCK_FILE = ".automl.lock"  # held by the run ending in a model folder (folder_lock)
 
 
 def remove_leftovers(folder: Path) -> int:
@@ -43,39 +32,60 @@ def remove_leftovers(folder: Path) -> int:
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    with _atomic(path) as tmp:
-        tmp.write_text(text)
-    return path
+    return write_atomic(path, text)
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    with _atomic(path) as tmp:
-        tmp.write_bytes(data)
-    return path
+    return write_atomic(path, data)
 
 
 # What a run writes into its model folder; a later run of the study moves them aside first.
 RUN_FILES = (MODEL_FILE, MODEL_FILE + ".sig", SCHEMA_FILE, "leaderboard.csv", "model_card.md", "report.html", "plots")
 
 
+def check_model_folder(folder: Path) -> Path:
+    """Refuse, before the search, a link (or another user's file) where a run will write in
+    ``folder``; return ``folder``."""
+    for name in RUN_FILES + ("previous", LOCK_FILE):
+        if name in ("plots", "previous"):
+            private_folder(folder, name, create=False)
+        else:
+            ensure_file(folder / name, create=False)
+    return folder
+
+
+def folder_lock(folder: Path) -> FileLock:
+    """The lock a run holds from moving the previous files aside until it has reported: the
+    files in ``folder`` are then one run's, and a second run of the study waits for the first."""
+    return FileLock(folder / LOCK_FILE)
+
+
 def keep_previous(folder: Path) -> Path | None:
     """Move an earlier run's files out of ``folder`` into ``folder/previous/<time of its
-    model>/`` so that a resumed study does not overwrite them; return where, or None."""
+    model>/`` (a new folder each time) so that a resumed study does not overwrite them; return
+    where, or None. ``folder`` comes from :func:`automl._files.private_folder`; hold its
+    :func:`folder_lock`."""
     import time
 
-    model = folder / MODEL_FILE
-    if not model.is_file():
+    try:
+        made = os.lstat(folder / MODEL_FILE).st_mtime
+    except FileNotFoundError:
         return None
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(model.stat().st_mtime))
-    dest = folder / "previous" / stamp
-    n = 1
-    while dest.exists():
-        n += 1
-        dest = folder / "previous" / f"{stamp}-{n}"
-    dest.mkdir(parents=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(made))
+    previous, n = private_folder(folder, "previous"), 1
+    dest = previous / stamp
+    while True:
+        try:
+            os.mkdir(dest, 0o700)
+            break
+        except FileExistsError:
+            n += 1
+            dest = previous / f"{stamp}-{n}"
     for name in RUN_FILES:
-        if (folder / name).exists():
+        try:
             os.replace(folder / name, dest / name)
+        except FileNotFoundError:
+            pass
     return dest
 
 
@@ -86,8 +96,8 @@ def save_model(pipeline, model_schema: dict[str, Any], folder: Path) -> Path:
     from automl._trust import sign
 
     path = folder / MODEL_FILE
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         joblib.dump(pipeline, tmp)
     sign(path)  # automl predict loads this pickle only with a valid signature
-    write_text_atomic(folder / SCHEMA_FILE, json.dumps(model_schema, indent=2))
+    write_atomic(folder / SCHEMA_FILE, json.dumps(model_schema, indent=2))
     return path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._persist import _atomic
+from automl._files import atomic_path, private_folder
 
 
 def _pyplot():
@@ -24,7 +24,7 @@ def _pyplot():
 
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    with _atomic(path) as tmp:  # a reader never sees half a PNG, two runs never share one
+    with atomic_path(path) as tmp:  # a reader never sees half a PNG, two runs never share one
         fig.savefig(tmp, dpi=100, format="png")
     _pyplot().close(fig)
     return path
@@ -167,7 +167,7 @@ def make_plots(study, y_test, predictions, task: str, folder: Path, importance=N
     """Search history, parameter importances, test diagnostics and, given ``importance`` (a
     table of column, importance, std), the columns the model relies on, and given ``costs``
     (:func:`automl.evaluate.pareto`), CV score against prediction time and size, as PNG files."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(folder.parent, folder.name)  # a link there is refused, not followed
     paths = [optimization_history(study, folder / "optimization_history.png"),
              param_importances(study, folder / "param_importances.png")]
     if costs is not None and len(costs):

@@ -37,7 +37,8 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
         n_jobs = max(1, (os.cpu_count() or 1) // cfg.workers)  # cores shared, not oversubscribed
         tracker = ctx.tracker()
         with tracker:
-            attrs.set_parent_run(study, tracker.parent_run_id)
+            if getattr(tracker, "parent_run_id", None):  # none with tracking off
+                attrs.set_parent_run(study, tracker.parent_run_id)
             uri = resolve_tracking_uri(cfg.tracking_uri, ctx.workdir)[0] if cfg.tracking else None
             ctx.budget.mark("setup")
             reporter.start_search(attrs.budget(study), ctx.budget.total, ctx.budget.elapsed())

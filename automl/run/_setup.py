@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl._files import private_folder
 from automl._trust import check_key
-from automl.artifacts import remove_leftovers
+from automl.artifacts import check_model_folder, remove_leftovers
 from automl.budget import Budget
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
@@ -114,13 +116,17 @@ class Context:
     ensembles: bool = False  # keep them (one process runs every trial, and ensemble_rounds > 0)
     fixed: list = field(default_factory=list)  # configurations to run first, one at a time
     presence: Any = None  # held while this process may run the study's trials (join_study)
+    held: ExitStack = field(default_factory=ExitStack)  # released when the run ends (its model folder's lock)
 
     def __enter__(self) -> Context:
         return self
 
     def __exit__(self, *exc) -> bool:
-        if self.presence is not None:
-            self.presence.leave()
+        try:
+            self.held.close()
+        finally:
+            if self.presence is not None:
+                self.presence.leave()
         return False
 
     @property
@@ -169,7 +175,7 @@ class Context:
         data = FoldData(split.X_train, split.y_train, self.prep.folds, keep_predictions=self.ensembles)
         runner = make_runner(data, self.prep.metric, n_jobs, self.cfg.trial_memory_mb)
         if self.ensembles and self.oof is None:
-            self.oof = OOFStore(self.workdir / "mlruns" / "oof" / self.study.study_name,
+            self.oof = OOFStore(private_folder(self.workdir, "mlruns", "oof") / self.study.study_name,
                                 len(split.y_train), self.prep.metric.direction == "maximize")
             self.oof.adopt(self.study)
         if plan is not None:
@@ -190,9 +196,12 @@ class Context:
                             close_parent=close_parent, writer=writer)
 
 
-def model_folder(cfg: ExperimentConfig, workdir: Path, study_name: str) -> Path:
-    """Where a run of the study saves its model, schema, plots and report."""
-    return Path(cfg.output_dir) if cfg.output_dir else workdir / "mlruns" / "models" / study_name
+def model_folder(cfg: ExperimentConfig, workdir: Path, study_name: str, create: bool = True) -> Path:
+    """Where a run of the study saves its model, schema, plots and report (made private; a link
+    on the way is refused). Without ``create``, only checked."""
+    if cfg.output_dir:
+        return private_folder(Path(cfg.output_dir), create=create)
+    return private_folder(workdir, "mlruns", "models", study_name, create=create)
 
 
 def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False,
@@ -246,8 +255,9 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
                   f"{describe_folds(len(prep.folds))}), "
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
-    presence, stale = join_study(storage, study, also=lambda: remove_leftovers(
-        model_folder(cfg, workdir, study.study_name)))
+    # A link where the end of the run writes is refused now, not after the search.
+    out_dir = check_model_folder(model_folder(cfg, workdir, study.study_name, create=False))
+    presence, stale = join_study(storage, study, also=lambda: remove_leftovers(out_dir))
     if stale:
         reporter.info(f"{stale} trial(s) left RUNNING by a process that died were marked FAIL")
     ctx = Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Callable
 
 from automl._version import __version__
-from automl.artifacts import (html_report, keep_previous, make_plots, model_card, save_model, schema,
-                              write_text_atomic)
+from automl.artifacts import (folder_lock, html_report, keep_previous, make_plots, model_card, save_model,
+                              schema, write_text_atomic)
 from automl.config import mask_url
 from automl.errors import describe
 from automl.evaluate import (pareto, permutation_importance, refit, refit_ensemble, refit_on_all_rows,
@@ -151,6 +151,9 @@ def describe_schema(o: Outcome) -> None:
 def save(o: Outcome) -> None:
     cfg, study = o.ctx.cfg, o.ctx.study
     o.out_dir = model_folder(cfg, o.ctx.workdir, study.study_name)
+    # Held until this run has reported: the folder's files are then all this run's, and another
+    # run of the study ending now waits, then moves them to previous/ like any later run.
+    o.ctx.held.enter_context(folder_lock(o.out_dir))
     kept = keep_previous(o.out_dir)
     if kept is not None:
         o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")

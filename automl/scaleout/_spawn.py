@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from automl._files import new_file, private_folder, write_atomic
 from automl.config import ExperimentConfig
 from automl.errors import ConfigError
 
@@ -20,12 +21,10 @@ from ._shared import shareable_config
 def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir: Path,
                   tracking_uri: str | None, n_jobs: int) -> list[subprocess.Popen]:
     """Start ``cfg.workers`` ``automl worker`` processes on this host."""
-    folder = workdir / "mlruns" / "workers"
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / f"{study_name}.yaml"
+    folder = private_folder(workdir, "mlruns", "workers")
     shared = shareable_config(cfg)
     shared.update(n_jobs=n_jobs, data=cfg.data, test_data=cfg.test_data, space=cfg.space)
-    config.write_text(yaml.safe_dump(shared))
+    config = write_atomic(folder / f"{study_name}.yaml", yaml.safe_dump(shared))
     # The storage URL travels in the environment, not argv: `ps` would show a password.
     env = {**os.environ, "AUTOML_STORAGE": storage}
     # -P: the working directory is not put on sys.path, so a stray mlflow.py there is not run.
@@ -35,11 +34,10 @@ def spawn_workers(cfg: ExperimentConfig, storage: str, study_name: str, workdir:
         env["MLFLOW_TRACKING_URI"] = tracking_uri
     else:
         cmd.append("--no-tracking")
-    logs = folder / study_name
-    logs.mkdir(exist_ok=True)
+    logs = private_folder(folder, study_name)
     procs = []
     for i in range(cfg.workers):
-        with open(logs / f"worker-{i}.log", "w") as log:
+        with new_file(logs / f"worker-{i}.log") as log:
             # Own sessions: Ctrl-C reaches only the orchestrator, which stops workers once (SIGTERM).
             procs.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
                                           stdout=subprocess.DEVNULL, stderr=log,

@@ -11,6 +11,8 @@ import zlib
 from pathlib import Path
 from typing import Callable
 
+from automl._files import FileLock, private_file, private_folder
+
 from ._storage import is_postgres
 
 
@@ -42,28 +44,6 @@ class _AdvisoryLock:
             self.conn.close()
 
 
-class _FileLock:
-    """A file lock (one host), e.g. ``<workdir>/mlruns/locks/NAME.lock``."""
-
-    def __init__(self, path: Path):
-        from filelock import FileLock
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.lock = FileLock(str(path))
-
-    def acquire(self, wait: bool) -> bool:
-        from filelock import Timeout
-
-        try:
-            self.lock.acquire(timeout=-1 if wait else 0)
-        except Timeout:
-            return False
-        return True
-
-    def release(self) -> None:
-        self.lock.release()
-
-
 @contextlib.contextmanager
 def _holding(lock, wait: bool):
     if not lock.acquire(wait):
@@ -85,7 +65,7 @@ def named_lock(storage: str, workdir: Path, name: str, wait: bool = True):
     if is_postgres(storage):
         return _holding(_AdvisoryLock(storage, f"automl:{name}"), wait)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    return _holding(_FileLock(workdir / "mlruns" / "locks" / f"{safe}.lock"), wait)
+    return _holding(FileLock(private_folder(workdir, "mlruns", "locks") / f"{safe}.lock"), wait)
 
 
 def creation_lock(url: str):
@@ -95,19 +75,36 @@ def creation_lock(url: str):
         return _holding(_AdvisoryLock(url, "automl-create-tables"), wait=True)
     if not url.startswith("sqlite:///"):
         return contextlib.nullcontext()
-    from filelock import FileLock
-
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(f"{path}.lock", timeout=600)
+    return FileLock(path.with_name(path.name + ".lock"), timeout=600)
+
+
+# Settings a server may impose that end an idle session, and with it every advisory lock the
+# session holds, silently: a lock is held by a session that sits idle for as long as it is held.
+_IDLE_LIMITS = ("idle_in_transaction_session_timeout", "idle_session_timeout")
+
+
+def _no_idle_limits(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    # set_config through pg_settings: a server too old for one of the settings skips it.
+    cursor.execute("SELECT set_config(name, '0', false) FROM pg_settings WHERE name = ANY(%s)",
+                   (list(_IDLE_LIMITS),))
+    cursor.close()
+    dbapi_conn.commit()
 
 
 @functools.lru_cache(maxsize=8)
 def _lock_engine(url: str):
     # One small pool per URL: a new connection per claim would cost more than the claim itself.
-    from sqlalchemy import create_engine
+    # Autocommit: session locks need no transaction, and one left open for the whole hold shows
+    # as "idle in transaction", which servers and DBAs end.
+    from sqlalchemy import create_engine, event
 
-    return create_engine(url, pool_size=1, max_overflow=2, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=1, max_overflow=2, pool_pre_ping=True,
+                           isolation_level="AUTOCOMMIT")
+    event.listen(engine, "connect", _no_idle_limits)
+    return engine
 
 
 # --- who is working on a study ---------------------------------------------------------------
@@ -166,8 +163,8 @@ class _SharedFileLock:
     def join(self, if_alone: Callable[[], None]) -> bool:
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        private_folder(self.path.parent.parent, self.path.parent.name)
+        self.fd = private_file(self.path)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -3,16 +3,20 @@
 Every fold's validation predictions of a completed trial, laid out on the training rows (rows no
 fold validated, e.g. outside a holdout split, are NaN), as float32. Only the ``keep`` best trials
 are kept, as ``.npy`` files under ``mlruns/oof/<study>/`` so a resumed study (or ``finalize``)
-can ensemble trials of earlier runs.
+can ensemble trials of earlier runs. Each file is written whole under a new name (mode 0600:
+predictions on training rows are the owner's only) and renamed into place; another run of the
+study may drop a file this one still counts (it is then skipped).
 """
 
 from __future__ import annotations
 
-import os
+import io
 import re
 from pathlib import Path
 
 import numpy as np
+
+from automl._files import private_folder, write_atomic
 
 KEEP = 20  # best trials whose predictions are kept
 
@@ -21,8 +25,8 @@ class OOFStore:
     """The out-of-fold predictions of a study's ``keep`` best complete trials."""
 
     def __init__(self, folder: Path, n_rows: int, maximize: bool, keep: int = KEEP):
-        self.folder, self.n_rows, self.maximize, self.keep = folder, n_rows, maximize, keep
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.n_rows, self.maximize, self.keep = n_rows, maximize, keep
+        self.folder = private_folder(folder.parent, folder.name)
         self._scores: dict[int, float] = {}  # trial number -> CV score, of the files kept
 
     def add(self, number: int, score: float, folds: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -34,8 +38,9 @@ class OOFStore:
         oof = np.full((self.n_rows, width), np.nan, dtype=np.float32)
         for rows, predictions in folds:
             oof[rows] = predictions
-        np.save(self._path(number), oof)
-        os.chmod(self._path(number), 0o600)  # predictions on training rows: the owner's only
+        buffer = io.BytesIO()
+        np.save(buffer, oof)
+        write_atomic(self._path(number), buffer.getvalue())
         self._scores[number] = score
         if len(self._scores) > self.keep:
             worst = self._worst()[0]
@@ -55,7 +60,15 @@ class OOFStore:
     def best(self, limit: int | None = None) -> list[tuple[int, np.ndarray]]:
         """``(trial number, predictions)`` of the kept trials, best first."""
         order = sorted(self._scores, key=lambda n: self._scores[n], reverse=self.maximize)
-        return [(n, np.load(self._path(n))) for n in order[:limit]]
+        found = []
+        for n in order:
+            if limit is not None and len(found) == limit:
+                break
+            try:
+                found.append((n, np.load(self._path(n))))
+            except FileNotFoundError:  # dropped by another run of the study
+                del self._scores[n]
+        return found
 
     def _better(self, a: float, b: float) -> bool:
         return a > b if self.maximize else a < b

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from automl._files import ensure_file, private_folder
 from automl.config import store_file
 
 
@@ -16,14 +17,21 @@ def default_storage(workdir: Path, parallel: bool = False, create: bool = True) 
     processes Optuna's journal file instead (SQLite is not built for concurrent writers).
     ``create=False`` (reading only): nothing is made, and an existing journal is taken when
     there is no SQLite file."""
-    folder = workdir / "mlruns"
-    if create:
-        folder.mkdir(parents=True, exist_ok=True)
-    elif not (folder / SQLITE_FILE).is_file() and (folder / JOURNAL_FILE).is_file():
+    folder = private_folder(Path(workdir).resolve(), "mlruns", create=create)
+    if not create and not (folder / SQLITE_FILE).is_file() and (folder / JOURNAL_FILE).is_file():
         parallel = True
     if parallel:
-        return f"journal://{(folder / JOURNAL_FILE).resolve()}"
-    return f"sqlite:///{(folder / SQLITE_FILE).resolve()}"
+        return f"journal://{ensure_file(folder / JOURNAL_FILE, create)}"
+    return f"sqlite:///{private_sqlite(folder / SQLITE_FILE, create)}"
+
+
+def private_sqlite(path: Path, create: bool = True) -> Path:
+    """A SQLite file under the work folder, made private now (trials' parameters and errors, runs'
+    metrics are the owner's only; SQLite gives its -wal and -shm files the file's mode); it, those
+    and the lock automl takes beside it may not be links."""
+    for suffix in ("-wal", "-shm", "-journal", ".lock"):
+        ensure_file(path.with_name(path.name + suffix), create=False)
+    return ensure_file(path, create)
 
 
 def is_postgres(url: str) -> bool:

@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from automl._files import private_folder
 from automl._version import __version__
 from automl.config import mask_url
 from automl.errors import ConfigError, TrackingError, WriterGoneError
-from automl.search import attrs
+from automl.search import attrs, private_sqlite
 
 from ._records import STATUS, FinalLog, trial_record
 from ._writer import start_writer
@@ -33,9 +34,12 @@ def resolve_tracking_uri(uri: str | None, workdir: Path) -> tuple[str, str | Non
     """The tracking URI and, for the embedded store, where a new experiment keeps its artifacts."""
     if uri:
         return uri, None
-    mlruns = (workdir / "mlruns").resolve()
-    mlruns.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{mlruns / DB_FILE}", (mlruns / "artifacts").as_uri()
+    mlruns = private_folder(Path(workdir).resolve(), "mlruns")
+    artifacts = private_folder(mlruns, "artifacts")
+    # MLflow writes there under names of its own: each new run's folder under a new random name,
+    # every logged model under models/, the one name known beforehand, so the one to check.
+    private_folder(artifacts, "models", create=False)
+    return f"sqlite:///{private_sqlite(mlruns / DB_FILE)}", artifacts.as_uri()
 
 
 class NullTracker:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from automl._files import FileLock
 from automl.errors import ConfigError
 from automl.search import sqlite_pragmas
 
@@ -20,13 +21,11 @@ def open_store(uri: str, set_globals: bool = True):
         client = MlflowClient(tracking_uri=uri)
         client.search_experiments(max_results=1)  # fail now, clearly, if the server is unreachable
         return client
-    from filelock import FileLock
-
     db = Path(uri.removeprefix("sqlite:///"))
     db.parent.mkdir(parents=True, exist_ok=True)
     # Creating a fresh DB runs migrations; two processes doing it at once corrupt each other.
     _pragmas_on_every_connection()
-    with FileLock(f"{db}.lock", timeout=600):
+    with FileLock(db.with_name(db.name + ".lock"), timeout=600):
         client = MlflowClient(tracking_uri=uri)
         client.search_experiments(max_results=1)
     return client

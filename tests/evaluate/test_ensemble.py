@@ -125,3 +125,19 @@ def test_the_store_keeps_the_best_trials_only(tmp_path):
     assert sorted(p.name for p in (tmp_path / "oof").iterdir()) == ["trial-00001.npy", "trial-00002.npy"]
     oof = kept[0][1]
     assert oof.dtype == np.float32 and np.isnan(oof[2, 0]) and oof[0, 0] == 1 and oof[3, 0] == 0
+
+
+def test_a_file_another_run_of_the_study_dropped_is_skipped(tmp_path):
+    import optuna
+
+    rows = [(np.arange(4), np.ones((4, 1), np.float32))]
+    mine = OOFStore(tmp_path / "oof", n_rows=4, maximize=True, keep=2)
+    mine.add(0, 0.5, rows)
+    mine.add(1, 0.9, rows)
+    study = optuna.create_study(direction="maximize")
+    for value in (0.5, 0.9):
+        study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=value))
+    theirs = OOFStore(tmp_path / "oof", n_rows=4, maximize=True, keep=2)
+    theirs.adopt(study)  # a second run of the study, started meanwhile
+    theirs.add(2, 0.95, rows)  # pushes trial 0 out, its file too
+    assert [n for n, _ in mine.best()] == [1]
