@@ -67,6 +67,10 @@ def private_folder(root: Path, *parts: str, create: bool = True) -> Path:
                 pass
         try:
             _check(folder, os.lstat(folder), folder=True)
+        except NotADirectoryError:  # something above it is a file: name that one
+            above = next(p for p in folder.parents if os.path.lexists(p))
+            named = Path(root) if Path(root) != above else folder
+            raise _refuse(named, f"not a folder ({above} is a file)") from None
         except FileNotFoundError:
             if create:
                 raise
