@@ -54,10 +54,11 @@ def check_model_folder(folder: Path) -> Path:
     return folder
 
 
-def folder_lock(folder: Path) -> FileLock:
+def folder_lock(folder: Path, timeout: float | None = None) -> FileLock:
     """The lock a run holds from moving the previous files aside until it has reported: the
-    files in ``folder`` are then one run's, and a second run of the study waits for the first."""
-    return FileLock(folder / LOCK_FILE)
+    files in ``folder`` are then one run's, and a second run of the study waits for the first
+    (up to ``timeout``, then ``TimeoutError``)."""
+    return FileLock(folder / LOCK_FILE, timeout=timeout)
 
 
 def keep_previous(folder: Path) -> Path | None:

@@ -148,12 +148,33 @@ def describe_schema(o: Outcome) -> None:
     o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
 
 
+CONCURRENT_WAIT_S = 1.0  # with a budget, how long a run waits for another run's end to pass
+
+
+def _own_folder(o: Outcome, folder):
+    """``folder``, locked until this run has reported (its files are then all this run's; a run
+    of the study ending meanwhile moves them to previous/ afterwards, like any later run). Under a
+    budget, a run does not wait out another run's end (its MLflow logging can take a minute): it
+    saves into a folder of its own, ``<folder>/concurrent/<time>-<pid>``, and says so."""
+    import os
+    import time
+
+    from automl._files import private_folder
+
+    wait = None if o.ctx.budget.left() is None else CONCURRENT_WAIT_S
+    try:
+        o.ctx.held.enter_context(folder_lock(folder, timeout=wait))
+        return folder
+    except TimeoutError:
+        own = private_folder(folder, "concurrent", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}")
+        o.ctx.held.enter_context(folder_lock(own))
+        o.ctx.reporter.warn(f"another run of this study is saving into {folder}; this run's files are in {own}")
+        return own
+
+
 def save(o: Outcome) -> None:
     cfg, study = o.ctx.cfg, o.ctx.study
-    o.out_dir = model_folder(cfg, o.ctx.workdir, study.study_name)
-    # Held until this run has reported: the folder's files are then all this run's, and another
-    # run of the study ending now waits, then moves them to previous/ like any later run.
-    o.ctx.held.enter_context(folder_lock(o.out_dir))
+    o.out_dir = _own_folder(o, model_folder(cfg, o.ctx.workdir, study.study_name))
     kept = keep_previous(o.out_dir)
     if kept is not None:
         o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")

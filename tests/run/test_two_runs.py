@@ -13,6 +13,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from automl._trust import load_signed_pickle
 
@@ -103,3 +104,24 @@ def test_two_runs_of_one_study_ending_at_once_each_keep_their_own_files(workdir,
                                                      "leaderboard.csv", "model_card.md", "plots"}
     shas = sorted(hashlib.sha256((p / "model.joblib").read_bytes()).hexdigest() for p in kept)
     assert shas == sorted(saved.values())
+
+
+def test_under_a_budget_a_run_does_not_wait_out_another_runs_end(run_cli, workdir):
+    """Another run of the study holds the model folder (its end, MLflow logging included, can
+    take a minute): a run with --timeout saves into a folder of its own instead of waiting, and
+    its summary points there; the other run's files are untouched."""
+    from automl._files import FileLock, private_folder
+    from automl.artifacts._persist import LOCK_FILE
+
+    folder = private_folder(workdir, "mlruns", "models", STUDY)
+    (folder / "model.joblib").write_bytes(b"the other run's model")
+    with FileLock(folder / LOCK_FILE):
+        result = run_cli("--data", "demo:iris", "--study-name", STUDY, "--timeout", "60",
+                         "--summary-json", "s.json", quiet=False)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads((workdir / "s.json").read_text())
+    own = summary["model_path"]
+    assert own.startswith(str(folder / "concurrent") + "/") and own.endswith("/model.joblib")
+    assert load_signed_pickle(Path(own), own) is not None
+    assert (folder / "model.joblib").read_bytes() == b"the other run's model"
+    assert "another run of this study is saving into" in result.output
