@@ -173,7 +173,7 @@ class Context:
         """The objective, with its fold runner (close it with ``objective.runner.close()``)."""
         split = self.prep.split
         data = FoldData(split.X_train, split.y_train, self.prep.folds, keep_predictions=self.ensembles)
-        runner = make_runner(data, self.prep.metric, n_jobs, self.cfg.trial_memory_mb)
+        runner = make_runner(data, self.prep.metric, n_jobs, self.cfg.trial_memory_mb, self.prep.data.task)
         if self.ensembles and self.oof is None:
             self.oof = OOFStore(private_folder(self.workdir, "mlruns", "oof") / self.study.study_name,
                                 len(split.y_train), self.prep.metric.direction == "maximize")

@@ -51,6 +51,10 @@ class FoldResult:
     model_bytes: int = 0  # the fitted model's pickled size (fold 0 only)
     error: str | None = None
     kind: str = "ok"  # ok | error | time | memory
+    model: Any = None  # a refit's fitted model (fold REFIT)
+
+
+REFIT = -1  # the "fold" of a job that fits on every training row and returns the model
 
 
 def fit_and_score(pipeline, X: pd.DataFrame, y: pd.Series, train: np.ndarray, valid: np.ndarray,
@@ -196,6 +200,24 @@ def run_fold(pipeline, data: FoldData, fold: int, metric: Metric, seconds_left: 
                       pickled_size(pipeline))
 
 
+def run_refit(model, data: FoldData, seconds_left: float | None) -> FoldResult:
+    """Fit ``model`` on every training row within ``seconds_left``; the result holds it."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    deadline = None if seconds_left is None else time.monotonic() + seconds_left
+    start = time.perf_counter()
+    try:
+        with time_limit(deadline), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _fit(model, data.X, data.y)
+    except MemoryError as exc:
+        return FoldResult(REFIT, error=describe(exc), kind="memory")
+    except Exception as exc:
+        kind = "time" if type(exc).__name__ == "TimeLimitError" else "error"
+        return FoldResult(REFIT, error=describe(exc), kind=kind)
+    return FoldResult(REFIT, fit_time=time.perf_counter() - start, model=model)
+
+
 class InProcessRunner:
     """Runs folds one after the other in this process: no start-up or transfer cost, for small
     data and ``n_jobs=1``. It cannot kill a fit; iterative models still stop at the deadline."""
@@ -203,6 +225,14 @@ class InProcessRunner:
     def __init__(self, data: FoldData, metric: Metric):
         self.data, self.metric = data, metric
         self.workers = 1
+
+    def pick(self, spec=None) -> "InProcessRunner":
+        """The runner for a trial of ``spec``: this one."""
+        return self
+
+    def refit(self, model, seconds_left: float | None, cheap: bool = True) -> FoldResult:
+        """``model`` fitted on every training row; iterative models stop at the deadline."""
+        return run_refit(model, self.data, seconds_left)
 
     def run(self, jobs: list[tuple[int, Any]], seconds_left: float | None) -> list[FoldResult]:
         results = []

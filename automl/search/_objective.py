@@ -99,14 +99,15 @@ class CVObjective:
 
         limit = self.seconds_for(trial) if self.seconds_for is not None else None
         started, fit_time = self.clock(), 0.0
-        chunks = self._chunks()
+        runner = self.runner.pick(spec)  # this process only for a fit known to be cheap
+        chunks = self._chunks(runner)
         for done, chunk in enumerate(chunks, start=1):
             left = None if limit is None else limit - (self.clock() - started)
             if left is not None and left <= 0:
                 raise TimeLimitError(f"time limit: no time left for fold {chunk[0]} ({limit:.1f} s "
                                      "allowed)")
             jobs = [(i, spec.build(self.space.task, self.columns, self.seed)) for i in chunk]
-            for result in self.runner.run(jobs, left):
+            for result in runner.run(jobs, left):
                 fit_time += self._take(trial, result, scores)
                 if result.predictions is not None:
                     kept.append((self.data.folds[result.fold][1], result.predictions))
@@ -141,7 +142,7 @@ class CVObjective:
             raise TimeLimitError(f"time limit: {done} of {total} fold rounds took {spent:.1f} s, "
                                  f"all would take ~{projected:.1f} s but {limit:.1f} s were allowed")
 
-    def _chunks(self) -> list[list[int]]:
-        size = max(1, self.runner.workers)
+    def _chunks(self, runner) -> list[list[int]]:
+        size = max(1, runner.workers)
         idx = list(range(len(self.data.folds)))
         return [idx[i:i + size] for i in range(0, len(idx), size)]

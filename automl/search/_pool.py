@@ -21,7 +21,7 @@ from typing import Any
 
 from automl.metrics import Metric
 
-from ._folds import FoldData, FoldResult, run_fold
+from ._folds import REFIT, FoldData, FoldResult, run_fold, run_refit
 
 GRACE_S = 1.0  # after its deadline, a fold gets this long to stop by itself before it is killed
 WATCH_S = 0.5  # how often a worker checks that the search process is still there
@@ -53,7 +53,8 @@ def worker_main(req_fd: int, rep_fd: int) -> None:
             return
         fold, pipeline, seconds_left = job
         try:
-            replies.send(run_fold(pipeline, data, fold, metric, seconds_left))
+            replies.send(run_refit(pipeline, data, seconds_left) if fold == REFIT
+                         else run_fold(pipeline, data, fold, metric, seconds_left))
         except OSError:  # the search process is gone
             return
 
@@ -159,6 +160,18 @@ class PoolRunner:
             if result.kind == "memory" and self.memory_mb:
                 result.error += f" (the fold needed more than trial_memory_mb={self.memory_mb})"
         return [results[fold] for fold, _ in jobs]
+
+    def pick(self, spec=None) -> "PoolRunner":
+        """The runner for a trial of ``spec``: this one."""
+        return self
+
+    def refit(self, model, seconds_left: float | None, cheap: bool = False) -> FoldResult:
+        """``model`` fitted on every training row in a worker, killed at ``seconds_left``; the
+        result holds the fitted model (or the error, ``kind`` "time" when it was stopped)."""
+        result = self.run([(REFIT, model)], seconds_left)[0]
+        if result.kind == "time":
+            result.error = "TimeLimitError: the fit was still running at its deadline"
+        return result
 
     def _dispatch(self, queue: list, deadline: float | None, results: dict) -> None:
         for i, worker in enumerate(self._pool):
