@@ -72,6 +72,11 @@ class SearchFailedError(AutomlError):
     """Every trial of the search failed, so there is no model to refit."""
 
 
+class BudgetTooSmallError(ConfigError):
+    """``--timeout`` was spent before a first trial could start: the message names the least
+    budget that leaves room for one."""
+
+
 class ModelLoadError(UserError):
     """A model path or URI cannot be loaded."""
 

@@ -177,6 +177,11 @@ class SearchPlan:
         after = self.overhead_s + self.exit_s + self.explain.seconds(_attrs.predict_rate(best))
         return (left - after) / (1.0 + self.own_refit_ratio())
 
+    def least_trial_s(self) -> float:
+        """Room for the shortest trial worth starting (MIN_TRIAL_S) and the end of the run's
+        overhead after it, which the reserve leaves out until a trial has completed."""
+        return MIN_TRIAL_S + self.overhead_s
+
     def should_stop(self, study) -> bool:
         left = self.search_left(study)
         return left is not None and left < MIN_TRIAL_S

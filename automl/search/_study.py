@@ -12,7 +12,7 @@ from typing import Callable
 
 from automl._stop import deferred
 from automl.config import mask_url
-from automl.errors import ConfigError, SearchFailedError, StudyMismatchError, first_line
+from automl.errors import BudgetTooSmallError, ConfigError, SearchFailedError, StudyMismatchError, first_line
 
 from . import _attrs
 from ._locks import StudyPresence, creation_lock
@@ -76,10 +76,7 @@ def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan
     tried run first, in order, enqueued one at a time (:class:`FixedQueue`)."""
     logging.getLogger("optuna").setLevel(logging.ERROR)
     if plan.should_stop(study):
-        budget = plan.budget
-        raise SearchFailedError(f"the time budget ({budget.total:g} s) was spent before the search "
-                                f"could start (set-up took {budget.elapsed():.1f} s and the end of "
-                                f"the run needs ~{plan.reserve(study):.1f} s); raise --timeout")
+        raise _too_small(plan, study)
     queue = FixedQueue(list(fixed), n_trials, lambda: plan.stopped)
     queue.prime(study)
     mine: list[int] = []
@@ -97,6 +94,19 @@ def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan
         raise
     finally:
         del study.ask
+
+
+def _too_small(plan: SearchPlan, study) -> BudgetTooSmallError:
+    """The least ``--timeout`` that leaves a first trial room: what set-up took, the end of the
+    run as planned, and the shortest trial the search starts, rounded up to whole seconds."""
+    import math
+
+    budget = plan.budget
+    setup, reserve = budget.elapsed(), plan.reserve(study)
+    least = math.ceil(setup + reserve + plan.least_trial_s())
+    return BudgetTooSmallError(f"--timeout {budget.total:g}: set-up took {setup:.1f} s and the end "
+                               f"of the run needs ~{reserve:.1f} s, so no trial can run; the least "
+                               f"that works here is --timeout {max(least, math.floor(budget.total) + 1)}")
 
 
 def _asking_into(ask: Callable, ids: list[int]) -> Callable:

@@ -6,7 +6,7 @@ import optuna
 import pytest
 
 from automl.budget import Budget
-from automl.errors import SearchFailedError
+from automl.errors import BudgetTooSmallError
 from automl.run import run_experiment
 from automl.space import baseline_trials, load_space, portfolio_trials
 
@@ -56,6 +56,6 @@ def test_a_fresh_study_runs_the_baseline_first_and_a_resumed_one_does_not(config
 
 def test_a_spent_budget_is_a_clear_error_not_a_hang(config):
     spent = Budget(5, clock=lambda: 1000.0, started=0.0)  # counted units: long past the end
-    with pytest.raises(SearchFailedError, match=r"time budget \(5 s\) was spent before the search "
-                       r"could start .* raise --timeout"):
+    with pytest.raises(BudgetTooSmallError, match=r"--timeout 5: set-up took 1000.0 s .* the least "
+                       r"that works here is --timeout 100\d$"):
         run_experiment(config(timeout=5), budget=spent)
