@@ -5,7 +5,7 @@ if asked, a refit on every row."""
 from ._ensemble import ROUNDS, EnsembleChoice, build_ensemble, score_subsets, score_weights, select_ensemble
 from ._explain import Importance, permutation_importance
 from ._explain import full_size as explanation_size
-from ._refit import refit, refit_ensemble, refit_on_all_rows
+from ._refit import refit, refit_ensemble, refit_on_all_rows, unfitted, unfitted_ensemble
 from ._select import RULES, Selection, pareto, select
 from ._shap import ShapResult, shap_importance
 from ._shap import available as shap_available
@@ -15,4 +15,5 @@ from ._test_once import test_once
 __all__ = ["ROUNDS", "RULES", "EnsembleChoice", "Importance", "Selection", "ShapResult",
            "build_ensemble", "explanation_size",
            "pareto", "permutation_importance", "refit", "refit_ensemble", "refit_on_all_rows", "score_subsets", "score_weights",
-           "select", "select_ensemble", "shap_available", "shap_size", "shap_importance", "test_once"]
+           "select", "select_ensemble", "shap_available", "shap_size", "shap_importance", "test_once",
+           "unfitted", "unfitted_ensemble"]

@@ -17,16 +17,24 @@ from ._ensemble import build_ensemble
 
 def refit(trial, data: Dataset, split: Split, seed: int):
     """A fresh pipeline from ``trial``'s parameters, fitted on the whole training part."""
-    model = TrialSpec.from_trial(trial).build(data.task, _columns(data), seed)
-    return _fit(model, split.X_train, split.y_train)
+    return _fit(unfitted(trial, data, seed), split.X_train, split.y_train)
 
 
 def refit_ensemble(members: list[tuple[object, float]], data: Dataset, split: Split, seed: int):
     """A soft-voting ensemble of fresh pipelines of ``(trial, weight)``, fitted on the whole
     training part (every member on every row)."""
-    named = [(f"trial_{trial.number}", TrialSpec.from_trial(trial).build(data.task, _columns(data), seed),
-              weight) for trial, weight in members]
-    return _fit(build_ensemble(named, data.task), split.X_train, split.y_train)
+    return _fit(unfitted_ensemble(members, data, seed), split.X_train, split.y_train)
+
+
+def unfitted(trial, data: Dataset, seed: int):
+    """The fresh pipeline :func:`refit` fits: ``trial``'s parameters, nothing learnt."""
+    return TrialSpec.from_trial(trial).build(data.task, _columns(data), seed)
+
+
+def unfitted_ensemble(members: list[tuple[object, float]], data: Dataset, seed: int):
+    """The fresh ensemble :func:`refit_ensemble` fits."""
+    named = [(f"trial_{trial.number}", unfitted(trial, data, seed), weight) for trial, weight in members]
+    return build_ensemble(named, data.task)
 
 
 def refit_on_all_rows(model, split: Split):

@@ -39,6 +39,7 @@ class Outcome:
     artifacts: list[Artifact] = field(default_factory=list)
     logged: dict[str, Any] = field(default_factory=dict)  # MLflow run, model URI, version
     refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
+    final_fit: dict | None = None  # under a budget: what was fitted, planned and taken, any fallback
     importance: dict | None = None  # permutation importance: the strongest columns, or why none
     selection: Any = None  # automl.evaluate.Selection: the rule, the best and the chosen trial
     costs: Any = None  # pandas DataFrame: every complete trial's CV score, prediction time, size
@@ -51,7 +52,8 @@ class Outcome:
 
 # Keys present in the summary only when they have a value (tracking on, a registry entry, workers).
 OPTIONAL_KEYS = ("mlflow_run_id", "model_uri", "run_model_uri", "registered_model",
-                 "registered_version", "workers", "worker_exit_codes", "ensemble", "refit_full")
+                 "registered_version", "workers", "worker_exit_codes", "ensemble", "refit_full",
+                 "final_fit")
 
 
 @dataclass
@@ -81,6 +83,7 @@ class Summary:
     plots: list[str]
     ensemble: dict | None = None  # selection, members and weights, whether it is the final model
     refit_full: dict | None = None  # {"rows": ...} the saved model learnt from, or {"skipped": why}
+    final_fit: dict | None = None  # {"model", "planned_s", "fit_s", "fallback"?} under a budget
     importance: dict | None = None  # permutation importance on the test rows: top columns
     selection: dict | None = None  # the selection rule, the best and the chosen trial, and why
     report: str | None = None  # report.html

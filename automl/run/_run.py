@@ -43,11 +43,14 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
             ctx.budget.mark("setup")
             reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
             try:
-                run_study(ctx.study, objective, cfg.n_trials, plan, [tracker.on_trial, reporter.on_trial],
-                          ctx.fixed)
+                try:
+                    run_study(ctx.study, objective, cfg.n_trials, plan,
+                              [tracker.on_trial, reporter.on_trial], ctx.fixed)
+                finally:
+                    reporter.end_search()
+                ctx.budget.mark("search")
+                ctx.fitter = objective.runner  # its warm workers fit the final model
+                outcome = conclude(ctx, tracker)
             finally:
                 objective.runner.close()
-                reporter.end_search()
-            ctx.budget.mark("search")
-            outcome = conclude(ctx, tracker)
         return report(ctx, outcome)

@@ -117,6 +117,7 @@ class Context:
     fixed: list = field(default_factory=list)  # configurations to run first, one at a time
     presence: Any = None  # held while this process may run the study's trials (join_study)
     held: ExitStack = field(default_factory=ExitStack)  # released when the run ends (its model folder's lock)
+    fitter: Any = None  # the search's fold runner, kept for the final fit (its warm workers)
 
     def __enter__(self) -> Context:
         return self

@@ -17,14 +17,14 @@ from automl.artifacts import (folder_lock, html_report, keep_previous, make_plot
                               schema, write_text_atomic)
 from automl.config import mask_url
 from automl.errors import describe
-from automl.evaluate import (pareto, permutation_importance, refit, refit_ensemble, refit_on_all_rows,
-                             select, shap_available, shap_importance,
-                             test_once)
+from automl.evaluate import (pareto, permutation_importance, refit_on_all_rows, select, shap_available,
+                             shap_importance, test_once)
 from automl.retrain import ALIAS
 from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard, why_stopped
 from automl.tracking import Artifact, FinalLog
 
 from ._choose import choose
+from ._final_fit import refit_best
 from ._outcome import Outcome, Summary
 from ._setup import Context, model_folder
 from ._time_left import overhead_to_come
@@ -50,14 +50,6 @@ def pick(o: Outcome) -> None:
     if o.selection.chosen_number != o.trial.number:
         o.trial = next(t for t in trials if t.number == o.selection.chosen_number)
     o.artifacts.append(Artifact.of_text("selection.json", json.dumps(o.selection.summary(), indent=2)))
-
-
-def refit_best(o: Outcome) -> None:
-    prep, seed = o.ctx.prep, o.ctx.cfg.seed
-    if o.members:
-        o.model = refit_ensemble(o.members, prep.data, prep.split, seed)
-    else:
-        o.model = refit(o.trial, prep.data, prep.split, seed)
 
 
 def test(o: Outcome) -> None:
@@ -318,7 +310,7 @@ def summarize(o: Outcome) -> Summary:
         storage=mask_url(ctx.storage), model_path=str(o.model_path),
         plots=[str(p) for p in o.plots], decision=o.decision,
         ensemble=o.ensemble.summary(chosen=bool(o.members)) if o.ensemble else None,
-        refit_full=o.refit_full, importance=o.importance, selection=o.selection.summary(),
+        refit_full=o.refit_full, final_fit=o.final_fit, importance=o.importance, selection=o.selection.summary(),
         report=str(o.report_path) if o.report_path else None, **o.logged)
 
 

@@ -125,10 +125,18 @@ class SearchPlan:
         log them as one model."""
         fit = sum(self.trial_refit_estimate(t) for t in trials)
         rate = sum(_attrs.predict_rate(t) for t in trials)
-        predict = REFIT_SAFETY * TEST_PASSES * self.test_rows * rate
+        return self.refit_factor * fit + self.explain.seconds(rate) + self._test_and_save(trials)
+
+    def after_fit_estimate(self, trials) -> float:
+        """Seconds the model of ``trials`` needs after its fit: the test predictions, the
+        logging and with refit_full the second fit (the explanation takes what is left)."""
+        fit = sum(self.trial_refit_estimate(t) for t in trials)
+        return (self.refit_factor - 1.0) * fit + self._test_and_save(trials)
+
+    def _test_and_save(self, trials) -> float:
+        rate = sum(_attrs.predict_rate(t) for t in trials)
         parts = sum(_attrs.parts(t) for t in trials)
-        return (self.refit_factor * fit + predict + self.explain.seconds(rate)
-                + save_seconds(parts, self.save_s_per_part))
+        return REFIT_SAFETY * TEST_PASSES * self.test_rows * rate + save_seconds(parts, self.save_s_per_part)
 
     def trial_refit_estimate(self, trial) -> float:
         """Seconds to refit ``trial`` on every training row, from its own fold fit times."""

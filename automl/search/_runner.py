@@ -71,6 +71,20 @@ class MixedRunner:
         seconds = fit_seconds(family, self.task, params, len(self.data.y), self._width, self._classes)
         return seconds is not None and seconds <= CHEAP_S
 
+    def cheap_all(self, specs, chunked: bool = False) -> bool:
+        """Whether fitting all of ``specs`` one after the other (an ensemble's members) is
+        known to end within CHEAP_S."""
+        if len(specs) == 1:
+            return self.cheap(specs[0].family, specs[0].model_params, chunked)
+        total = 0.0
+        for spec in specs:
+            seconds = fit_seconds(spec.family, self.task, spec.model_params, len(self.data.y),
+                                  self._width, self._classes)
+            if seconds is None:
+                return False
+            total += seconds
+        return total <= CHEAP_S
+
     def pick(self, spec):
         """This process for a cheap ``spec``, else the worker pool."""
         key = repr((spec.family, sorted(spec.model_params.items())))
