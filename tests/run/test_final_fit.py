@@ -57,3 +57,12 @@ def test_a_final_fit_within_its_time_is_the_planned_model(config, workdir):
     summary = run_experiment(config(n_trials=3, timeout=600, ensemble_rounds=0))
     final = summary["final_fit"]
     assert final["model"] == f"trial {summary['best_trial']}" and "fallback" not in final
+
+
+def test_a_budget_spent_in_set_up_is_exit_2_naming_the_least_timeout(run_cli):
+    # The budget counts from the process's start: a pytest process has spent 0.5 s long ago.
+    result = run_cli("--timeout", "0.5")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --timeout 0.5: set-up took ")
+    assert "the least that works here is --timeout " in lines[0]
