@@ -4,8 +4,9 @@ Each worker receives the training part and its folds once, when it starts; a fol
 small message (the unfitted pipeline and the fold number) and one back (the score). A fold still
 running at its deadline is killed with its process, which is replaced before the next trial; a
 fold that needs more memory than ``trial_memory_mb`` fails with MemoryError (the limit is set on
-the worker's address space). Workers stop by themselves when the search process is gone, so no
-fold keeps fitting for a run that no longer exists.
+the worker's address space). A job for fold ``REFIT`` fits on every training row and sends the
+fitted model back: the final fit, killable like a fold. Workers stop by themselves when the
+search process is gone, so no fold keeps fitting for a run that no longer exists.
 
 Workers are fresh interpreters (like the MLflow writer), not multiprocessing children: nothing
 of the search process is forked, and the caller's ``__main__`` is never re-run in them.
