@@ -50,6 +50,7 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
                     reporter.end_search()
                 ctx.budget.mark("search")
                 ctx.fitter = objective.runner  # its warm workers fit the final model
+                ctx.fitter.warm()  # a worker killed at the search's end is replaced meanwhile
                 outcome = conclude(ctx, tracker)
             finally:
                 objective.runner.close()

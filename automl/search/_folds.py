@@ -242,5 +242,8 @@ class InProcessRunner:
             results.append(run_fold(pipeline, self.data, fold, self.metric, left))
         return results
 
+    def warm(self) -> None:
+        pass
+
     def close(self) -> None:
         pass

@@ -232,12 +232,18 @@ class PoolRunner:
         index = self._pool.index(worker)
         self._pool[index] = None  # a fresh one is spawned when the next job needs it
 
+    def warm(self) -> None:
+        """Start a process in every empty slot (those killed at a deadline), in the background:
+        after the search, the final fit then finds one ready or nearly so."""
+        self._pool = [self._spawn() if worker is None else worker for worker in self._pool]
+
     def close(self) -> None:
-        """Stop idle workers, kill busy ones (an interrupted trial's folds are not wanted)."""
+        """Stop idle workers, kill busy ones (an interrupted trial's folds are not wanted) and
+        those still being sent their data (the stop message must not cut into it)."""
         for worker in self._pool:
             if worker is None:
                 continue
-            if worker.job is not None:
+            if worker.job is not None or worker.loading.is_alive():
                 worker.process.kill()
                 continue
             try:

@@ -109,6 +109,11 @@ class MixedRunner:
     def run(self, jobs, seconds_left):
         return self.inline.run(jobs, seconds_left)
 
+    def warm(self) -> None:
+        """Refill the pool's killed slots, when this run has a pool."""
+        if self.pool is not None:
+            self.pool.warm()
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
