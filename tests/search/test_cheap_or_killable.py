@@ -94,6 +94,8 @@ def test_an_unbounded_fit_on_a_tiny_table_is_killed_at_its_deadline(tiny, workdi
         assert trial.state == optuna.trial.TrialState.PRUNED
         assert attrs.stopped(trial).startswith("time limit: fold 0 was still fitting")
         assert objective.runner.pool.killed == 1
+        objective.runner.warm()  # the killed slot is refilled for the final fit
+        assert all(worker is not None for worker in objective.runner.pool._pool)
     finally:
         objective.runner.close()
 
