@@ -30,9 +30,12 @@ def read_table(spec: str) -> tuple[pd.DataFrame, str]:
             _check_parquet(path)
             frame = pd.read_parquet(path)
         else:
-            sep, encoding = "\t" if kind == "tsv" else ",", text_encoding(path, DataError)
+            encoding = text_encoding(path, DataError)
+            sep = _separator(path, "\t" if kind == "tsv" else ",", encoding)
             _check_header(path, sep, encoding)
             frame = pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
+            if sep == ";":
+                frame = _decimal_commas(frame)
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -54,6 +57,47 @@ def _check_parquet(path: Path) -> None:
     if head != b"PAR1" or tail != b"PAR1":
         raise DataError(f"{path}: cannot read (not a Parquet file: it does not begin and end with "
                         "PAR1); give a Parquet file, or name a CSV file .csv")
+
+
+SEPARATORS = (",", ";", "\t", "|")
+SNIFF_LINES = 20
+
+
+def _separator(path: Path, default: str, encoding: str) -> str:
+    """``default``, unless it does not split the first lines into one same number of columns and
+    exactly one other separator does: spreadsheets in many locales save CSV with ``;`` (and
+    decimal commas), which read with ``,`` is one column named after the whole header."""
+    with path.open(newline="", encoding=encoding) as fh:
+        lines = [line for _, line in zip(range(SNIFF_LINES + 1), fh)]
+    lines = lines[:SNIFF_LINES]  # whole rows only: a quoted value may go on past the last line read
+
+    def consistent(sep: str) -> bool:
+        rows = list(csv.reader(lines, delimiter=sep))
+        widths = {len(row) for row in (rows[:-1] if len(rows) > 1 else rows) if row}
+        return len(widths) == 1 and widths != {1}
+
+    if not lines or consistent(default):
+        return default
+    found = [sep for sep in SEPARATORS if sep != default and consistent(sep)]
+    return found[0] if len(found) == 1 else default
+
+
+# A number written with a decimal comma (and no thousands separator): "5,1", "-0,25", "3".
+_DECIMAL_COMMA = r"[+-]?\d*,\d+|[+-]?\d+"
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of a ``;``-separated file whose every value is a number with a decimal comma
+    become numbers (where ``;`` separates, ``,`` is the decimal mark); other columns are left."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind in "biufcmM":
+            continue
+        values = column.dropna().astype(str).str.strip()
+        if len(values) and values.str.fullmatch(_DECIMAL_COMMA).all() and values.str.contains(",").any():
+            frame[name] = pd.to_numeric(column.astype(str).str.strip().str.replace(",", ".", regex=False)
+                                        .where(column.notna()), errors="coerce")
+    return frame
 
 
 def _check_header(path: Path, sep: str, encoding: str) -> None:

@@ -41,6 +41,36 @@ def test_read_table_round_trips(frame, workdir, suffix):
     pd.testing.assert_frame_equal(read, frame, check_dtype=False)
 
 
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_a_semicolon_csv_is_read_as_its_columns(frame, workdir, decimal):
+    """Spreadsheets in many locales save CSV with ``;`` and decimal commas: read with ``,``
+    the whole header was one column (and "5,1" split in two)."""
+    path = workdir / "t.csv"
+    frame.to_csv(path, sep=";", decimal=decimal, index=False)
+    read, _ = read_table(str(path))
+    pd.testing.assert_frame_equal(read, frame, check_dtype=False)
+
+
+@pytest.mark.parametrize("content", [
+    "name,note\nx,a;b;c\ny,d;e;f\n",  # semicolons inside values of a comma-separated file
+    "code;label,count\n1,2\n3,4\n",  # a semicolon in a header name
+    "a|b,c\n1,2\n",
+])
+def test_a_comma_csv_keeps_its_commas(workdir, content):
+    path = workdir / "t.csv"
+    path.write_text(content)
+    read, _ = read_table(str(path))
+    assert list(read.columns) == content.splitlines()[0].split(",")
+
+
+def test_a_semicolon_csv_keeps_text_that_is_not_a_number(workdir):
+    path = workdir / "t.csv"
+    path.write_text("price;code;target\n1,5;0,1;a\n2,25;A,2;b\n3;1,0;a\n")
+    read, _ = read_table(str(path))
+    assert read["price"].tolist() == [1.5, 2.25, 3.0]
+    assert read["code"].tolist() == ["0,1", "A,2", "1,0"]
+
+
 @pytest.mark.parametrize(("content", "name", "match"), [
     (None, "absent.csv", "file not found"),
     ("", "e.csv", "file is empty"),
