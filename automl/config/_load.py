@@ -21,6 +21,7 @@ from ._paths import read_text
 
 # Fields naming files: relative values are resolved against where they were written.
 PATH_FIELDS = ("data", "test_data", "space", "summary_json", "output_dir", "workdir")
+OUTPUT_FIELDS = ("summary_json",)
 
 
 def load_config(path: str | None, overrides: dict[str, Any]) -> ExperimentConfig:
@@ -81,7 +82,12 @@ def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
             continue  # demo:NAME, URIs and absent values are not paths
         if key == "space" and "/" not in value and not (base / value).exists():
             continue  # a bare file name refers to the bundled search_spaces/ folder
-        out[key] = str(_absolute(base / value)) if not Path(value).is_absolute() else value
+        if Path(value).is_absolute():
+            continue
+        path = base / value
+        # An output's own name stays as given: the finished file is renamed onto it, replacing a
+        # link there; resolved, the link's target would be written instead.
+        out[key] = str(_absolute(path.parent) / path.name if key in OUTPUT_FIELDS else _absolute(path))
     return out
 
 
