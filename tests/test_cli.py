@@ -228,7 +228,7 @@ def test_python_m_automl_user_error_has_no_traceback(workdir):
                           capture_output=True, text=True, cwd=workdir, timeout=60)
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
-    assert line.startswith(f"error: {workdir / 'nope.csv'}: file not found; use .csv, .tsv, .parquet")
+    assert line.startswith(f"error: {workdir / 'nope.csv'}: file not found; use .csv, .tsv")
 
 
 def test_a_debug_traceback_is_masked(capsys):
