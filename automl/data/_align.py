@@ -7,6 +7,7 @@ import pandas as pd
 from automl.errors import DataError
 
 from ._dataset import Dataset, is_placeholder, rows_with_target
+from ._prepare import class_labels
 
 
 def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str) -> tuple[pd.DataFrame, pd.Series, int]:
@@ -31,6 +32,8 @@ def align_test_frame(test: pd.DataFrame, data: Dataset, target: str, source: str
 def _like_training(y: pd.Series, classes: pd.Series) -> pd.Series:
     """Test labels written as numbers, compared with classes that training holds as text: as
     :func:`class_labels` writes numbers that are not whole (1.5 -> "1.5", so 2 -> "2.0")."""
+    if pd.api.types.is_object_dtype(y):
+        return class_labels(y)  # bytes or mixed values, as training wrote them
     numbers = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
     if not numbers or pd.api.types.is_numeric_dtype(classes) or pd.api.types.is_bool_dtype(classes):
         return y

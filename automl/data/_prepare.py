@@ -6,6 +6,9 @@ Everything a user can get wrong about their data is caught here with a one-line
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 import numpy as np
 import pandas as pd
 
@@ -42,6 +45,7 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
         # refuse a class with 0 rows).
         y = pd.Series(np.asarray(y), index=y.index, name=y.name)
     _refuse_times(y, source, target)
+    y = _decimals_as_numbers(y)
     task = infer_task(y, task, source, target)
     if task == "regression":
         y = pd.to_numeric(y)
@@ -72,7 +76,10 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
 
 
 def _refuse_times(y: pd.Series, source: str, target: str) -> None:
-    if pd.api.types.is_datetime64_any_dtype(y) or pd.api.types.is_timedelta64_dtype(y):
+    # Parquet's date and time columns arrive as datetime64, or as Python dates and times.
+    times = pd.api.types.is_datetime64_any_dtype(y) or pd.api.types.is_timedelta64_dtype(y) or (
+        pd.api.types.is_object_dtype(y) and all(isinstance(v, (dt.date, dt.time, dt.timedelta)) for v in y))
+    if times:
         raise DataError(f"{source}: target {target!r} holds dates or times; automl predicts classes or "
                         "numbers: choose another target (a time column can order the rows as time_column)")
 
@@ -82,6 +89,17 @@ def class_labels(y: pd.Series) -> pd.Series:
     reads as a quantity, become their text ("1.5"); other labels stay as they are."""
     if pd.api.types.is_float_dtype(y) and not _whole(y):
         return y.map(lambda v: str(float(v)))
+    if pd.api.types.is_object_dtype(y) and not all(isinstance(v, str) for v in y) and \
+            not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in y):
+        # Bytes, or numbers mixed with words: scikit-learn takes neither; as text they are classes.
+        return y.map(lambda v: v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v))
+    return y
+
+
+def _decimals_as_numbers(y: pd.Series) -> pd.Series:
+    """Parquet's decimal columns (money from a database) arrive as Python Decimals: numbers."""
+    if pd.api.types.is_object_dtype(y) and all(isinstance(v, decimal.Decimal) for v in y):
+        return pd.to_numeric(y).astype("float64")
     return y
 
 

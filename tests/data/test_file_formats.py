@@ -5,6 +5,9 @@ warning."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,6 +55,9 @@ TABLES = {
     "a bool target": (lambda rng: _table(rng).assign(label=lambda f: f["label"] == "a"), "label"),
     "a target of values below 1e-8": (lambda rng: _table(rng).assign(
         label=rng.choice([1e-9, 2.5e-9, 7e-9], N)), "label"),
+    "a decimal target": (lambda rng: _table(rng).assign(
+        label=[decimal.Decimal(f"{v:.2f}") for v in rng.normal(size=N)]), "label"),
+    "a bytes target": (lambda rng: _table(rng).assign(label=lambda f: f["label"].map(str.encode)), "label"),
 }
 
 
@@ -146,10 +152,13 @@ def test_classes_given_as_fractional_numbers_are_learnt_as_classes(task, rng, wo
     assert result.exit_code == 0, (result.stderr, result.exception)
 
 
+@pytest.mark.parametrize("kind", ["datetime64", "dates"])
 @pytest.mark.parametrize("task", ["auto", "multiclass", "regression"])
-def test_a_datetime_target_is_refused_in_one_line(task, rng, workdir, run_cli, user_error):
+def test_a_datetime_target_is_refused_in_one_line(task, kind, rng, workdir, run_cli, user_error):
     frame = _table(rng).assign(label=pd.date_range("2024-01-01", periods=N, freq="D"))
     frame.loc[N // 2:, "label"] = pd.Timestamp("2024-01-01")  # few distinct times: still no classes
+    if kind == "dates":  # Parquet's date32: Python dates in an object column
+        frame["label"] = [dt.date(2024, 1, 1 + i % 3) for i in range(N)]
     frame.to_parquet(workdir / "t.parquet")
     user_error(run_cli("--data", "t.parquet", "--target", "label", "--task", task),
                r"target 'label' holds dates or times; automl predicts classes or numbers")
