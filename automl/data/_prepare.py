@@ -6,12 +6,16 @@ Everything a user can get wrong about their data is caught here with a one-line
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 import numpy as np
 import pandas as pd
 
 from automl.errors import DataError, MixedOffsetsError
 
-from ._dataset import Dataset, numbers_with_placeholders, preview, rows_with_target
+from ._dataset import (LARGEST, Dataset, as_missing_beyond_float32, beyond_float32, numbers_with_placeholders,
+                       preview, rows_with_target)
 
 # A string column is identifier-like when almost every value is distinct, and free text (kept,
 # turned into word features inside the pipeline) when its values are mostly several words long.
@@ -40,18 +44,23 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
         # Its values, not its categories: an unused category is no class (stratification would
         # refuse a class with 0 rows).
         y = pd.Series(np.asarray(y), index=y.index, name=y.name)
+    _refuse_times(y, source, target)
+    y = _decimals_as_numbers(y)
     task = infer_task(y, task, source, target)
     if task == "regression":
         y = pd.to_numeric(y)
         if y.nunique() < 2:
             raise DataError(f"{source}: target {target!r} has a single value ({plain_value(y.iloc[0])}); "
                             "there is nothing to learn")
+    else:
+        y = class_labels(y)
     groups = frame[group_column] if group_column else None
     if groups is not None and groups.isna().any():
         raise DataError(f"{source}: group_column {group_column!r} is missing in {int(groups.isna().sum())} "
                         "rows; every row needs a group (rows of one group stay on one side of a split)")
     X = frame.drop(columns=[c for c in (target, group_column, time_column) if c])
     X = _numbers_despite_placeholders(X)
+    X, huge = _beyond_float32_as_missing(X)
     X, dropped = drop_useless_columns(X)
     if X.shape[1] == 0:
         raise DataError(f"{source}: no usable feature columns left after dropping {sorted(dropped)}")
@@ -63,7 +72,56 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     categorical = [c for c in categorical if c not in text]
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
-                   dropped_columns=dropped, warnings=_integer_identifiers(X, numeric))
+                   dropped_columns=dropped, warnings=huge + _integer_identifiers(X, numeric))
+
+
+def _refuse_times(y: pd.Series, source: str, target: str) -> None:
+    # Parquet's date and time columns arrive as datetime64, or as Python dates and times.
+    times = pd.api.types.is_datetime64_any_dtype(y) or pd.api.types.is_timedelta64_dtype(y) or (
+        pd.api.types.is_object_dtype(y) and all(isinstance(v, (dt.date, dt.time, dt.timedelta)) for v in y))
+    if times:
+        raise DataError(f"{source}: target {target!r} holds dates or times; automl predicts classes or "
+                        "numbers: choose another target (a time column can order the rows as time_column)")
+
+
+def class_labels(y: pd.Series) -> pd.Series:
+    """Classes as scikit-learn takes them: numbers that are not whole (1.5, 2.25), which it
+    reads as a quantity, become their text ("1.5"); other labels stay as they are."""
+    if pd.api.types.is_float_dtype(y) and not _whole(y):
+        return y.map(lambda v: str(float(v)))
+    if pd.api.types.is_object_dtype(y) and not all(isinstance(v, str) for v in y) and \
+            not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in y):
+        # Bytes, or numbers mixed with words: scikit-learn takes neither; as text they are classes.
+        return y.map(lambda v: v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v))
+    return y
+
+
+def _decimals_as_numbers(y: pd.Series) -> pd.Series:
+    """Parquet's decimal columns (money from a database) arrive as Python Decimals: numbers."""
+    if pd.api.types.is_object_dtype(y) and all(isinstance(v, decimal.Decimal) for v in y):
+        return pd.to_numeric(y).astype("float64")
+    return y
+
+
+def _whole(values: pd.Series) -> bool:
+    # Exactly whole: a tolerance (np.allclose's 1e-8) calls a target of 1e-9-scale values whole.
+    numbers = values.to_numpy(dtype="float64")
+    return bool(np.all(numbers == np.round(numbers)))
+
+
+def _beyond_float32_as_missing(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Numbers too large for float32 count as missing (as the pipeline treats them when it
+    predicts), with one warning naming the columns."""
+    counts = {col: int(beyond_float32(X[col]).sum()) for col in X.columns}
+    counts = {col: n for col, n in counts.items() if n}
+    if not counts:
+        return X, []
+    X = X.copy()
+    for col in counts:
+        X[col] = as_missing_beyond_float32(X[col])
+    named = ", ".join(f"{col!r} ({n} values)" for col, n in counts.items())
+    return X, [f"columns with numbers beyond ±{LARGEST:.2g}, the largest a model computes with: {named}; "
+               "they are treated as missing"]
 
 
 def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
@@ -155,7 +213,7 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
                             f"target (e.g. {bad.iloc[0]!r}); use --task binary or multiclass")
         return task
     if task == "auto":
-        integer_like = numeric and np.allclose(y, np.round(y))
+        integer_like = numeric and _whole(y)
         if numeric and not (integer_like and n_classes <= MAX_CLASSES_FOR_INTEGER_TARGET):
             return "regression"
         task = "binary" if n_classes <= 2 else "multiclass"
@@ -187,8 +245,7 @@ def _integer_identifiers(X: pd.DataFrame, numeric: list[str]) -> list[str]:
     out = []
     for col in numeric:
         values = X[col].dropna()
-        if len(values) >= ID_MIN_ROWS and values.nunique() == len(values) and \
-                np.allclose(values, np.round(values)):
+        if len(values) >= ID_MIN_ROWS and values.nunique() == len(values) and _whole(values):
             out.append(f"column {col!r} looks like an identifier ({len(values)} distinct whole numbers); "
                        "it is used as a number: drop it if it only names rows")
     return out
