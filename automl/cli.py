@@ -35,10 +35,11 @@ QuietOpt = typer.Option(False, "--quiet", help="Print only errors.")
 
 def _say(message: str, err: bool = True) -> None:
     """Print one line: passwords in URLs masked, control characters escaped, length capped."""
-    from automl._terminal import one_line
+    from automl._terminal import one_line, printable
     from automl.config import mask_url
 
-    typer.echo(one_line(mask_url(message)), err=err)
+    # Escaped before masking too: a password is then never split by a newline it holds.
+    typer.echo(one_line(mask_url(printable(message))), err=err)
 
 
 @contextmanager
