@@ -156,3 +156,6 @@ def test_errors_naming_hostile_columns_and_paths_are_one_plain_line(cli, hostile
     result = cli(*args)
     _plain(result)
     assert "\\x1b" in _one_short_line(result)
+    traced = cli(*args, "--debug")  # the traceback quotes them too
+    assert "Traceback" in traced.stderr
+    _plain(traced)
