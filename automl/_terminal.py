@@ -45,10 +45,13 @@ def one_line(message: str, limit: int = 1000) -> str:
 
 @contextmanager
 def plain_warnings():
-    """Library warnings (they quote column names too) printed with control characters escaped."""
+    """Library warnings (they quote column names too) shown with control characters escaped, by
+    whatever shows them otherwise (stderr; a test run's recorder)."""
     def show(message, category, filename, lineno, file=None, line=None):
-        text = warnings.formatwarning(message, category, filename, lineno, line)
-        (file or sys.stderr).write(printable(text, newlines=True))
+        text = str(message)
+        if printable(text, newlines=True) != text:
+            message = printable(text, newlines=True)
+        before(message, category, printable(str(filename)), lineno, file, line)
 
     before, warnings.showwarning = warnings.showwarning, show
     try:
