@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from automl.errors import named
+
 
 @dataclass
 class Dataset:
@@ -97,6 +99,6 @@ def numbers_with_placeholders(values: pd.Series) -> pd.Series | None:
 
 
 def preview(columns, limit: int = 12) -> str:
-    names = [str(c) for c in columns]
+    names = [named(c, 40) for c in columns]
     more = f", ... (+{len(names) - limit})" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more

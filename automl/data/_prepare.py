@@ -12,7 +12,7 @@ import decimal
 import numpy as np
 import pandas as pd
 
-from automl.errors import DataError, MixedOffsetsError
+from automl.errors import DataError, MixedOffsetsError, shown
 
 from ._dataset import (LARGEST, Dataset, as_missing_beyond_float32, beyond_float32, numbers_with_placeholders,
                        preview, rows_with_target)
@@ -33,10 +33,10 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     target = _resolve_target(frame, target, source)
     for col, what in ((group_column, "group_column"), (time_column, "time_column")):
         if col is not None and col not in frame.columns:
-            raise DataError(f"{source}: {what} {col!r} is not a column; columns are {preview(frame.columns)}")
+            raise DataError(f"{source}: {what} {shown(col)} is not a column; columns are {preview(frame.columns)}")
     frame, rows_dropped = rows_with_target(frame, target)
     if frame.empty:
-        raise DataError(f"{source}: target column {target!r} has no values")
+        raise DataError(f"{source}: target column {shown(target)} has no values")
     if time_column:
         frame = frame.iloc[_time_order(frame[time_column], source, time_column)]
     y = frame[target]
@@ -50,13 +50,13 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     if task == "regression":
         y = pd.to_numeric(y)
         if y.nunique() < 2:
-            raise DataError(f"{source}: target {target!r} has a single value ({plain_value(y.iloc[0])}); "
+            raise DataError(f"{source}: target {shown(target)} has a single value ({plain_value(y.iloc[0])}); "
                             "there is nothing to learn")
     else:
         y = class_labels(y)
     groups = frame[group_column] if group_column else None
     if groups is not None and groups.isna().any():
-        raise DataError(f"{source}: group_column {group_column!r} is missing in {int(groups.isna().sum())} "
+        raise DataError(f"{source}: group_column {shown(group_column)} is missing in {int(groups.isna().sum())} "
                         "rows; every row needs a group (rows of one group stay on one side of a split)")
     X = frame.drop(columns=[c for c in (target, group_column, time_column) if c])
     X = _numbers_despite_placeholders(X)
@@ -80,7 +80,7 @@ def _refuse_times(y: pd.Series, source: str, target: str) -> None:
     times = pd.api.types.is_datetime64_any_dtype(y) or pd.api.types.is_timedelta64_dtype(y) or (
         pd.api.types.is_object_dtype(y) and all(isinstance(v, (dt.date, dt.time, dt.timedelta)) for v in y))
     if times:
-        raise DataError(f"{source}: target {target!r} holds dates or times; automl predicts classes or "
+        raise DataError(f"{source}: target {shown(target)} holds dates or times; automl predicts classes or "
                         "numbers: choose another target (a time column can order the rows as time_column)")
 
 
@@ -119,7 +119,7 @@ def _beyond_float32_as_missing(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     X = X.copy()
     for col in counts:
         X[col] = as_missing_beyond_float32(X[col])
-    named = ", ".join(f"{col!r} ({n} values)" for col, n in counts.items())
+    named = ", ".join(f"{shown(col)} ({n} values)" for col, n in counts.items())
     return X, [f"columns with numbers beyond ±{LARGEST:.2g}, the largest a model computes with: {named}; "
                "they are treated as missing"]
 
@@ -133,7 +133,7 @@ def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
                 example = frame[col][nested].iloc[0]
                 if isinstance(example, np.ndarray):  # how Parquet lists arrive
                     example = list(example)
-                raise DataError(f"{source}: column {col!r} holds {type(example).__name__}s (e.g. "
+                raise DataError(f"{source}: column {shown(col)} holds {type(example).__name__}s (e.g. "
                                 f"{str(example)[:60]}); automl needs one value per cell: flatten or "
                                 "drop the column")
 
@@ -146,7 +146,7 @@ def parse_times(values: pd.Series, column) -> pd.Series:
     except ValueError as exc:
         if "timezone" not in str(exc).lower() and "offset" not in str(exc).lower():
             raise
-        raise MixedOffsetsError(f"column {column!r} mixes UTC offsets{_offset_examples(values)}; write "
+        raise MixedOffsetsError(f"column {shown(column)} mixes UTC offsets{_offset_examples(values)}; write "
                                 "its times in one offset or in UTC") from None
 
 
@@ -158,7 +158,8 @@ def _offset_examples(values: pd.Series) -> str:
         return ""
     other = text[text.str.replace(r"^.*?((?:[+-]\d\d:?\d\d|Z)?)$", r"\1", regex=True) !=
                  aware.str.replace(r"^.*?((?:[+-]\d\d:?\d\d|Z)?)$", r"\1", regex=True).iloc[0]]
-    return f" (e.g. {aware.iloc[0]!r} and {other.iloc[0]!r})" if len(other) else f" (e.g. {aware.iloc[0]!r})"
+    first = shown(aware.iloc[0])
+    return f" (e.g. {first} and {shown(other.iloc[0])})" if len(other) else f" (e.g. {first})"
 
 
 def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
@@ -181,15 +182,15 @@ def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
         raise DataError(f"{source}: time_column: {exc}") from None
     bad = stamps.isna()
     if bad.any():
-        raise DataError(f"{source}: time_column {column!r} has {int(bad.sum())} missing or "
-                        f"unparseable values (e.g. {values[bad].iloc[0]!r}); every row needs a time")
+        raise DataError(f"{source}: time_column {shown(column)} has {int(bad.sum())} missing or "
+                        f"unparseable values (e.g. {shown(values[bad].iloc[0])}); every row needs a time")
     return np.argsort(stamps.to_numpy(), kind="stable")
 
 
 def plain_value(value) -> str:
     """A value as the user wrote it: ``7``, not ``np.int64(7)``; text quoted."""
     value = value.item() if hasattr(value, "item") else value
-    return repr(value) if isinstance(value, str) else str(value)
+    return shown(value) if isinstance(value, str) else str(value)[:60]
 
 
 def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str:
@@ -198,7 +199,7 @@ def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str
             return "target"
         raise DataError(f"{source}: no --target given; choose one of the columns {preview(frame.columns)}")
     if target not in frame.columns:
-        raise DataError(f"{source}: unknown target column {target!r}; columns are {preview(frame.columns)}")
+        raise DataError(f"{source}: unknown target column {shown(target)}; columns are {preview(frame.columns)}")
     return target
 
 
@@ -209,8 +210,8 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
     if task == "regression":
         bad = y[pd.to_numeric(y, errors="coerce").isna()] if not numeric else y.iloc[:0]
         if len(bad):
-            raise DataError(f"{source}: target {target!r} is not numeric, so it cannot be a regression "
-                            f"target (e.g. {bad.iloc[0]!r}); use --task binary or multiclass")
+            raise DataError(f"{source}: target {shown(target)} is not numeric, so it cannot be a regression "
+                            f"target (e.g. {shown(bad.iloc[0])}); use --task binary or multiclass")
         return task
     if task == "auto":
         integer_like = numeric and _whole(y)
@@ -218,10 +219,10 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
             return "regression"
         task = "binary" if n_classes <= 2 else "multiclass"
     if n_classes < 2:
-        raise DataError(f"{source}: target {target!r} has a single class ({plain_value(y.iloc[0])}); "
+        raise DataError(f"{source}: target {shown(target)} has a single class ({plain_value(y.iloc[0])}); "
                         "classification needs at least two")
     if task == "binary" and n_classes > 2:
-        raise DataError(f"{source}: --task binary but target {target!r} has {n_classes} classes")
+        raise DataError(f"{source}: --task binary but target {shown(target)} has {n_classes} classes")
     return task
 
 
@@ -246,7 +247,7 @@ def _integer_identifiers(X: pd.DataFrame, numeric: list[str]) -> list[str]:
     for col in numeric:
         values = X[col].dropna()
         if len(values) >= ID_MIN_ROWS and values.nunique() == len(values) and _whole(values):
-            out.append(f"column {col!r} looks like an identifier ({len(values)} distinct whole numbers); "
+            out.append(f"column {shown(col)} looks like an identifier ({len(values)} distinct whole numbers); "
                        "it is used as a number: drop it if it only names rows")
     return out
 
