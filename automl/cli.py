@@ -47,7 +47,7 @@ def _errors(debug: bool):
     """Map exceptions to one-line messages and exit codes."""
     from automl._terminal import plain_warnings
     from automl.config import mask_url
-    from automl.errors import AutomlError, describe
+    from automl.errors import AutomlError, describe, disk_full, with_cause
 
     debug = debug or os.environ.get("AUTOML_DEBUG") == "1"
     _Stop.debug = debug
@@ -67,46 +67,15 @@ def _errors(debug: bool):
     except Exception as exc:
         if debug:
             _print_traceback(mask_url)
-        full = _disk_full(exc)
+        full = disk_full(exc)
         if full is not None:
             _say(f"error: no space left on the disk ({describe(full)}); free some and rerun: the "
                  "study resumes, and trials left running are marked failed")
         else:
-            _say(f"unexpected error: {_with_cause(exc)} (rerun with --debug for the traceback)")
+            _say(f"unexpected error: {with_cause(exc)} (rerun with --debug for the traceback)")
         raise typer.Exit(1) from None
     finally:
         _done_with_signals()
-
-
-def _chain(exc: BaseException):
-    """``exc`` and what it was raised from or while handling, oldest last (each once)."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def _disk_full(exc: BaseException) -> BaseException | None:
-    """The exception in ``exc``'s chain that says the disk is full (an OSError's ENOSPC or
-    EDQUOT, or SQLite's "database or disk is full"), else None: libraries wrap it (Optuna's
-    storage raised AssertionError "Should not reach." over it)."""
-    import errno
-
-    for link in _chain(exc):
-        if isinstance(link, OSError) and link.errno in (errno.ENOSPC, errno.EDQUOT):
-            return link
-        if "database or disk is full" in str(link) or "No space left on device" in str(link):
-            return link
-    return None
-
-
-def _with_cause(exc: BaseException) -> str:
-    """``Type: first line`` of ``exc``, and of the first exception of its chain if another."""
-    from automl.errors import describe
-
-    first = list(_chain(exc))[-1]
-    return describe(exc) if first is exc else f"{describe(exc)}, from {describe(first, 200)}"
 
 
 def _print_traceback(mask) -> None:

@@ -87,6 +87,35 @@ def describe(exc: BaseException, limit: int = 500) -> str:
     return f"{type(exc).__name__}: {first_line(exc, limit)}"
 
 
+def _chain(exc: BaseException):
+    """``exc`` and what it was raised from or while handling, oldest last (each once)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def disk_full(exc: BaseException) -> BaseException | None:
+    """The exception in ``exc``'s chain that says the disk is full (an OSError's ENOSPC or
+    EDQUOT, or SQLite's "database or disk is full"), else None: libraries wrap it (Optuna's
+    storage raised AssertionError "Should not reach." over it)."""
+    import errno
+
+    for link in _chain(exc):
+        if isinstance(link, OSError) and link.errno in (errno.ENOSPC, errno.EDQUOT):
+            return link
+        if "database or disk is full" in str(link) or "No space left on device" in str(link):
+            return link
+    return None
+
+
+def with_cause(exc: BaseException) -> str:
+    """``Type: first line`` of ``exc``, and of the first exception of its chain if another."""
+    first = list(_chain(exc))[-1]
+    return describe(exc) if first is exc else f"{describe(exc)}, from {describe(first, 200)}"
+
+
 class AutomlError(Exception):
     """Base of every error automl raises on purpose. Exit code 1 unless a subclass says otherwise."""
 

@@ -393,15 +393,3 @@ def test_a_full_disk_is_one_line_naming_it_and_the_next_run_cleans_up(small_disk
         statuses = {s for (s,) in db.execute("SELECT status FROM runs")}
     assert "RUNNING" not in statuses, statuses
 
-
-def test_an_unexpected_error_names_the_error_it_came_from():
-    from automl.cli import _with_cause
-
-    try:
-        try:
-            raise OSError("the real trouble")
-        except OSError:
-            raise AssertionError("Should not reach.")
-    except AssertionError as exc:
-        assert _with_cause(exc) == "AssertionError: Should not reach., from OSError: the real trouble"
-    assert _with_cause(ValueError("alone")) == "ValueError: alone"

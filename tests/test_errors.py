@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.errors import named, shown
+from automl.errors import with_cause, named, shown
 
 
 def _alias_bomb(levels: int = 9):
@@ -49,3 +49,14 @@ def test_named_keeps_strings_and_cuts_them():
     assert named(3) == "3"
     assert named("k" * 1000) == "k" * 57 + "..."
     assert len(named(int("f" * 5000, 16))) <= 60
+
+
+def test_an_unexpected_error_names_the_error_it_came_from():
+    try:
+        try:
+            raise OSError("the real trouble")
+        except OSError:
+            raise AssertionError("Should not reach.")
+    except AssertionError as exc:
+        assert with_cause(exc) == "AssertionError: Should not reach., from OSError: the real trouble"
+    assert with_cause(ValueError("alone")) == "ValueError: alone"
