@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from automl.errors import with_cause, named, shown
+from automl.errors import named, shown, with_cause
 
 
 def _alias_bomb(levels: int = 9):
