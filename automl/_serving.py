@@ -39,7 +39,9 @@ class ServedModel:
     def predict(self, data, params: dict[str, Any] | None = None):
         output = (params or {}).get("output", "label")
         if output not in OUTPUTS:
-            raise ValueError(f"params.output: {output!r} is not allowed; choose one of {', '.join(OUTPUTS)}")
+            from automl.errors import shown  # a request's value, however large
+
+            raise ValueError(f"params.output: {shown(output)} is not allowed; choose one of {', '.join(OUTPUTS)}")
         if output == "label":
             return self.model.predict(data)
         if not hasattr(self.model, "predict_proba"):

@@ -1,7 +1,9 @@
 """The ``automl`` command line. Each command is a thin wrapper over an importable function.
 
 Only this module turns errors into exit codes: 0 success, 2 user error (one line on stderr, no
-traceback unless ``--debug``), 1 anything unexpected, 130 interrupted.
+traceback unless ``--debug``), 1 anything unexpected, 130 interrupted. Every line it prints goes
+through :func:`_say` (and warnings through ``plain_warnings``): control characters from names
+and values come out escaped, never acted on by the terminal.
 """
 
 from __future__ import annotations
@@ -31,31 +33,46 @@ WorkdirOpt = typer.Option(None, "--workdir", help="Folder whose mlruns/ receives
 QuietOpt = typer.Option(False, "--quiet", help="Print only errors.")
 
 
+def _say(message: str, err: bool = True) -> None:
+    """Print one line: passwords in URLs masked, control characters escaped, length capped."""
+    from automl._terminal import one_line, printable
+    from automl.config import mask_url
+
+    # Escaped before masking too: a password is then never split by a newline it holds.
+    typer.echo(one_line(mask_url(printable(message))), err=err)
+
+
 @contextmanager
 def _errors(debug: bool):
     """Map exceptions to one-line messages and exit codes."""
+    from automl._terminal import plain_warnings
     from automl.config import mask_url
-    from automl.errors import AutomlError, describe
+    from automl.errors import AutomlError, describe, disk_full, with_cause
 
     debug = debug or os.environ.get("AUTOML_DEBUG") == "1"
     _Stop.debug = debug
     try:
-        yield
+        with plain_warnings():
+            yield
     except typer.Exit:
         raise
     except AutomlError as exc:
         if debug:
             _print_traceback(mask_url)
-        typer.echo(mask_url(f"error: {exc}"), err=True)
+        _say(f"error: {exc}")
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted: open runs were closed as KILLED; rerun to resume the study", err=True)
+        _say("interrupted: open runs were closed as KILLED; rerun to resume the study")
         raise typer.Exit(130) from None
     except Exception as exc:
         if debug:
             _print_traceback(mask_url)
-        typer.echo(mask_url(f"unexpected error: {describe(exc)} "
-                            "(rerun with --debug for the traceback)"), err=True)
+        full = disk_full(exc)
+        if full is not None:
+            _say(f"error: no space left on the disk ({describe(full)}); free some and rerun: the "
+                 "study resumes, and trials left running are marked failed")
+        else:
+            _say(f"unexpected error: {with_cause(exc)} (rerun with --debug for the traceback)")
         raise typer.Exit(1) from None
     finally:
         _done_with_signals()
@@ -63,7 +80,9 @@ def _errors(debug: bool):
 
 def _print_traceback(mask) -> None:
     # A traceback quotes arguments and messages: storage and tracking URLs with their passwords.
-    sys.stderr.write(mask(traceback.format_exc()))
+    from automl._terminal import printable
+
+    sys.stderr.write(printable(mask(traceback.format_exc()), newlines=True))
 
 
 class _Stop:
@@ -154,7 +173,7 @@ def _exit_code(code: int) -> int:
     signal.pthread_sigmask(signal.SIG_BLOCK, set(_signals()))
     pending = set(_signals()) & signal.sigpending()
     if code == 0 and (_Stop.late or _Stop.raised or pending):
-        typer.echo("stopped after the command had finished: its results are complete", err=True)
+        _say("stopped after the command had finished: its results are complete")
         return 130
     return code
 
@@ -256,7 +275,7 @@ def retrain(
         cfg = _config(config, options)
         summary = run_retrain(cfg, allow_schema_change, min_improvement, budget=_budget(cfg))
         if not options.get("quiet"):
-            typer.echo(f"{summary['decision']}: {summary['reason']}", err=True)
+            _say(f"{summary['decision']}: {summary['reason']}")
 
 
 @app.command()
@@ -320,7 +339,7 @@ def predict(
         from automl.predict import predict_file
 
         rows = predict_file(model, data, output, proba, tracking_uri, trust=trust_model)
-        typer.echo(f"wrote {rows} predictions to {output}", err=True)
+        _say(f"wrote {rows} predictions to {output}")
 
 
 @app.command()
@@ -355,10 +374,10 @@ def validate_space(file: str = typer.Argument(..., help="Search-space YAML file.
         problems = validate_file(file)
         path = resolve_space_path(file)
         for problem in problems:
-            typer.echo(f"{path}: {problem}", err=True)
+            _say(f"{path}: {problem}")
         if problems:
             raise typer.Exit(2)
-        typer.echo(f"{path}: ok")
+        _say(f"{path}: ok", err=False)
 
 
 def main() -> None:

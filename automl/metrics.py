@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from automl.errors import ConfigError
+from automl.errors import ConfigError, shown
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def get_metric(task: str, name: str | None) -> Metric:
     """The optimisation metric for ``task`` (its default when ``name`` is None)."""
     name = name or DEFAULT_METRIC[task]
     if name not in TASK_METRICS[task]:
-        raise ConfigError(f"metric: {name!r} is not available for a {task} task; "
+        raise ConfigError(f"metric: {shown(name)} is not available for a {task} task; "
                           f"choose one of {', '.join(TASK_METRICS[task])}")
     return _ALL[name]
 

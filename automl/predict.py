@@ -11,7 +11,7 @@ from automl._trust import load_signed_pickle
 from automl.artifacts import MODEL_FILE, write_bytes_atomic, write_text_atomic
 from automl.config import ExperimentConfig, input_file, output_file, resolve_workdir
 from automl.data import check_numeric, read_table
-from automl.errors import DataError, ModelLoadError, describe
+from automl.errors import DataError, ModelLoadError, describe, shown
 from automl.tracking import load_logged_model, resolve_tracking_uri
 
 
@@ -55,10 +55,11 @@ def predict_frame(model, frame: pd.DataFrame, proba: bool = False) -> pd.DataFra
     columns = required_columns(model)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataError(f"input is missing feature columns {missing}; the model needs {columns}")
+        raise DataError(f"input is missing feature columns {shown(missing, 200)}; "
+                        f"the model needs {shown(columns, 200)}")
     X = frame[columns]
     for col in _numeric_columns(model):
-        check_numeric(X[col], f"input column {col!r}", "input")
+        check_numeric(X[col], f"input column {shown(col)}", "input")
     if proba:
         if not hasattr(model, "predict_proba"):
             raise DataError("--proba: this model gives no probabilities (regression or no predict_proba)")

@@ -1,7 +1,9 @@
 """What the terminal shows: a progress bar during the search, then the leaderboard and test metrics.
 
-All of it goes to stderr through one rich Console, so stdout stays clean for scripts; ``quiet``
-silences everything but errors.
+Progress and notes go to stderr through one rich Console, the result to stdout, so stdout stays
+clean for scripts; ``quiet`` silences everything but errors. Every text shown goes through
+:func:`_text`: names come from the user's files (a column named ``ESC]0;title BEL`` retitles the
+terminal, ``[/b]`` is Rich markup), so they are shown as plain text with control characters escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
+from automl._terminal import printable
 from automl.search import describe_states
 
 
@@ -27,6 +30,11 @@ class _BudgetColumn(ProgressColumn):
         used = self.spent_s + (task.elapsed or 0.0)
         text = _clock(used) + (f" of {_clock(self.budget_s)}" if self.budget_s else "")
         return Text(text, style="progress.elapsed")
+
+
+def _text(text: str) -> Text:
+    """``text`` as the terminal shows it: not markup, control characters escaped."""
+    return Text(printable(str(text)))
 
 
 def _clock(seconds: float) -> str:
@@ -47,13 +55,12 @@ class Reporter:
         self._maximize: bool | None = None
 
     def info(self, message: str) -> None:
-        # Text, not markup: names and paths come from the user ("[/b]" in a column name).
         if not self.quiet:
-            self.console.print(Text(message), highlight=False, soft_wrap=True)
+            self.console.print(_text(message), highlight=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(Text.assemble(("warning:", "yellow"), f" {message}"), highlight=False,
+            self.console.print(Text.assemble(("warning:", "yellow"), " ", _text(message)), highlight=False,
                                soft_wrap=True)
 
     def start_search(self, n_trials: int | None, budget_s: float | None = None,
@@ -107,16 +114,16 @@ class Reporter:
         if self.quiet:
             return
         out = self.out
-        table = Table(title=f"top trials ({summary['metric']}, {summary['direction']})")
+        table = Table(title=_text(f"top trials ({summary['metric']}, {summary['direction']})"))
         for col in ("trial", "family", "cv_score", "cv_std", "fit_time_s"):
             table.add_column(col, justify="right" if col != "family" else "left")
         for row in board.itertuples():
-            table.add_row(str(row.trial), Text(str(row.family)), f"{row.cv_score:.4f}",
+            table.add_row(str(row.trial), _text(row.family), f"{row.cv_score:.4f}",
                           f"{row.cv_std:.4f}" if row.cv_std == row.cv_std else "-",
                           f"{row.fit_time_s:.2f}")
         out.print(table)
         for line in _final_lines(summary):
-            out.print(Text(line), highlight=False, soft_wrap=True)
+            out.print(_text(line), highlight=False, soft_wrap=True)
 
 
 def _final_lines(summary: dict[str, Any]) -> list[str]:
@@ -163,18 +170,18 @@ def print_studies(overviews, console: Console | None = None) -> None:
     for col in ("study", "task", "metric", "trials", "best"):
         table.add_column(col, justify="right" if col in ("trials", "best") else "left")
     for o in overviews:
-        table.add_row(Text(o.name), o.task or "-", Text(f"{o.metric or '-'} ({o.direction})"),
-                      Text(describe_states(o.states)), _number(o.best_value, ".4f"))
+        table.add_row(_text(o.name), _text(o.task or "-"), _text(f"{o.metric or '-'} ({o.direction})"),
+                      _text(describe_states(o.states)), _number(o.best_value, ".4f"))
     console.print(table)
 
 
 def print_study(o, console: Console | None = None) -> None:
     """``automl show --study NAME``: state counts, why trials stopped, the leaderboard; stdout."""
     console = console or Console()
-    console.print(Text(f"study {o.name}: {o.task or '?'} task, {o.metric or '?'} ({o.direction}); "
-                       f"trials {describe_states(o.states)}"), soft_wrap=True)
+    console.print(_text(f"study {o.name}: {o.task or '?'} task, {o.metric or '?'} ({o.direction}); "
+                        f"trials {describe_states(o.states)}"), soft_wrap=True)
     for reason, count in o.reasons.items():
-        console.print(Text(f"  {count} x {reason}"), soft_wrap=True)
+        console.print(_text(f"  {count} x {reason}"), soft_wrap=True)
     if o.board.empty:
         console.print("no complete trial yet")
         return
@@ -182,8 +189,8 @@ def print_study(o, console: Console | None = None) -> None:
     for col in ("trial", "family", "cv_score", "cv_std", "fit_time_s", "params"):
         table.add_column(col, justify="left" if col in ("family", "params") else "right")
     for row in o.board.itertuples():
-        table.add_row(str(row.trial), Text(str(row.family)), _number(row.cv_score, ".4f"),
-                      _number(row.cv_std, ".4f"), _number(row.fit_time_s, ".2f"), Text(_params(row.params)))
+        table.add_row(str(row.trial), _text(row.family), _number(row.cv_score, ".4f"),
+                      _number(row.cv_std, ".4f"), _number(row.fit_time_s, ".2f"), _text(_params(row.params)))
     console.print(table)
 
 

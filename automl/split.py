@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from automl.data import Dataset, fingerprint, plain_value
-from automl.errors import DataError
+from automl.errors import DataError, shown
 
 
 @dataclass
@@ -150,7 +150,7 @@ def cv_folds(split: Split, task: str, k: int, seed: int, time_ordered: bool) -> 
         counts = split.y_train.value_counts()
         if counts.min() < max(k, 2):
             raise DataError(
-                f"class {counts.idxmin()!r} has {counts.min()} rows in the training part, fewer than "
+                f"class {shown(counts.idxmin())} has {counts.min()} rows in the training part, fewer than "
                 f"the {max(k, 2)} {'CV folds' if k > 1 else 'a holdout split needs'}; lower --cv "
                 "or add rows of that class"
             )

@@ -308,6 +308,23 @@ def test_an_output_link_is_replaced_not_written_through(given_folder, workdir, m
     assert not list(given_folder.glob("nowhere-*"))
 
 
+def test_a_link_named_as_the_summary_is_replaced_not_its_target(cli, workdir):
+    """Named relative to the current folder (as the README's quick start does), a summary path
+    that is a link to a file was resolved to that file, which was then overwritten (and its
+    report written beside it)."""
+    target = workdir / "elsewhere" / "victim.txt"
+    target.parent.mkdir()
+    target.write_text("not automl's")
+    (workdir / "mlruns").mkdir()
+    (workdir / "mlruns" / "summary.json").symlink_to(target)
+    result = cli(*RUN, "--no-tracking", "--quiet", "--summary-json", "mlruns/summary.json")
+    assert result.exit_code == 0, result.output
+    assert target.read_text() == "not automl's" and sorted(target.parent.iterdir()) == [target]
+    summary = workdir / "mlruns" / "summary.json"
+    assert summary.is_file() and not summary.is_symlink()
+    assert json.loads(summary.read_text())["report"] == str(workdir / "mlruns" / "summary.report.html")
+
+
 # --- unreadable files (root reads mode 000: drop the capabilities that let it) ---------------
 
 DRIVER = """

@@ -3,6 +3,7 @@ exit 0, or exit 2 and one line saying what is wrong; never a traceback, never ex
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from automl.cli import app  # noqa: E402
 
 CELLS = {
     "number": st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.integers(-5, 5)),
-    "word": st.sampled_from(["a", "b", "c", "[/b]", "x y", "", "?", "N/A", "é"]),
+    "word": st.sampled_from(["a", "b", "c", "[/b]", "x y", "", "?", "N/A", "é", "\x1b]0;t\x07", "r\u202el"]),
     "date": st.sampled_from(["2024-01-01", "2024-02-03", "01/05/2023", "2024-06-01T10:00:00+02:00", "never"]),
 }
 
@@ -30,10 +31,12 @@ def tables(draw):
     hostile cells mixed in; sometimes hopeless ones (one row, a target that is not a column)."""
     rows = draw(st.integers(20, 60)) if draw(st.integers(0, 9)) else draw(st.integers(1, 5))
     kinds = draw(st.lists(st.sampled_from(sorted(CELLS)), min_size=1, max_size=4))
-    cells = {f"c{i}{'[x]' if i == 1 else ''}": st.lists(CELLS[k], min_size=rows, max_size=rows)
-             for i, k in enumerate(kinds)}  # "c1[x]": a name that looks like markup
+    odd = {1: "[x]", 2: "\x1b[31m", 3: "\x1b]0;t\x07"}  # names that look like markup or drive a terminal
+    cells = {f"c{i}{odd.get(i, '')}": st.lists(CELLS[k], min_size=rows, max_size=rows)
+             for i, k in enumerate(kinds)}
     frame = pd.DataFrame({name: draw(values) for name, values in cells.items()})
-    labels = draw(st.sampled_from([["yes", "no"], ["a", "b", "c"], [1.5, 2.25, 3.0, 9.5, 11.0, 0.1]]))
+    labels = draw(st.sampled_from([["yes", "no"], ["a", "b", "c"], [1.5, 2.25, 3.0, 9.5, 11.0, 0.1],
+                                   ["y\x1b[5m", "n\x07"]]))
     frame["label"] = [labels[i % len(labels)] for i in range(rows)]
     target = "label" if draw(st.integers(0, 9)) else draw(st.sampled_from([*frame.columns, "absent"]))
     return frame, target
@@ -59,10 +62,14 @@ def examples(n: int):
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def assert_clean_end(result, case) -> None:
-    """Exit 0, or exit 2 and one line on stderr; never a traceback."""
+    """Exit 0, or exit 2 and one line on stderr; never a traceback, never a raw control character."""
     assert result.exit_code in (0, 2), (result.exit_code, result.stderr, case)
     assert "Traceback" not in result.output
+    assert not RAW_CONTROL.search(result.stdout + result.stderr), (result.stderr, case)
     if result.exit_code == 2:
         assert len(result.stderr.strip().splitlines()) == 1, (result.stderr, case)
 

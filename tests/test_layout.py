@@ -20,7 +20,7 @@ PACKAGE = ROOT / "automl"
 
 # The flow, top to bottom. A module may import from its own package and from layers above it.
 LAYERS = [
-    ["automl._version", "automl._compat", "automl.errors", "automl._stop"],
+    ["automl._version", "automl._compat", "automl.errors", "automl._stop", "automl._terminal"],
     ["automl._files"],  # writing under the work folder without following links
     ["automl._trust"],
     ["automl.config"],

@@ -3,7 +3,8 @@
 The key is ``$AUTOML_SIGNING_KEY`` (to share one between hosts), else this user's key file,
 made on first use. The file appears whole or not at all (written under a temporary name, then
 hard-linked into place: of processes starting at once, the first link wins and every other
-process reads that key), and it is refused when it is short, empty, or readable by others.
+process reads that key), and it is refused when it is short, empty, or readable by others, or
+when others may write its folder.
 """
 
 from __future__ import annotations
@@ -42,8 +43,25 @@ def _key() -> bytes:
                                   f"{MIN_KEY_CHARS} are needed (make one with {NEW_KEY})")
         return key.encode()
     path = key_path()
+    _check_folder(path.parent)
     key = _read_key(path)
     return key if key is not None else _create_key(path)
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a key folder that another user owns or may write: whoever can write it can swap
+    the key for one they know (or delete it so that a new one is made) and sign their pickle."""
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        return  # made private by _create_key
+    except OSError as exc:
+        raise SigningKeyError(f"{folder}: cannot read the signing key's folder ({exc.strerror})") from None
+    if info.st_uid != os.geteuid():
+        raise SigningKeyError(f"{folder}: the signing key's folder belongs to another user (uid {info.st_uid})")
+    if info.st_mode & 0o022:
+        raise SigningKeyError(f"{folder}: the signing key's folder can be written by others (mode "
+                              f"{stat.S_IMODE(info.st_mode):o}); run chmod 700 {folder}")
 
 
 def _read_key(path: Path) -> bytes | None:

@@ -6,6 +6,7 @@ no function here runs a model.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,12 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    with atomic_path(path) as tmp:  # a reader never sees half a PNG, two runs never share one
+    # atomic: a reader never sees half a PNG, two runs never share one
+    with warnings.catch_warnings(), atomic_path(path) as tmp:
+        # A column name or label with a control character has no glyph: drawn as a box, not a
+        # warning per character on the terminal.
+        warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
+        fig.tight_layout()
         fig.savefig(tmp, dpi=100, format="png")
     _pyplot().close(fig)
     return path

@@ -11,16 +11,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from automl.errors import ConfigError, first_line
+from automl.errors import ConfigError, named, shown
 
 from ._model import ExperimentConfig
 from ._paths import read_text
+from ._yaml import parse_yaml
 
 # Fields naming files: relative values are resolved against where they were written.
+SHOWN_ERRORS = 5  # of a config's problems, in the one-line message
 PATH_FIELDS = ("data", "test_data", "space", "summary_json", "output_dir", "workdir")
+OUTPUT_FIELDS = ("summary_json",)
 
 
 def load_config(path: str | None, overrides: dict[str, Any]) -> ExperimentConfig:
@@ -42,35 +44,30 @@ def load_config(path: str | None, overrides: dict[str, Any]) -> ExperimentConfig
 def format_validation_error(exc: ValidationError) -> str:
     """Pydantic errors as one line: ``field -> message (got value)`` joined by ``;``."""
     parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "config"
+    errors = exc.errors()
+    for err in errors[:SHOWN_ERRORS]:
+        where = ".".join(named(p) for p in err["loc"]) or "config"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif "input" in err and not isinstance(err["input"], dict) and err["type"] != "value_error":
-            msg += f" (got {err['input']!r})"
+            msg += f" (got {shown(err['input'])})"
         parts.append(f"{where} -> {msg}")
-    return "; ".join(parts)
+    more = f"; and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
+    return "; ".join(parts) + more
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     text = read_text(path, "config file", "give an experiment YAML file")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: {yaml_problem(exc)}") from None
+        data = parse_yaml(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: must be a mapping of settings, got {type(data).__name__}")
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
-
-
-def yaml_problem(exc: Exception) -> str:
-    """Where and why a YAML text does not parse, as ``line N: not valid YAML (reason)``."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}" if mark else "file"
-    return f"{where}: not valid YAML ({getattr(exc, 'problem', None) or first_line(exc)})"
+    return {named(k, 200).replace("-", "_"): v for k, v in data.items()}
 
 
 def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -81,7 +78,12 @@ def _resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
             continue  # demo:NAME, URIs and absent values are not paths
         if key == "space" and "/" not in value and not (base / value).exists():
             continue  # a bare file name refers to the bundled search_spaces/ folder
-        out[key] = str(_absolute(base / value)) if not Path(value).is_absolute() else value
+        if Path(value).is_absolute():
+            continue
+        path = base / value
+        # An output's own name stays as given: the finished file is renamed onto it, replacing a
+        # link there; resolved, the link's target would be written instead.
+        out[key] = str(_absolute(path.parent) / path.name if key in OUTPUT_FIELDS else _absolute(path))
     return out
 
 

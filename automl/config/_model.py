@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from automl.errors import shown
+
 Task = Literal["auto", "binary", "multiclass", "regression"]
 # "best": the best CV score; "simplest": the cheapest trial within one standard error of it.
 SelectRule = Literal["best", "simplest"]
@@ -82,7 +84,7 @@ class ExperimentConfig(BaseModel):
         # These become folder names under mlruns/ and go into MLflow filter strings: a "/", ".."
         # or quote would write outside mlruns/ or break a query.
         if value is not None and not NAME.fullmatch(value):
-            raise ValueError(f"{value!r} is not allowed: use 1-200 letters, digits, spaces and . _ - "
+            raise ValueError(f"{shown(value)} is not allowed: use 1-200 letters, digits, spaces and . _ - "
                              "starting with a letter or digit (no path separators or quotes)")
         return value
 

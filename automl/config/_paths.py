@@ -86,12 +86,13 @@ def input_file(path: str | Path, what: str, allowed: str, error: type[Exception]
     return path
 
 
-def text_encoding(path: Path, error: type[Exception] = ConfigError) -> str:
+def text_encoding(path: Path, error: type[Exception] = ConfigError, opener=None) -> str:
     """The encoding ``path`` is text in: UTF-8, or UTF-8/UTF-16 announced by a byte-order mark.
 
     The whole file is decoded once, in chunks, so that an archive or a binary named ``.csv``, a
-    latin-1 byte or a NUL (UTF-16 without a BOM) is one line naming it and where it is."""
-    with path.open("rb") as fh:
+    latin-1 byte or a NUL (UTF-16 without a BOM) is one line naming it and where it is.
+    ``opener`` opens the bytes to check (a compressed file's, decompressed); offsets are theirs."""
+    with (opener or path.open)("rb") as fh:
         head = fh.read(CHUNK)
         magic = next((name for sig, name in MAGIC if head.startswith(sig)), None)
         if head.startswith(b"PAR1") and _ends_with(fh, b"PAR1"):  # not a CSV column named PAR1...

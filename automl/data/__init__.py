@@ -5,11 +5,11 @@ task, column kinds, dropped columns and why), ``align_test_frame`` checks a sepa
 """
 
 from ._align import align_test_frame, check_numeric
-from ._dataset import Dataset, fingerprint, rows_with_target
+from ._dataset import LARGEST, Dataset, fingerprint, rows_with_target
 from ._prepare import column_types, drop_useless_columns, infer_task, parse_times, plain_value, prepare
 from ._read import DEMOS, read_table
 
-__all__ = ["DEMOS", "Dataset", "align_test_frame", "check_numeric", "column_types",
+__all__ = ["DEMOS", "LARGEST", "Dataset", "align_test_frame", "check_numeric", "column_types",
            "drop_useless_columns", "fingerprint", "infer_task", "parse_times", "plain_value", "prepare",
            "read_table",
            "rows_with_target"]

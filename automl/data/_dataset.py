@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from automl.errors import named
+
 
 @dataclass
 class Dataset:
@@ -45,10 +47,33 @@ def fingerprint(X: pd.DataFrame, y: pd.Series) -> str:
     return digest.hexdigest()
 
 
+# Models compute in float32 (and scalers square values in float64): a number beyond float32's
+# range overflows there and fails every trial, so it counts as missing, like an infinite one.
+LARGEST = float(np.finfo(np.float32).max)
+
+
+def beyond_float32(values: pd.Series) -> pd.Series:
+    """Where a column of numbers holds a finite value too large for float32 (all False for
+    other columns)."""
+    if not pd.api.types.is_float_dtype(values):
+        return pd.Series(False, index=values.index)
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(np.isfinite(numbers) & (np.abs(numbers) > LARGEST), index=values.index)
+
+
+def as_missing_beyond_float32(values: pd.Series) -> pd.Series:
+    """``values`` with infinite numbers and numbers beyond float32's range as missing."""
+    if not pd.api.types.is_float_dtype(values):
+        return values
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    return values.mask(~np.isfinite(numbers) | (np.abs(numbers) > LARGEST))
+
+
 def rows_with_target(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:
-    """Rows whose target is known (infinite values count as missing everywhere), and how many
-    were dropped."""
+    """Rows whose target is known (infinite values count as missing everywhere, and so do
+    numbers beyond float32 in the target), and how many were dropped."""
     frame = frame.replace([np.inf, -np.inf], np.nan)
+    frame[target] = as_missing_beyond_float32(frame[target])  # replace() made a copy
     keep = frame[target].notna()
     return frame.loc[keep], int((~keep).sum())
 
@@ -64,14 +89,16 @@ def is_placeholder(value) -> bool:
 def numbers_with_placeholders(values: pd.Series) -> pd.Series | None:
     """``values`` as numbers when every entry that is not a number is a placeholder such as
     ``?`` (then missing), and there is at least one number; else None (a text column)."""
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return None  # dates, categories, numbers: their type says what they are
     parsed = pd.to_numeric(values, errors="coerce")
     other = values[values.notna() & parsed.isna()]
-    if parsed.notna().sum() == 0 or not other.map(is_placeholder).all():
+    if parsed.notna().sum() == 0 or not all(map(is_placeholder, other)):
         return None
     return parsed
 
 
 def preview(columns, limit: int = 12) -> str:
-    names = [str(c) for c in columns]
+    names = [named(c, 40) for c in columns]
     more = f", ... (+{len(names) - limit})" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more

@@ -6,12 +6,16 @@ Everything a user can get wrong about their data is caught here with a one-line
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 import numpy as np
 import pandas as pd
 
-from automl.errors import DataError, MixedOffsetsError
+from automl.errors import DataError, MixedOffsetsError, shown
 
-from ._dataset import Dataset, numbers_with_placeholders, preview, rows_with_target
+from ._dataset import (LARGEST, Dataset, as_missing_beyond_float32, beyond_float32, numbers_with_placeholders,
+                       preview, rows_with_target)
 
 # A string column is identifier-like when almost every value is distinct, and free text (kept,
 # turned into word features inside the pipeline) when its values are mostly several words long.
@@ -29,10 +33,10 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     target = _resolve_target(frame, target, source)
     for col, what in ((group_column, "group_column"), (time_column, "time_column")):
         if col is not None and col not in frame.columns:
-            raise DataError(f"{source}: {what} {col!r} is not a column; columns are {preview(frame.columns)}")
+            raise DataError(f"{source}: {what} {shown(col)} is not a column; columns are {preview(frame.columns)}")
     frame, rows_dropped = rows_with_target(frame, target)
     if frame.empty:
-        raise DataError(f"{source}: target column {target!r} has no values")
+        raise DataError(f"{source}: target column {shown(target)} has no values")
     if time_column:
         frame = frame.iloc[_time_order(frame[time_column], source, time_column)]
     y = frame[target]
@@ -40,18 +44,23 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
         # Its values, not its categories: an unused category is no class (stratification would
         # refuse a class with 0 rows).
         y = pd.Series(np.asarray(y), index=y.index, name=y.name)
+    _refuse_times(y, source, target)
+    y = _decimals_as_numbers(y)
     task = infer_task(y, task, source, target)
     if task == "regression":
         y = pd.to_numeric(y)
         if y.nunique() < 2:
-            raise DataError(f"{source}: target {target!r} has a single value ({plain_value(y.iloc[0])}); "
+            raise DataError(f"{source}: target {shown(target)} has a single value ({plain_value(y.iloc[0])}); "
                             "there is nothing to learn")
+    else:
+        y = class_labels(y)
     groups = frame[group_column] if group_column else None
     if groups is not None and groups.isna().any():
-        raise DataError(f"{source}: group_column {group_column!r} is missing in {int(groups.isna().sum())} "
+        raise DataError(f"{source}: group_column {shown(group_column)} is missing in {int(groups.isna().sum())} "
                         "rows; every row needs a group (rows of one group stay on one side of a split)")
     X = frame.drop(columns=[c for c in (target, group_column, time_column) if c])
     X = _numbers_despite_placeholders(X)
+    X, huge = _beyond_float32_as_missing(X)
     X, dropped = drop_useless_columns(X)
     if X.shape[1] == 0:
         raise DataError(f"{source}: no usable feature columns left after dropping {sorted(dropped)}")
@@ -63,7 +72,56 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     categorical = [c for c in categorical if c not in text]
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
-                   dropped_columns=dropped, warnings=_integer_identifiers(X, numeric))
+                   dropped_columns=dropped, warnings=huge + _integer_identifiers(X, numeric))
+
+
+def _refuse_times(y: pd.Series, source: str, target: str) -> None:
+    # Parquet's date and time columns arrive as datetime64, or as Python dates and times.
+    times = pd.api.types.is_datetime64_any_dtype(y) or pd.api.types.is_timedelta64_dtype(y) or (
+        pd.api.types.is_object_dtype(y) and all(isinstance(v, (dt.date, dt.time, dt.timedelta)) for v in y))
+    if times:
+        raise DataError(f"{source}: target {shown(target)} holds dates or times; automl predicts classes or "
+                        "numbers: choose another target (a time column can order the rows as time_column)")
+
+
+def class_labels(y: pd.Series) -> pd.Series:
+    """Classes as scikit-learn takes them: numbers that are not whole (1.5, 2.25), which it
+    reads as a quantity, become their text ("1.5"); other labels stay as they are."""
+    if pd.api.types.is_float_dtype(y) and not _whole(y):
+        return y.map(lambda v: str(float(v)))
+    if pd.api.types.is_object_dtype(y) and not all(isinstance(v, str) for v in y) and \
+            not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in y):
+        # Bytes, or numbers mixed with words: scikit-learn takes neither; as text they are classes.
+        return y.map(lambda v: v.decode("utf-8", "backslashreplace") if isinstance(v, bytes) else str(v))
+    return y
+
+
+def _decimals_as_numbers(y: pd.Series) -> pd.Series:
+    """Parquet's decimal columns (money from a database) arrive as Python Decimals: numbers."""
+    if pd.api.types.is_object_dtype(y) and all(isinstance(v, decimal.Decimal) for v in y):
+        return pd.to_numeric(y).astype("float64")
+    return y
+
+
+def _whole(values: pd.Series) -> bool:
+    # Exactly whole: a tolerance (np.allclose's 1e-8) calls a target of 1e-9-scale values whole.
+    numbers = values.to_numpy(dtype="float64")
+    return bool(np.all(numbers == np.round(numbers)))
+
+
+def _beyond_float32_as_missing(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Numbers too large for float32 count as missing (as the pipeline treats them when it
+    predicts), with one warning naming the columns."""
+    counts = {col: int(beyond_float32(X[col]).sum()) for col in X.columns}
+    counts = {col: n for col, n in counts.items() if n}
+    if not counts:
+        return X, []
+    X = X.copy()
+    for col in counts:
+        X[col] = as_missing_beyond_float32(X[col])
+    named = ", ".join(f"{shown(col)} ({n} values)" for col, n in counts.items())
+    return X, [f"columns with numbers beyond ±{LARGEST:.2g}, the largest a model computes with: {named}; "
+               "they are treated as missing"]
 
 
 def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
@@ -75,7 +133,7 @@ def _refuse_nested(frame: pd.DataFrame, source: str) -> None:
                 example = frame[col][nested].iloc[0]
                 if isinstance(example, np.ndarray):  # how Parquet lists arrive
                     example = list(example)
-                raise DataError(f"{source}: column {col!r} holds {type(example).__name__}s (e.g. "
+                raise DataError(f"{source}: column {shown(col)} holds {type(example).__name__}s (e.g. "
                                 f"{str(example)[:60]}); automl needs one value per cell: flatten or "
                                 "drop the column")
 
@@ -88,7 +146,7 @@ def parse_times(values: pd.Series, column) -> pd.Series:
     except ValueError as exc:
         if "timezone" not in str(exc).lower() and "offset" not in str(exc).lower():
             raise
-        raise MixedOffsetsError(f"column {column!r} mixes UTC offsets{_offset_examples(values)}; write "
+        raise MixedOffsetsError(f"column {shown(column)} mixes UTC offsets{_offset_examples(values)}; write "
                                 "its times in one offset or in UTC") from None
 
 
@@ -100,7 +158,8 @@ def _offset_examples(values: pd.Series) -> str:
         return ""
     other = text[text.str.replace(r"^.*?((?:[+-]\d\d:?\d\d|Z)?)$", r"\1", regex=True) !=
                  aware.str.replace(r"^.*?((?:[+-]\d\d:?\d\d|Z)?)$", r"\1", regex=True).iloc[0]]
-    return f" (e.g. {aware.iloc[0]!r} and {other.iloc[0]!r})" if len(other) else f" (e.g. {aware.iloc[0]!r})"
+    first = shown(aware.iloc[0])
+    return f" (e.g. {first} and {shown(other.iloc[0])})" if len(other) else f" (e.g. {first})"
 
 
 def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
@@ -123,15 +182,15 @@ def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
         raise DataError(f"{source}: time_column: {exc}") from None
     bad = stamps.isna()
     if bad.any():
-        raise DataError(f"{source}: time_column {column!r} has {int(bad.sum())} missing or "
-                        f"unparseable values (e.g. {values[bad].iloc[0]!r}); every row needs a time")
+        raise DataError(f"{source}: time_column {shown(column)} has {int(bad.sum())} missing or "
+                        f"unparseable values (e.g. {shown(values[bad].iloc[0])}); every row needs a time")
     return np.argsort(stamps.to_numpy(), kind="stable")
 
 
 def plain_value(value) -> str:
     """A value as the user wrote it: ``7``, not ``np.int64(7)``; text quoted."""
     value = value.item() if hasattr(value, "item") else value
-    return repr(value) if isinstance(value, str) else str(value)
+    return shown(value) if isinstance(value, str) else str(value)[:60]
 
 
 def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str:
@@ -140,7 +199,7 @@ def _resolve_target(frame: pd.DataFrame, target: str | None, source: str) -> str
             return "target"
         raise DataError(f"{source}: no --target given; choose one of the columns {preview(frame.columns)}")
     if target not in frame.columns:
-        raise DataError(f"{source}: unknown target column {target!r}; columns are {preview(frame.columns)}")
+        raise DataError(f"{source}: unknown target column {shown(target)}; columns are {preview(frame.columns)}")
     return target
 
 
@@ -151,19 +210,19 @@ def infer_task(y: pd.Series, task: str, source: str, target: str) -> str:
     if task == "regression":
         bad = y[pd.to_numeric(y, errors="coerce").isna()] if not numeric else y.iloc[:0]
         if len(bad):
-            raise DataError(f"{source}: target {target!r} is not numeric, so it cannot be a regression "
-                            f"target (e.g. {bad.iloc[0]!r}); use --task binary or multiclass")
+            raise DataError(f"{source}: target {shown(target)} is not numeric, so it cannot be a regression "
+                            f"target (e.g. {shown(bad.iloc[0])}); use --task binary or multiclass")
         return task
     if task == "auto":
-        integer_like = numeric and np.allclose(y, np.round(y))
+        integer_like = numeric and _whole(y)
         if numeric and not (integer_like and n_classes <= MAX_CLASSES_FOR_INTEGER_TARGET):
             return "regression"
         task = "binary" if n_classes <= 2 else "multiclass"
     if n_classes < 2:
-        raise DataError(f"{source}: target {target!r} has a single class ({plain_value(y.iloc[0])}); "
+        raise DataError(f"{source}: target {shown(target)} has a single class ({plain_value(y.iloc[0])}); "
                         "classification needs at least two")
     if task == "binary" and n_classes > 2:
-        raise DataError(f"{source}: --task binary but target {target!r} has {n_classes} classes")
+        raise DataError(f"{source}: --task binary but target {shown(target)} has {n_classes} classes")
     return task
 
 
@@ -187,9 +246,8 @@ def _integer_identifiers(X: pd.DataFrame, numeric: list[str]) -> list[str]:
     out = []
     for col in numeric:
         values = X[col].dropna()
-        if len(values) >= ID_MIN_ROWS and values.nunique() == len(values) and \
-                np.allclose(values, np.round(values)):
-            out.append(f"column {col!r} looks like an identifier ({len(values)} distinct whole numbers); "
+        if len(values) >= ID_MIN_ROWS and values.nunique() == len(values) and _whole(values):
+            out.append(f"column {shown(col)} looks like an identifier ({len(values)} distinct whole numbers); "
                        "it is used as a number: drop it if it only names rows")
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from automl.config import input_file, text_encoding
 from automl.errors import DataError, first_line
 
 DEMOS = ("breast_cancer", "iris", "wine", "digits", "diabetes")
-ALLOWED = f"use .csv, .tsv, .parquet or demo:NAME ({', '.join(DEMOS)})"
+ALLOWED = f"use .csv, .tsv (either may end in .gz, .bz2, .xz or .zip), .parquet or demo:NAME ({', '.join(DEMOS)})"
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}  # pandas' names for them
 
 
 def read_table(spec: str) -> tuple[pd.DataFrame, str]:
@@ -22,17 +24,17 @@ def read_table(spec: str) -> tuple[pd.DataFrame, str]:
     if spec.startswith("demo:"):
         return _load_demo(spec.removeprefix("demo:")), spec.removeprefix("demo:")
     path = input_file(spec, "file", ALLOWED, DataError)
-    kind = READERS.get(path.suffix.lower())
-    if kind is None:
+    suffixes = [s.lower() for s in path.suffixes[-2:]]
+    compression = COMPRESSED.get(suffixes[-1]) if len(suffixes) == 2 else None
+    kind = READERS.get(suffixes[0] if compression else path.suffix.lower())
+    if kind is None or (compression and kind == "parquet"):
         raise DataError(f"{spec}: unsupported data file; {ALLOWED}")
     try:
         if kind == "parquet":
             _check_parquet(path)
             frame = pd.read_parquet(path)
         else:
-            sep, encoding = "\t" if kind == "tsv" else ",", text_encoding(path, DataError)
-            _check_header(path, sep, encoding)
-            frame = pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
+            frame = _read_text_table(path, kind, compression)
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -42,7 +44,38 @@ def read_table(spec: str) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         raise DataError(f"{spec}: no data rows")
     _check_unique_columns(frame.columns, spec)
-    return frame, path.stem
+    return frame, path.name[:-len("".join(path.suffixes[-2:]))] if compression else path.stem
+
+
+def _read_text_table(path: Path, kind: str, compression: str | None) -> pd.DataFrame:
+    opener = _opener(path, compression)
+    encoding = text_encoding(path, DataError, opener)
+    sep = _separator(opener, "\t" if kind == "tsv" else ",", encoding)
+    _check_header(path, opener, sep, encoding)
+    frame = pd.read_csv(path, sep=sep, encoding=encoding, compression=compression, low_memory=False)
+    return _decimal_commas(frame) if sep == ";" else frame
+
+
+def _opener(path: Path, compression: str | None):
+    """A function that opens ``path``'s bytes, decompressed: ``opener("rb")``."""
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    if compression is None:
+        return path.open
+    if compression == "zip":
+        def from_zip(mode: str):
+            with zipfile.ZipFile(path) as archive:
+                names = [i.filename for i in archive.infolist() if not i.is_dir()]
+                if len(names) != 1:
+                    raise DataError(f"{path}: cannot read (a ZIP archive of {len(names)} files); "
+                                    "give a ZIP archive of one CSV/TSV file")
+                return archive.open(names[0])  # the member keeps the archive's file open
+        return from_zip
+    module = {"gzip": gzip, "bz2": bz2, "xz": lzma}[compression]
+    return lambda mode: module.open(path, mode)
 
 
 def _check_parquet(path: Path) -> None:
@@ -56,9 +89,50 @@ def _check_parquet(path: Path) -> None:
                         "PAR1); give a Parquet file, or name a CSV file .csv")
 
 
-def _check_header(path: Path, sep: str, encoding: str) -> None:
+SEPARATORS = (",", ";", "\t", "|")
+SNIFF_LINES = 20
+
+
+def _separator(opener, default: str, encoding: str) -> str:
+    """``default``, unless it does not split the first lines into one same number of columns and
+    exactly one other separator does: spreadsheets in many locales save CSV with ``;`` (and
+    decimal commas), which read with ``,`` is one column named after the whole header."""
+    with io.TextIOWrapper(opener("rb"), encoding=encoding, newline="") as fh:
+        lines = [line for _, line in zip(range(SNIFF_LINES + 1), fh)]
+    lines = lines[:SNIFF_LINES]  # whole rows only: a quoted value may go on past the last line read
+
+    def consistent(sep: str) -> bool:
+        rows = list(csv.reader(lines, delimiter=sep))
+        widths = {len(row) for row in (rows[:-1] if len(rows) > 1 else rows) if row}
+        return len(widths) == 1 and widths != {1}
+
+    if not lines or consistent(default):
+        return default
+    found = [sep for sep in SEPARATORS if sep != default and consistent(sep)]
+    return found[0] if len(found) == 1 else default
+
+
+# A number written with a decimal comma (and no thousands separator): "5,1", "-0,25", "3".
+_DECIMAL_COMMA = r"[+-]?\d*,\d+|[+-]?\d+"
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of a ``;``-separated file whose every value is a number with a decimal comma
+    become numbers (where ``;`` separates, ``,`` is the decimal mark); other columns are left."""
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind in "biufcmM":
+            continue
+        values = column.dropna().astype(str).str.strip()
+        if len(values) and values.str.fullmatch(_DECIMAL_COMMA).all() and values.str.contains(",").any():
+            frame[name] = pd.to_numeric(column.astype(str).str.strip().str.replace(",", ".", regex=False)
+                                        .where(column.notna()), errors="coerce")
+    return frame
+
+
+def _check_header(path: Path, opener, sep: str, encoding: str) -> None:
     # pandas silently renames a repeated header to "a.1", so read the raw header ourselves.
-    with path.open(newline="", encoding=encoding) as fh:
+    with io.TextIOWrapper(opener("rb"), encoding=encoding, newline="") as fh:
         header = next(csv.reader(fh, delimiter=sep), None)
     if not header:
         raise DataError(f"{path}: file is empty")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from automl.data import parse_times
+from automl.data import LARGEST, parse_times
 
 from ._encoders import CategoricalEncoder
 from ._text import TextFeatures
@@ -80,12 +80,13 @@ class DatetimeExpander(TransformerMixin, BaseEstimator):
 
 
 def _to_float(X):
-    # Infinite values mean "unknown" here, as in training (data.prepare), so impute them.
+    # Infinite values and numbers beyond float32 (which overflow where models compute) mean
+    # "unknown" here, as in training (data.prepare), so impute them.
     try:
         X = np.asarray(X, dtype="float64")
     except (TypeError, ValueError):  # a placeholder such as "?" (data.check_numeric let it through)
         X = pd.DataFrame(X).apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
-    return np.where(np.isfinite(X), X, np.nan)
+    return np.where(np.isfinite(X) & (np.abs(X) <= LARGEST), X, np.nan)
 
 
 def _to_str(X):

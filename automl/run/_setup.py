@@ -15,7 +15,7 @@ from automl.artifacts import check_model_folder, remove_leftovers
 from automl.budget import Budget
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
 from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
-from automl.errors import StudyMismatchError
+from automl.errors import StudyMismatchError, shown
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
@@ -79,7 +79,7 @@ def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
     data = prepare(frame, cfg.target, cfg.task, cfg.data, cfg.group_column, cfg.time_column)
     data.name = name
     for col, why in data.dropped_columns.items():
-        reporter.warn(f"dropped column {col!r}: {why}")
+        reporter.warn(f"dropped column {shown(col)}: {why}")
     for warning in data.warnings:
         reporter.warn(warning)
     if data.rows_dropped:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from automl.config import store_file
-from automl.errors import ConfigError, first_line
+from automl.errors import ConfigError, first_line, shown
 
 from . import _attrs
 from ._leaderboard import leaderboard
@@ -64,7 +64,7 @@ def show_study(storage, name: str, top: int = 10) -> StudyOverview:
     names = _study_names(storage)
     if name not in names:
         known = ", ".join(names) or "none"
-        raise ConfigError(f"--study: no study named {name!r} in this storage; studies: {known}")
+        raise ConfigError(f"--study: no study named {shown(name)} in this storage; studies: {known}")
     return _overview(optuna.load_study(study_name=name, storage=storage), top)
 
 

@@ -6,9 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from automl.config import read_text, yaml_problem
+from automl.config import parse_yaml, read_text
 from automl.errors import ConfigError, SpaceError
 from automl.families import FAMILIES
 
@@ -49,9 +47,9 @@ def read_space_yaml(path: Path) -> tuple[Any, str]:
     bundled = ", ".join(sorted(p.name for p in SPACES_DIR.glob("*.yaml")))
     text = read_text(path, "search-space file", f"bundled spaces: {bundled}")
     try:
-        return yaml.safe_load(text), text
-    except yaml.YAMLError as exc:
-        raise SpaceError(str(path), [yaml_problem(exc)]) from None
+        return parse_yaml(text), text
+    except ConfigError as exc:
+        raise SpaceError(str(path), [str(exc)]) from None
 
 
 def validate_file(name: str) -> list[str]:

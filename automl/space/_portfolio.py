@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from automl.errors import named, shown
 from automl.families import FAMILIES
 
 from ._param import Param
@@ -33,7 +34,7 @@ def check_portfolio(doc: Any, parsed: dict, blocks: dict[str, tuple], problems: 
         return out
     for block, entries in doc.items():
         if block not in blocks:
-            problems.append(f"portfolio.{block}: unknown key; allowed: {', '.join(blocks)}")
+            problems.append(f"portfolio.{named(block)}: unknown key; allowed: {', '.join(blocks)}")
         elif not isinstance(entries, list):
             problems.append(f"portfolio.{block}: must be a list of entries")
         else:
@@ -53,10 +54,10 @@ def _entry(entry: Any, path: str, models: dict[str, list[Param]], prep: list[Par
         return False
     for key in entry:
         if key not in ENTRY_KEYS:
-            problems.append(f"{path}.{key}: unknown key; allowed: {', '.join(ENTRY_KEYS)}")
+            problems.append(f"{path}.{named(key)}: unknown key; allowed: {', '.join(ENTRY_KEYS)}")
     family = entry["model"]
-    if family not in models:
-        problems.append(f"{path}.model: {family!r} is not a family of this space; "
+    if not isinstance(family, str) or family not in models:  # a list is not even a lookup key
+        problems.append(f"{path}.model: {shown(family)} is not a family of this space; "
                         f"choose one of {', '.join(models)}")
         return False
     _values(entry.get("params"), models[family], f"{path}.params", problems)
@@ -74,11 +75,11 @@ def _values(values: Any, params: list[Param], path: str, problems: list[str]) ->
     for name, value in values.items():
         p = searched.get(name)
         if p is None:
-            problems.append(f"{path}.{name}: not a searched parameter of the space; "
+            problems.append(f"{path}.{named(name)}: not a searched parameter of the space; "
                             f"allowed: {', '.join(sorted(searched)) or 'none'}")
         elif not _inside(p, value):
-            allowed = list(p.choices) if p.type == "categorical" else f"[{p.low}, {p.high}]"
-            problems.append(f"{path}.{name}: {value!r} is outside the space; allowed: {allowed}")
+            allowed = shown(list(p.choices)) if p.type == "categorical" else f"[{p.low}, {p.high}]"
+            problems.append(f"{path}.{name}: {shown(value)} is outside the space; allowed: {allowed}")
 
 
 def _inside(p: Param, value: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.errors import first_line
+from automl.errors import first_line, named, shown
 from automl.families import FAMILIES
 from automl.preprocess import PREP_CHOICES, PREP_NUMBERS
 
@@ -16,6 +16,7 @@ TASK_BLOCKS = {"classification": ("binary", "multiclass"), "regression": ("regre
 SPEC_KEYS = {"float": {"low", "high", "log", "step"}, "int": {"low", "high", "log", "step"},
              "categorical": {"choices"}}
 SCALARS = (str, int, float, bool, type(None))
+LIMIT = 1e15  # the ends of a numeric range: finite, and exact as floats
 
 
 def validate(doc: Any) -> tuple[list[str], dict]:
@@ -26,7 +27,7 @@ def validate(doc: Any) -> tuple[list[str], dict]:
         return [f"file: must be a mapping with keys {', '.join(TOP_KEYS[1:])}"], parsed
     for key in doc:
         if key not in TOP_KEYS:
-            problems.append(f"{key}: unknown key; allowed: {', '.join(TOP_KEYS)}")
+            problems.append(f"{named(key)}: unknown key; allowed: {', '.join(TOP_KEYS)}")
     parsed["models"] = _models(doc.get("models"), "models", tuple(TASK_BLOCKS), problems)
     parsed["preprocessing"] = _prep(doc.get("preprocessing"), "preprocessing", problems)
     for block in TASK_BLOCKS:
@@ -45,7 +46,7 @@ def _task_block(block: Any, path: str, problems: list[str]) -> dict:
         return {"models": {}, "preprocessing": []}
     for key in block:
         if key not in ("models", "preprocessing"):
-            problems.append(f"{path}.{key}: unknown key; allowed: models, preprocessing")
+            problems.append(f"{path}.{named(key)}: unknown key; allowed: models, preprocessing")
     return {"models": _models(block.get("models"), f"{path}.models", (path,), problems),
             "preprocessing": _prep(block.get("preprocessing"), f"{path}.preprocessing", problems)}
 
@@ -58,18 +59,18 @@ def _models(block: Any, path: str, blocks: tuple[str, ...], problems: list[str])
         return {}
     out = {}
     for family, params in block.items():
-        where = f"{path}.{family}"
+        where = f"{path}.{named(family)}"
         fam = FAMILIES.get(family)
         if fam is None:
             problems.append(f"{where}: unknown model family; choose one of {', '.join(FAMILIES)}")
             continue
         if not fam.available():
-            problems.append(f"{where}: model family {family!r} needs the {fam.requires} package: "
+            problems.append(f"{where}: model family {shown(family)} needs the {fam.requires} package: "
                             f"pip install 'automl[{fam.requires}]', or remove it from the space")
             continue
         tasks = [t for b in blocks for t in TASK_BLOCKS[b] if fam.supports(t)]
         if not tasks:
-            problems.append(f"{where}: model family {family!r} does not support {'/'.join(blocks)}")
+            problems.append(f"{where}: model family {shown(family)} does not support {'/'.join(blocks)}")
             continue
         kinds = {t if t == "regression" else "binary" for t in tasks}
         allowed = set.intersection(*(fam.param_names(t) for t in kinds))
@@ -89,7 +90,7 @@ def _check_values(family: str, tasks: list[str], params: list[Param], path: str,
         for value in dict.fromkeys(values):
             reasons = [_refused(family, task, p.name, value) for task in tasks]
             if all(reasons):
-                problems.append(f"{path}.{p.name}: {value!r} is not allowed ({reasons[0]})")
+                problems.append(f"{path}.{p.name}: {shown(value)} is not allowed ({reasons[0]})")
                 break
 
 
@@ -127,12 +128,12 @@ def _prep(block: Any, path: str, problems: list[str]) -> list[Param]:
         values = p.choices if p.type == "categorical" else (p.value,) if p.type == "fixed" else ()
         bad = [v for v in values if allowed is not None and v not in allowed]
         if bad:
-            problems.append(f"{path}.{p.name}: {bad[0]!r} is not allowed; choose from {list(allowed)}")
+            problems.append(f"{path}.{p.name}: {shown(bad[0])} is not allowed; choose from {list(allowed)}")
         if p.name in PREP_NUMBERS:
             ok, rule = PREP_NUMBERS[p.name]
             bad = [v for v in (*values, p.low, p.high) if v is not None and not ok(v)]
             if bad:
-                problems.append(f"{path}.{p.name}: {bad[0]!r} is not allowed; it must be {rule}")
+                problems.append(f"{path}.{p.name}: {shown(bad[0])} is not allowed; it must be {rule}")
     return params
 
 
@@ -145,9 +146,9 @@ def _params(block: Any, path: str, allowed: set[str], problems: list[str]) -> li
     params = []
     for name, spec in block.items():
         if name not in allowed:
-            problems.append(f"{path}.{name}: unknown parameter; allowed: {', '.join(sorted(allowed))}")
+            problems.append(f"{path}.{named(name)}: unknown parameter; allowed: {', '.join(sorted(allowed))}")
             continue
-        param = _param(str(name), spec, f"{path}.{name}", problems)
+        param = _param(named(name, 200), spec, f"{path}.{named(name)}", problems)
         if param is not None:
             params.append(param)
     _check_conditions(params, path, problems)
@@ -161,19 +162,19 @@ def _param(name: str, spec: Any, path: str, problems: list[str]) -> Param | None
         problems.append(f"{path}: must be a fixed value or a mapping with 'type'")
         return None
     kind = spec.get("type")
-    if kind not in SPEC_KEYS:
-        problems.append(f"{path}.type: must be one of float, int, categorical, got {kind!r}")
+    if not isinstance(kind, str) or kind not in SPEC_KEYS:  # a list is not even a lookup key
+        problems.append(f"{path}.type: must be one of float, int, categorical, got {shown(kind)}")
         return None
     before = len(problems)
     for key in spec:
         if key not in SPEC_KEYS[kind] | {"type", "when"}:
-            problems.append(f"{path}.{key}: unknown key for a {kind} parameter; allowed: "
+            problems.append(f"{path}.{named(key)}: unknown key for a {kind} parameter; allowed: "
                             f"{', '.join(sorted(SPEC_KEYS[kind] | {'type', 'when'}))}")
     when = _when(spec.get("when"), f"{path}.when", problems)
     if kind == "categorical":
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
-            problems.append(f"{path}.choices: must be a non-empty list, got {choices!r}")
+            problems.append(f"{path}.choices: must be a non-empty list, got {shown(choices)}")
         elif not all(isinstance(c, SCALARS) for c in choices):
             problems.append(f"{path}.choices: each choice must be a string, number, boolean or null")
         return Param(name, kind, choices=tuple(choices or ()), when=when) if len(problems) == before else None
@@ -185,7 +186,7 @@ def _numeric(name, kind, spec, path, when, problems, before) -> Param | None:
     log = spec.get("log", False)
     step = _number(spec["step"], kind, f"{path}.step", problems) if "step" in spec else None
     if not isinstance(log, bool):
-        problems.append(f"{path}.log: must be true or false, got {log!r}")
+        problems.append(f"{path}.log: must be true or false, got {shown(log)}")
     if low is not None and high is not None and low > high:
         problems.append(f"{path}.low: must be <= high ({high:g}), got {low:g}")
     if log is True and low is not None and low <= 0:
@@ -207,14 +208,17 @@ def _number(value: Any, kind: str, path: str, problems: list[str]):
         try:
             value = float(value)
         except ValueError:
-            problems.append(f"{path}: must be a number, got {value!r}")
+            problems.append(f"{path}: must be a number, got {shown(value)}")
             return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.append(f"{path}: must be a number, got {value!r}")
+        problems.append(f"{path}: must be a number, got {shown(value)}")
+        return None
+    if not -LIMIT <= value <= LIMIT:  # also nan; float() of a larger int, int() of inf would raise
+        problems.append(f"{path}: must be a finite number between -1e15 and 1e15, got {shown(value)}")
         return None
     if kind == "int":
         if float(value) != int(value):
-            problems.append(f"{path}: must be an integer for an int parameter, got {value}")
+            problems.append(f"{path}: must be an integer for an int parameter, got {shown(value)}")
             return None
         return int(value)
     return float(value)
@@ -226,7 +230,7 @@ def _when(when: Any, path: str, problems: list[str]) -> dict[str, tuple]:
     if not isinstance(when, dict) or not when:
         problems.append(f"{path}: must map a sibling parameter to a value or list of values")
         return {}
-    return {str(k): tuple(v) if isinstance(v, list) else (v,) for k, v in when.items()}
+    return {named(k, 200): tuple(v) if isinstance(v, list) else (v,) for k, v in when.items()}
 
 
 def _check_conditions(params: list[Param], path: str, problems: list[str]) -> None:
@@ -241,6 +245,6 @@ def _check_conditions(params: list[Param], path: str, problems: list[str]) -> No
             if domain is None:
                 problems.append(f"{path}.{p.name}.when.{ref}: conditions need a categorical or fixed parameter")
             elif any(v not in domain for v in values):
-                problems.append(f"{path}.{p.name}.when.{ref}: {[v for v in values if v not in domain]} "
-                                f"not among {ref}'s choices {list(domain)}")
+                problems.append(f"{path}.{p.name}.when.{ref}: {shown([v for v in values if v not in domain])} "
+                                f"not among {ref}'s choices {shown(list(domain))}")
         seen[p.name] = p

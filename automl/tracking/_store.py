@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -26,9 +27,38 @@ def open_store(uri: str, set_globals: bool = True):
     # Creating a fresh DB runs migrations; two processes doing it at once corrupt each other.
     _pragmas_on_every_connection()
     with FileLock(db.with_name(db.name + ".lock"), timeout=600):
+        if not db.exists() or db.stat().st_size == 0:
+            _create_store(db)
         client = MlflowClient(tracking_uri=uri)
         client.search_experiments(max_results=1)
     return client
+
+
+def _create_store(db: Path) -> None:
+    """Run MLflow's migrations on a new file beside ``db``, then rename it onto ``db``: a run
+    stopped or out of disk half way leaves no half-migrated store (which every later run would
+    refuse: "table ... already exists"), only a leftover that the next creation removes. The
+    caller holds the store's lock."""
+    import sqlite3
+
+    from mlflow import MlflowClient
+
+    from automl.search import private_sqlite
+
+    for old in db.parent.glob(f".{db.name}.new*"):
+        old.unlink()
+    new = private_sqlite(db.with_name(f".{db.name}.new"))
+    client = MlflowClient(tracking_uri=f"sqlite:///{new}")
+    client.search_experiments(max_results=1)
+    engine = getattr(getattr(client._tracking_client, "store", None), "engine", None)
+    if engine is not None:
+        engine.dispose()  # its connections closed: the WAL is then ours alone to checkpoint
+    with sqlite3.connect(new) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file that is renamed
+    conn.close()
+    os.replace(new, db)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{new}{suffix}").unlink(missing_ok=True)
 
 
 def _pragmas_on_every_connection() -> None:

@@ -41,6 +41,66 @@ def test_read_table_round_trips(frame, workdir, suffix):
     pd.testing.assert_frame_equal(read, frame, check_dtype=False)
 
 
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_a_semicolon_csv_is_read_as_its_columns(frame, workdir, decimal):
+    """Spreadsheets in many locales save CSV with ``;`` and decimal commas: read with ``,``
+    the whole header was one column (and "5,1" split in two)."""
+    path = workdir / "t.csv"
+    frame.to_csv(path, sep=";", decimal=decimal, index=False)
+    read, _ = read_table(str(path))
+    pd.testing.assert_frame_equal(read, frame, check_dtype=False)
+
+
+@pytest.mark.parametrize("content", [
+    "name,note\nx,a;b;c\ny,d;e;f\n",  # semicolons inside values of a comma-separated file
+    "code;label,count\n1,2\n3,4\n",  # a semicolon in a header name
+    "a|b,c\n1,2\n",
+])
+def test_a_comma_csv_keeps_its_commas(workdir, content):
+    path = workdir / "t.csv"
+    path.write_text(content)
+    read, _ = read_table(str(path))
+    assert list(read.columns) == content.splitlines()[0].split(",")
+
+
+def test_a_semicolon_csv_keeps_text_that_is_not_a_number(workdir):
+    path = workdir / "t.csv"
+    path.write_text("price;code;target\n1,5;0,1;a\n2,25;A,2;b\n3;1,0;a\n")
+    read, _ = read_table(str(path))
+    assert read["price"].tolist() == [1.5, 2.25, 3.0]
+    assert read["code"].tolist() == ["0,1", "A,2", "1,0"]
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".tsv.gz", ".CSV.GZ"])
+def test_a_compressed_csv_is_read(frame, workdir, suffix):
+    path = workdir / f"my.table{suffix}"
+    frame.to_csv(path, sep="\t" if ".tsv" in suffix else ",", index=False,
+                 compression={"gz": "gzip"}.get(suffix.rsplit(".", 1)[1].lower(), suffix.rsplit(".", 1)[1].lower()))
+    read, name = read_table(str(path))
+    assert name == "my.table"
+    pd.testing.assert_frame_equal(read, frame, check_dtype=False)
+
+
+def test_a_compressed_csv_is_checked_like_a_plain_one(workdir):
+    import gzip
+    import zipfile
+
+    (workdir / "latin.csv.gz").write_bytes(gzip.compress("a,b\ncafé,1\n".encode("latin-1")))
+    with pytest.raises(DataError, match=r"latin\.csv\.gz: cannot read \(not UTF-8 text: byte 0xe9 at offset 7\)"):
+        read_table(str(workdir / "latin.csv.gz"))
+    (workdir / "dupe.csv.gz").write_bytes(gzip.compress(b"a,b,a\n1,2,3\n"))
+    with pytest.raises(DataError, match=r"duplicate column names \['a'\]"):
+        read_table(str(workdir / "dupe.csv.gz"))
+    with zipfile.ZipFile(workdir / "two.csv.zip", "w") as archive:
+        archive.writestr("a.csv", "a,b\n1,2\n")
+        archive.writestr("b.csv", "a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"two\.csv\.zip: cannot read \(a ZIP archive of 2 files\)"):
+        read_table(str(workdir / "two.csv.zip"))
+    (workdir / "fake.csv.gz").write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"fake\.csv\.gz: cannot read \(BadGzipFile"):
+        read_table(str(workdir / "fake.csv.gz"))
+
+
 @pytest.mark.parametrize(("content", "name", "match"), [
     (None, "absent.csv", "file not found"),
     ("", "e.csv", "file is empty"),
@@ -50,6 +110,8 @@ def test_read_table_round_trips(frame, workdir, suffix):
     ("garbage", "p.parquet", r"cannot read \(\w+"),
     ('a,b\n1,"2\n', "q.csv", r"cannot read \(\w+"),
     ("{}", "j.json", "unsupported data file"),
+    ("{}", "j.json.gz", "unsupported data file"),
+    ("PAR1", "p.parquet.gz", "unsupported data file"),
 ])
 def test_read_table_errors(workdir, content, name, match):
     if content is not None:

@@ -80,6 +80,20 @@ def test_a_key_file_others_can_read_is_refused(workdir):
     assert load_signed_pickle(workdir / "model.joblib", "model.joblib") == 1
 
 
+@pytest.mark.parametrize("mode", [0o777, 0o775, 0o757])
+def test_a_key_folder_others_can_write_is_refused(workdir, mode):
+    """Whoever can write the key's folder can put a key of theirs there (made by this user's
+    own tool, so owner and mode pass) or delete it to have a new one made."""
+    (workdir / "model.joblib").write_bytes(pickle.dumps(1))
+    sign(workdir / "model.joblib")  # makes the key
+    os.chmod(key_path().parent, mode)
+    with pytest.raises(SigningKeyError, match=rf"automl: the signing key's folder can be written by others "
+                                              rf"\(mode {mode:o}\); run chmod 700"):
+        load_signed_pickle(workdir / "model.joblib", "model.joblib")
+    os.chmod(key_path().parent, 0o700)
+    assert load_signed_pickle(workdir / "model.joblib", "model.joblib") == 1
+
+
 @pytest.mark.parametrize("content", [b"[]", b"null", b'{"sha256": 1, "hmac": []}', b"\xff\xfe",
                                      b'{"sha256": "' + b"a" * 100_000 + b'"}', b"[" * 100_000])
 def test_a_malformed_signature_is_a_one_line_refusal(workdir, content):
