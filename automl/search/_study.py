@@ -154,6 +154,11 @@ def best_trial(study):
     errors = sorted({_attrs.error(t) or "unknown error" for t in failed})
     stopped = sorted({_attrs.stopped(t) for t in study.get_trials(
         deepcopy=False, states=(TrialState.PRUNED,)) if _attrs.stopped(t)})
+    if not failed and stopped and all(reason.startswith("time limit") for reason in stopped):
+        # Nothing went wrong but the time: the budget (or the space's iterations) is the user's.
+        raise BudgetTooSmallError(f"study {study.study_name!r}: no trial finished in its time "
+                                  f"({stopped[0]}); raise --timeout or --trial-timeout, or bound "
+                                  "the space's iterations (max_iter, n_estimators)")
     detail = f"; errors: {' | '.join(errors[:3])}" if errors else ""
     detail += f"; stopped: {' | '.join(stopped[:2])} (raise --timeout or trial_timeout)" \
         if stopped else ""

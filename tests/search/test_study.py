@@ -9,7 +9,7 @@ import textwrap
 import optuna
 import pytest
 
-from automl.errors import ConfigError, SearchFailedError, StudyMismatchError
+from automl.errors import BudgetTooSmallError, ConfigError, SearchFailedError, StudyMismatchError
 from automl.run import run_experiment
 from automl.search import best_trial, count_states, default_storage, open_study, run_study
 
@@ -54,6 +54,26 @@ def test_best_trial_when_all_failed(storage, seed):
                                                 r"errors: ValueError: a \| ValueError: b$"):
         best_trial(study)
     assert count_states(study) == {"FAIL": 3}
+
+
+def test_best_trial_when_every_trial_ran_out_of_time_is_the_users_to_fix(storage, seed):
+    """Nothing failed but the time: a budget (or a space) too big for any model is a user error
+    (exit 2) saying what to change; with a real failure among them it stays a search failure."""
+    study = open_study(storage, "s", "maximize", seed, "none", GUARDS)
+    for fold in (0, 1):
+        trial = study.ask()
+        trial.set_user_attr("stopped", f"time limit: fold {fold} was still fitting at the trial's deadline")
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    with pytest.raises(BudgetTooSmallError, match=r"^study 's': no trial finished in its time \(time limit: "
+                                                  r"fold 0 was still fitting at the trial's deadline\); "
+                                                  r"raise --timeout or --trial-timeout, or bound the space"):
+        best_trial(study)
+    trial = study.ask()
+    trial.set_user_attr("error", "MemoryError: a")
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    with pytest.raises(SearchFailedError, match=r"no trial completed \(1 failed\); errors: MemoryError: a; "
+                                                r"stopped: time limit"):
+        best_trial(study)
 
 
 # --- whole searches (run_experiment, no tracking) ---------------------------------------------
