@@ -263,7 +263,9 @@ class PoolRunner:
 def _send_quietly(conn, payload: bytes) -> None:
     try:
         conn.send_bytes(payload)
-    except OSError:  # the worker died or was closed before it read its data
+    except (OSError, TypeError, ValueError):
+        # The worker died, or the pool closed this end while sending (then the connection's
+        # handle is None under the write: TypeError): nobody is left to read the data.
         pass
 
 
