@@ -9,6 +9,7 @@ and values come out escaped, never acted on by the terminal.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from contextlib import contextmanager
@@ -95,8 +96,6 @@ class _Stop:
 
 
 def _signals():
-    import signal
-
     return (signal.SIGINT, signal.SIGTERM)
 
 
@@ -112,7 +111,6 @@ def _note_late_stop(signum, frame):
 
 
 def _resend_while_lost() -> None:
-    import signal
     import time
 
     while _Stop.lost:
@@ -146,8 +144,6 @@ def _keep_lost_stop(hook_args) -> None:
 def _stop_on_signals() -> None:
     """Ctrl-C and SIGTERM (systemd stop, kill) stop the command the same way, once: open runs
     are closed as KILLED, and a second signal does not cut that short (SIGKILL does)."""
-    import signal
-
     for signum in _signals():
         signal.signal(signum, _raise_interrupt)
     sys.unraisablehook = _keep_lost_stop
@@ -156,8 +152,6 @@ def _stop_on_signals() -> None:
 def _done_with_signals() -> None:
     """The command's work is over (done, failed or stopped): a stop from now on has nothing
     left to close; it is noted, and makes the exit code 130 (see ``_exit_code``)."""
-    import signal
-
     for signum in _signals():
         if signal.getsignal(signum) is _raise_interrupt:
             signal.signal(signum, _note_late_stop)
@@ -166,8 +160,6 @@ def _done_with_signals() -> None:
 def _exit_code(code: int) -> int:
     """Whoever stopped the process while it lived gets 130, even when the stop came after the
     work was done; the signals are blocked from here to the exit, so none is missed between."""
-    import signal
-
     if signal.getsignal(signal.SIGTERM) is not _note_late_stop:
         return code
     signal.pthread_sigmask(signal.SIG_BLOCK, set(_signals()))
@@ -259,7 +251,10 @@ def _with_run_options(fn):
 @_with_run_options
 def retrain(
     allow_schema_change: bool = typer.Option(False, "--allow-schema-change", help="Accept data whose schema differs from the champion's."),
-    min_improvement: float = typer.Option(0.0, "--min-improvement", help="Required gain over the champion on the optimised metric (0: not worse)."),
+    min_improvement: float = typer.Option(0.0, "--min-improvement", help="Required gain over the champion on the optimised metric, on test rows neither model learnt from (0: not worse)."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Promote only when the whole paired-bootstrap interval of the gain at this confidence is at least --min-improvement."),
+    min_unseen_rows: int = typer.Option(50, "--min-unseen-rows", help="Fewest test rows unseen by both models to compare on; with fewer, --too-few-unseen decides: keep (the champion stays) or cv (compare CV scores)."),
+    too_few_unseen: str = typer.Option("keep", "--too-few-unseen", help="keep or cv (see --min-unseen-rows)."),
     debug: bool = DebugOpt,
     **options,
 ):
@@ -270,10 +265,11 @@ def retrain(
     """
     config = options.pop("config")
     with _errors(debug):
-        from automl.run import retrain as run_retrain
+        from automl.run import GateRules, retrain as run_retrain
 
         cfg = _config(config, options)
-        summary = run_retrain(cfg, allow_schema_change, min_improvement, budget=_budget(cfg))
+        rules = GateRules(min_improvement, confidence, min_unseen_rows, too_few_unseen)
+        summary = run_retrain(cfg, allow_schema_change, rules, budget=_budget(cfg))
         if not options.get("quiet"):
             _say(f"{summary['decision']}: {summary['reason']}")
 

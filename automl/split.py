@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from automl.data import Dataset, fingerprint, plain_value
@@ -25,17 +26,28 @@ class Split:
     y_test: pd.Series
     groups_train: pd.Series | None
     test_fingerprint: str
+    # Positions of the two parts in the table they came from (None: the test rows are a file of their own).
+    train_index: np.ndarray | None = None
+    test_index: np.ndarray | None = None
 
 
-def holdout(data: Dataset, test_size: float, seed: int, time_ordered: bool = False) -> Split:
-    """Seeded holdout: stratified for classification, the most recent rows when time-ordered."""
+def holdout(data: Dataset, test_size: float, seed: int, time_ordered: bool = False,
+            prefer: np.ndarray | None = None) -> Split:
+    """Seeded holdout: stratified for classification, the most recent rows when time-ordered.
+
+    ``prefer`` (one bool per row) marks rows to draw the test part from first: in a retrain, the
+    rows the champion has not seen, so the two models can be compared on them (:func:`_preferring`).
+    """
     from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
     n = len(data.y)
     n_test = max(1, round(n * test_size))
     if n - n_test < 2:
         raise DataError(f"{data.name}: only {n} rows with a target; too few to hold out a test set")
-    if time_ordered:
+    if prefer is not None and not time_ordered and prefer.any():
+        _check_stratifiable(data, n_test)
+        train_idx, test_idx = _preferring(data, prefer, n_test, seed)
+    elif time_ordered:
         train_idx, test_idx = list(range(n - n_test)), list(range(n - n_test, n))
     elif data.groups is not None:
         if data.groups.nunique() < 2:
@@ -52,13 +64,54 @@ def holdout(data: Dataset, test_size: float, seed: int, time_ordered: bool = Fal
         train_idx, test_idx = sorted(train_idx), sorted(test_idx)
     X, y = data.X, data.y
     groups = data.groups.iloc[train_idx] if data.groups is not None else None
+    train_idx, test_idx = np.asarray(train_idx, dtype=np.int64), np.asarray(test_idx, dtype=np.int64)
     return Split(X.iloc[train_idx], y.iloc[train_idx], X.iloc[test_idx], y.iloc[test_idx], groups,
-                 fingerprint(X.iloc[test_idx], y.iloc[test_idx]))
+                 fingerprint(X.iloc[test_idx], y.iloc[test_idx]), train_idx, test_idx)
+
+
+def _preferring(data: Dataset, prefer: np.ndarray, n_test: int, seed: int) -> tuple[list, list]:
+    """A test part of ``n_test`` rows drawn from the preferred rows first (stratified when they
+    allow it), filled up with other rows when they are too few; with groups, whole groups, those
+    whose every row is preferred first. Sorted positions, like the other splits."""
+    rng = np.random.default_rng(seed)
+    if data.groups is not None:
+        codes = pd.factorize(data.groups)[0]
+        whole = np.bincount(codes, weights=(~prefer).astype(float)) == 0  # groups without a non-preferred row
+        order = np.concatenate([rng.permutation(np.flatnonzero(whole)), rng.permutation(np.flatnonzero(~whole))])
+        sizes = np.bincount(codes)[order]
+        taken = order[: max(1, int(np.searchsorted(np.cumsum(sizes), n_test)) + 1)]
+        if len(taken) == len(order):
+            taken = taken[:-1]  # the training part keeps a group
+        test = np.isin(codes, taken)
+    else:
+        test = np.zeros(len(prefer), dtype=bool)
+        first = np.flatnonzero(prefer)
+        test[_draw(data, first, min(n_test, len(first)), rng)] = True
+        rest = np.flatnonzero(~test)
+        if n_test > len(first):
+            test[_draw(data, rest, n_test - len(first), rng)] = True
+    return sorted(np.flatnonzero(~test)), sorted(np.flatnonzero(test))
+
+
+def _draw(data: Dataset, pool: np.ndarray, k: int, rng) -> np.ndarray:
+    """``k`` of the positions ``pool``: stratified by class when every class there has 2 rows."""
+    from sklearn.model_selection import train_test_split
+
+    if k >= len(pool):
+        return pool
+    if k == 0:
+        return pool[:0]
+    y = data.y.to_numpy()[pool]
+    stratify = y if data.task != "regression" and pd.Series(y).value_counts().min() >= 2 and \
+        min(k, len(pool) - k) >= pd.Series(y).nunique() else None
+    _, drawn = train_test_split(pool, test_size=k, random_state=int(rng.integers(2**31)), stratify=stratify)
+    return np.asarray(drawn)
 
 
 def given_test(data: Dataset, X_test: pd.DataFrame, y_test: pd.Series) -> Split:
     """Use a separate test file: all of ``data`` is the training part."""
-    return Split(data.X, data.y, X_test, y_test, data.groups, fingerprint(X_test, y_test))
+    return Split(data.X, data.y, X_test, y_test, data.groups, fingerprint(X_test, y_test),
+                 np.arange(len(data.y)), None)
 
 
 def _check_stratifiable(data: Dataset, n_test: int) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from automl._files import FileLock, atomic_path, ensure_file, private_folder, write_atomic
+from automl.data import ROWS_FILE
 
 MODEL_FILE = "model.joblib"
 SCHEMA_FILE = "schema.json"
@@ -40,7 +41,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
 
 
 # What a run writes into its model folder; a later run of the study moves them aside first.
-RUN_FILES = (MODEL_FILE, MODEL_FILE + ".sig", SCHEMA_FILE, "leaderboard.csv", "model_card.md", "report.html", "plots")
+RUN_FILES = (MODEL_FILE, MODEL_FILE + ".sig", SCHEMA_FILE, ROWS_FILE, "leaderboard.csv", "model_card.md", "report.html", "plots")
 
 
 def check_model_folder(folder: Path) -> Path:
@@ -90,8 +91,9 @@ def keep_previous(folder: Path) -> Path | None:
     return dest
 
 
-def save_model(pipeline, model_schema: dict[str, Any], folder: Path) -> Path:
-    """Write the fitted pipeline (joblib) and its schema next to it; return the model path."""
+def save_model(pipeline, model_schema: dict[str, Any], folder: Path, rows: bytes | None = None) -> Path:
+    """Write the fitted pipeline (joblib), its schema and the hashes of the rows it was fitted on
+    (``training_rows.npz``) next to it; return the model path."""
     import joblib
 
     from automl._trust import sign
@@ -101,4 +103,6 @@ def save_model(pipeline, model_schema: dict[str, Any], folder: Path) -> Path:
         joblib.dump(pipeline, tmp)
     sign(path)  # automl predict loads this pickle only with a valid signature
     write_atomic(folder / SCHEMA_FILE, json.dumps(model_schema, indent=2))
+    if rows is not None:
+        write_bytes_atomic(folder / ROWS_FILE, rows)
     return path

@@ -15,11 +15,14 @@ from typing import Any, Callable
 
 from automl.artifacts import schema
 from automl.config import ExperimentConfig
+from automl.data import new_salt
 from automl.errors import DataRefusedError, GateError, describe
-from automl.metrics import evaluate
+from automl.metrics import predict
 from automl.space import resolve_space_path
 
+from ._compare import Rules, comparison_rows, subset, unseen_by
 from ._drift import PSI_WARN, drift, schema_problems
+from ._paired import paired
 from ._warm import prepare_study
 
 ALIAS = "champion"
@@ -36,6 +39,7 @@ class Decision:
     champion_version: int | None
     schema_changes: list[str]
     drift: dict[str, float]
+    comparison: dict[str, Any] | None = None  # the rows compared on, and the paired interval
 
     @property
     def decision(self) -> str:
@@ -46,13 +50,17 @@ class Decision:
         return {"decision": self.decision, "reason": self.reason,
                 "challenger_score": self.challenger_score, "champion_score": self.champion_score,
                 "champion_version": self.champion_version, "schema_changes": self.schema_changes,
-                "drift": self.drift}
+                "drift": self.drift, "comparison": self.comparison}
 
     def version_tags(self) -> dict[str, Any]:
         """Tags for the registered version, so the registry shows why the alias moved or not."""
         summary = self.summary()
-        return {f"automl.{k}": summary[k] for k in ("decision", "reason", "challenger_score",
-                                                   "champion_score", "champion_version")}
+        tags = {f"automl.{k}": summary[k] for k in ("decision", "reason", "challenger_score",
+                                                    "champion_score", "champion_version")}
+        for key in ("rows", "test_rows", "basis", "gain", "low", "high", "confidence"):
+            if self.comparison and self.comparison.get(key) is not None:
+                tags[f"automl.comparison_{key}"] = self.comparison[key]
+        return tags
 
 
 @dataclass
@@ -63,6 +71,8 @@ class Champion:
     model: Any
     schema: dict[str, Any]
     tags: dict[str, str]
+    rows: Any = None  # numpy uint64: hashes of the rows it was fitted on (None: not recorded)
+    groups: Any = None  # and of their groups, when it was trained with group_column
 
 
 @dataclass
@@ -72,7 +82,7 @@ class Gate:
     cfg: ExperimentConfig
     champion: Champion | None
     allow_schema_change: bool = False
-    min_improvement: float = 0.0
+    rules: Rules = field(default_factory=Rules)
     warn: Callable[[str], None] | None = None
     drift: dict[str, float] = field(default_factory=dict)
     schema_changes: list[str] = field(default_factory=list)
@@ -116,8 +126,21 @@ class Gate:
         tags = self.champion.tags if self.champion is not None else None
         return prepare_study(study, space, self.model_name, tags)
 
-    def decide(self, split, metric, challenger_metrics: dict[str, float]) -> Decision:
-        """Score the champion on the challenger's test rows and decide on the alias."""
+    def salt(self) -> str:
+        """The champion's row-hash salt (today's rows then hash comparably), else a new one."""
+        recorded = (self.champion.schema.get("training_rows") or {}) if self.champion else {}
+        return recorded.get("salt") or new_salt()
+
+    def unseen(self, data, kinds: dict[str, str], table, groups):
+        """Per row of today's table: has the champion not learnt from it? None when unknown."""
+        if self.champion is None:
+            return None
+        return unseen_by(self.champion, data.X, data.y, data.task, kinds, table, groups)
+
+    def decide(self, data, split, prints, metric, predictions, challenger_metrics: dict[str, float],
+               challenger_cv: float) -> Decision:
+        """Compare the champion and the challenger on the test rows neither learnt from (a paired
+        bootstrap), or by the configured rule when those are too few; decide on the alias."""
         challenger = challenger_metrics[metric.name]
         if self.champion is None:
             return self._decision(True, "first model: no champion yet", challenger, None)
@@ -130,26 +153,58 @@ class Gate:
             return self._decision(True, "champion cannot score the new data: it needs "
                                   f"{', '.join(map(str, missing[:5]))}, which the new data lacks",
                                   challenger, None)
+        rows = comparison_rows(self.champion, data, split, prints)
+        facts = rows.summary(self.rules.min_rows)
+        if rows.count < self.rules.min_rows:
+            return self._by_rule(f"only {rows.count} test rows unseen by both models ({rows.why}); "
+                                 f"a comparison needs {self.rules.min_rows}", metric, challenger_cv, facts)
+        mask = rows.mask
         try:
-            champion = evaluate(self.champion.model, split.X_test, split.y_test, (metric.name,))[metric.name]
+            champion_pred = predict(self.champion.model, split.X_test[mask], (metric.name,))
         except Exception as exc:
             raise GateError(f"champion v{self.champion.version} of {self.model_name!r} failed to score "
                             f"the test rows ({describe(exc)}); the champion alias was not moved") from exc
-        if challenger is None or champion is None:  # e.g. ROC AUC on single-class test rows
-            return self._decision(False, f"cannot compare: {metric.name} is undefined on the "
-                                  "test rows; champion kept", challenger, champion)
-        gain = challenger - champion if metric.direction == "maximize" else champion - challenger
-        promote = gain >= self.min_improvement
+        result = paired(metric, split.y_test.to_numpy()[mask], subset(predictions, mask), champion_pred,
+                        self.rules.confidence, self.cfg.seed)
+        if result is None:  # e.g. ROC AUC on rows of one class
+            return self._by_rule(f"{metric.name} is undefined on the {rows.count} comparison rows",
+                                 metric, challenger_cv, facts)
+        return self._compared(metric, result, {**facts, **vars(result)})
+
+    def _compared(self, metric, result, facts: dict) -> Decision:
+        need = self.rules.min_improvement
+        promote = result.low >= need
         verb = "beats" if promote else "does not beat"
-        reason = (f"challenger {metric.name} {challenger:.6g} {verb} champion v{self.champion.version} "
-                  f"{champion:.6g} by the required {self.min_improvement:g} (gain {gain:.6g})")
-        return self._decision(promote, reason, challenger, champion)
+        reason = (f"challenger {metric.name} {result.challenger:.6g} {verb} champion v{self.champion.version} "
+                  f"{result.champion:.6g} by the required {need:g} on {facts['rows']} test rows neither "
+                  f"model learnt from (gain {result.gain:.4g}, {result.confidence:.0%} interval "
+                  f"{result.low:.4g} to {result.high:.4g}, paired bootstrap)")
+        return self._decision(promote, reason, result.challenger, result.champion, facts)
+
+    def _by_rule(self, why: str, metric, challenger_cv: float, facts: dict) -> Decision:
+        """Too few fair rows: keep the champion, or (``too_few: cv``) compare the CV estimates."""
+        facts = {**facts, "rule": self.rules.too_few}
+        if self.rules.too_few == "keep":
+            return self._decision(False, f"{why}: champion kept (rule too_few_unseen=keep)", None, None, facts)
+        tags = self.champion.tags
+        recorded = tags.get(f"final_cv_{metric.name}", tags.get(f"cv_{metric.name}"))
+        if recorded is None:
+            return self._decision(False, f"{why}, and champion v{self.champion.version} recorded no CV "
+                                  f"{metric.name}: champion kept", None, None, facts)
+        champion_cv = float(recorded)
+        gain = challenger_cv - champion_cv if metric.direction == "maximize" else champion_cv - challenger_cv
+        promote = gain >= self.rules.min_improvement
+        verb = "beats" if promote else "does not beat"
+        reason = (f"{why}: by CV (rule too_few_unseen=cv), challenger {metric.name} {challenger_cv:.6g} {verb} "
+                  f"champion v{self.champion.version} {champion_cv:.6g} by the required "
+                  f"{self.rules.min_improvement:g} (gain {gain:.4g}; each on its own folds)")
+        return self._decision(promote, reason, challenger_cv, champion_cv, {**facts, "gain": gain})
 
     def _decision(self, promote: bool, reason: str, challenger: float | None,
-                  champion: float | None) -> Decision:
+                  champion: float | None, comparison: dict | None = None) -> Decision:
         return Decision(promote, reason, challenger, champion,
                         self.champion.version if self.champion else None, self.schema_changes,
-                        metric_safe(self.drift))
+                        metric_safe(self.drift), comparison)
 
 
 def metric_safe(values: dict[str, float]) -> dict[str, float]:

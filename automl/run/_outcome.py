@@ -29,6 +29,7 @@ class Outcome:
     test_metrics: dict[str, float | None] = field(default_factory=dict)
     predictions: Any = None  # automl.metrics.Predictions on the test rows
     schema: dict[str, Any] = field(default_factory=dict)
+    rows: Any = None  # numpy array: the hashes of the rows the saved model was fitted on
     out_dir: Path | None = None
     model_path: Path | None = None
     leaderboard: Any = None  # pandas DataFrame, best first

@@ -10,7 +10,8 @@ from automl.budget import Budget
 from automl.config import ExperimentConfig, check_paths, resolve_workdir
 from automl.errors import ConfigError, LockHeldError
 from automl.report import Reporter
-from automl.retrain import ALIAS, Champion, Gate
+from automl.retrain import ALIAS, Champion, Gate, Rules
+from automl.retrain import Rules as GateRules  # re-exported: the CLI's name for them
 from automl.search import default_storage, named_lock
 from automl.tracking import fetch_champion, resolve_tracking_uri
 
@@ -38,7 +39,7 @@ def _check(cfg: ExperimentConfig) -> None:
         raise ConfigError(f"retrain: workers must be 1 (the gate runs in one process), got {cfg.workers}")
 
 
-def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improvement: float = 0.0,
+def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, rules: Rules | None = None,
             reporter: Reporter | None = None, budget: Budget | None = None) -> dict[str, Any]:
     """One unattended retrain cycle; returns the summary with the gate's decision."""
     _check(cfg)
@@ -54,5 +55,5 @@ def retrain(cfg: ExperimentConfig, allow_schema_change: bool = False, min_improv
         uri, _ = resolve_tracking_uri(cfg.tracking_uri, workdir)
         found = fetch_champion(uri, cfg.register_model, ALIAS)
         champion = Champion(**found) if found else None
-        gate = Gate(cfg, champion, allow_schema_change, min_improvement, reporter.warn)
+        gate = Gate(cfg, champion, allow_schema_change, rules or Rules(), reporter.warn)
         return run_experiment(cfg, reporter, gate=gate, budget=budget)

@@ -14,7 +14,8 @@ from automl._trust import check_key
 from automl.artifacts import check_model_folder, remove_leftovers
 from automl.budget import Budget
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
-from automl.data import Dataset, align_test_frame, fingerprint, prepare, read_table
+from automl.data import (Dataset, RowPrints, align_test_frame, fingerprint, group_hashes, kinds_of, new_salt,
+                         prepare, read_table, row_hashes)
 from automl.errors import StudyMismatchError, shown
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
@@ -49,6 +50,7 @@ class Prepared:
     folds: list[tuple]
     metric: Metric
     data_fingerprint: str
+    prints: RowPrints
     test_rows_dropped: int = 0
 
     @property
@@ -73,8 +75,11 @@ def default_study_name(data_name: str, target: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data_name}-{target}")
 
 
-def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
-    """Read and check the data, lock away the test rows, materialise the CV folds."""
+def prepare_data(cfg: ExperimentConfig, reporter: Reporter, gate=None) -> Prepared:
+    """Read and check the data, lock away the test rows, materialise the CV folds.
+
+    In a retrain (``gate``), the test rows are drawn from the rows the champion has not seen
+    first, so that both models can be compared on rows neither learnt from."""
     frame, name = read_table(cfg.data)
     data = prepare(frame, cfg.target, cfg.task, cfg.data, cfg.group_column, cfg.time_column)
     data.name = name
@@ -86,16 +91,24 @@ def prepare_data(cfg: ExperimentConfig, reporter: Reporter) -> Prepared:
         reporter.warn(f"dropped {data.rows_dropped} rows with a missing target")
     time_ordered = cfg.time_column is not None
     test_dropped = 0
+    kinds = kinds_of(data.numeric, data.datetime, data.categorical + data.text)
+    salt = gate.salt() if gate is not None else new_salt()
+    table = row_hashes(data.X, data.y, kinds, data.task, salt)
+    groups = group_hashes(data.groups, salt) if data.groups is not None else None
     if cfg.test_data:
         test_frame, _ = read_table(cfg.test_data)
         X_test, y_test, test_dropped = align_test_frame(test_frame, data, str(data.y.name), cfg.test_data)
         split = given_test(data, X_test, y_test)
+        test = row_hashes(X_test, y_test, kinds, data.task, salt)
     else:
-        split = holdout(data, cfg.test_size, cfg.seed, time_ordered)
+        prefer = gate.unseen(data, kinds, table, groups) if gate is not None and not time_ordered else None
+        split = holdout(data, cfg.test_size, cfg.seed, time_ordered, prefer=prefer)
+        test = table[split.test_index]
     k = cfg.cv or choose_folds(len(split.y_train), len(data.feature_columns), cfg.timeout)
     folds = cv_folds(split, data.task, k, cfg.seed, time_ordered)
     metric = get_metric(data.task, cfg.metric)
-    return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), test_dropped)
+    prints = RowPrints(salt, kinds, table, test, groups)
+    return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), prints, test_dropped)
 
 
 @dataclass
@@ -222,7 +235,7 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
 
 def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) -> Context:
     check_key()  # the model is signed at the end: a weak or unreadable key fails now
-    prep = prepare_data(cfg, reporter)
+    prep = prepare_data(cfg, reporter, gate)
     data, split = prep.data, prep.split
     if gate is not None:
         gate.check_data(data, split)  # refuses (exit 3) before any search

@@ -16,6 +16,7 @@ from automl._version import __version__
 from automl.artifacts import (folder_lock, html_report, keep_previous, make_plots, model_card, save_model,
                               schema, write_text_atomic)
 from automl.config import mask_url
+from automl.data import ROWS_FILE, to_bytes
 from automl.errors import describe
 from automl.evaluate import (pareto, permutation_importance, refit_on_all_rows, select, shap_available,
                              shap_importance, test_once)
@@ -136,7 +137,15 @@ def _keep_tested(o: Outcome, why: str) -> None:
 
 
 def describe_schema(o: Outcome) -> None:
-    o.schema = schema(o.ctx.prep.data, o.ctx.prep.split)
+    """What the model was trained on, with the hashes of the rows it was fitted on (a later
+    retrain's gate compares it only on rows it has not seen)."""
+    prep = o.ctx.prep
+    o.schema = schema(prep.data, prep.split)
+    refit = o.refit_full is not None and "skipped" not in o.refit_full
+    o.rows = prep.prints.fitted(prep.split.train_index, refit)
+    o.schema["training_rows"] = {"file": ROWS_FILE, "rows": int(len(o.rows)), "salt": prep.prints.salt,
+                                 "columns": prep.prints.kinds, "task": prep.data.task,
+                                 "grouped": prep.prints.groups is not None}
     o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
 
 
@@ -170,7 +179,10 @@ def save(o: Outcome) -> None:
     kept = keep_previous(o.out_dir)
     if kept is not None:
         o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")
-    o.model_path = save_model(o.model, o.schema, o.out_dir)
+    prints = o.ctx.prep.prints
+    groups = prints.groups[o.ctx.prep.split.train_index] if prints.groups is not None else None
+    o.model_path = save_model(o.model, o.schema, o.out_dir, to_bytes(o.rows, groups))
+    o.artifacts.append(Artifact.of_file(None, o.out_dir / ROWS_FILE))
 
 
 def rank(o: Outcome) -> None:
@@ -188,14 +200,21 @@ def plot(o: Outcome) -> None:
 
 
 def judge(o: Outcome) -> None:
-    """A retrain's gate: score the champion on the same test rows and decide on the alias."""
-    gate = o.ctx.gate
+    """A retrain's gate: both models on the test rows neither learnt from (the challenger as it
+    was tested, before any refit on every row), and the decision on the alias."""
+    gate, prep = o.ctx.gate, o.ctx.prep
     if gate is None:
         return
-    o.decision = gate.decide(o.ctx.prep.split, o.ctx.prep.metric, o.test_metrics)
+    o.decision = gate.decide(prep.data, prep.split, prep.prints, prep.metric, o.predictions, o.test_metrics,
+                             _final_cv(o))
     o.version_tags.update(o.decision.version_tags())
     o.metrics.update({f"drift_psi_{c}": v for c, v in o.decision.drift.items()})
     o.artifacts.append(Artifact.of_text("drift.json", json.dumps(o.decision.drift, indent=2)))
+
+
+def _final_cv(o: Outcome) -> float:
+    """The CV estimate of the final model: the ensemble's when one was chosen."""
+    return o.ensemble.score if o.members else o.trial.value
 
 
 def card(o: Outcome) -> None:
@@ -265,7 +284,7 @@ def log(o: Outcome) -> None:
     scores = {f"test_{k}": v for k, v in o.test_metrics.items()}
     scores[f"best_cv_{metric}"] = o.trial.value
     tags = {"study_name": study.study_name, "best_trial": o.trial.number,
-            f"cv_{metric}": o.trial.value, "final_model": "ensemble" if o.members else "best_trial",
+            f"cv_{metric}": o.trial.value, f"final_cv_{metric}": _final_cv(o), "final_model": "ensemble" if o.members else "best_trial",
             "selection_rule": o.selection.rule,
             "fit_rows": (o.refit_full or {}).get("rows", len(o.ctx.prep.split.y_train)),
             **scores, **o.version_tags}

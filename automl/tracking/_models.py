@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from automl._trust import load_skops_model
+from automl.data import ROWS_FILE, read_rows_file
 from automl.errors import ModelLoadError, first_line
 
 from ._store import literal, open_store
@@ -32,9 +33,17 @@ def fetch_champion(uri: str, name: str, alias: str) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = client.download_artifacts(version.run_id, "schema.json", tmp)
         schema = json.loads(Path(path).read_text())
+        rows, groups = _training_rows(client, version.run_id, schema, tmp)
     model = _load_model(version.source, uri)
     return {"version": int(version.version), "model": model, "schema": schema,
-            "tags": dict(version.tags)}
+            "tags": dict(version.tags), "rows": rows, "groups": groups}
+
+
+def _training_rows(client, run_id: str, schema: dict, folder: str):
+    """The hashes of the rows the champion was fitted on, if it recorded them (None, None if not)."""
+    if "training_rows" not in schema:
+        return None, None  # saved before automl recorded them
+    return read_rows_file(Path(client.download_artifacts(run_id, ROWS_FILE, folder)))
 
 
 def load_logged_model(uri: str, tracking_uri: str, trust: bool = False):

@@ -51,7 +51,7 @@ class Artifact:
     """One file of the run's evidence: ``text`` written as ``path``, or the local ``file`` put in
     the folder ``path`` of the run's artifacts."""
 
-    path: str
+    path: str | None  # the folder in the run's artifacts (None: at the top)
     text: str | None = None
     file: str | None = None
 
@@ -60,7 +60,7 @@ class Artifact:
         return cls(path, text=text)
 
     @classmethod
-    def of_file(cls, folder: str, file: Path | str) -> "Artifact":
+    def of_file(cls, folder: str | None, file: Path | str) -> "Artifact":
         return cls(folder, file=str(file))
 
 
