@@ -44,15 +44,16 @@ def holdout(data: Dataset, test_size: float, seed: int, time_ordered: bool = Fal
     n_test = max(1, round(n * test_size))
     if n - n_test < 2:
         raise DataError(f"{data.name}: only {n} rows with a target; too few to hold out a test set")
+    if data.groups is not None and not time_ordered and data.groups.nunique() < 2:
+        raise DataError(f"{data.name}: group_column has {data.groups.nunique()} group; a test "
+                        "set of whole groups needs at least 2")
     if prefer is not None and not time_ordered and prefer.any():
-        _check_stratifiable(data, n_test)
+        if data.groups is None:
+            _check_stratifiable(data, n_test)
         train_idx, test_idx = _preferring(data, prefer, n_test, seed)
     elif time_ordered:
         train_idx, test_idx = list(range(n - n_test)), list(range(n - n_test, n))
     elif data.groups is not None:
-        if data.groups.nunique() < 2:
-            raise DataError(f"{data.name}: group_column has {data.groups.nunique()} group; a test "
-                            "set of whole groups needs at least 2")
         gss = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
         train_idx, test_idx = next(gss.split(data.X, data.y, data.groups))
     else:

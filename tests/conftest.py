@@ -262,3 +262,23 @@ def postgres_url():
 def fresh_postgres():
     """:func:`postgres_database`, for a test that needs a database with settings of its own."""
     return postgres_database
+
+
+@pytest.fixture
+def open_page():
+    """Open an HTML file in a real headless Chromium: the DOM after load, and every console
+    message the page produced (skipped without a chromium; .ci/run installs Debian's)."""
+    import shutil
+
+    found = os.environ.get("AUTOML_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.skip("no chromium: .ci/run installs Debian's chromium package")
+
+    def open_(page: Path) -> tuple[str, list[str]]:
+        proc = subprocess.run([found, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                               "--v=0", "--dump-dom", page.resolve().as_uri()],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout, [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+
+    return open_

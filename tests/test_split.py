@@ -142,3 +142,53 @@ def test_time_ordered_holdout_validates_on_the_newest_rows():
     split = holdout(data, 0.2, 0, time_ordered=True)
     (train, valid), = cv_folds(split, data.task, 1, 0, True)
     assert list(valid) == list(range(64, 80)) and list(train) == list(range(64))
+
+
+def _rows(n: int, seed: int, groups: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"x": rng.normal(size=n), "label": rng.choice(["a", "b"], size=n)})
+    if groups:
+        frame["g"] = np.arange(n) // 5
+    return frame
+
+
+def test_a_preferred_holdout_puts_every_preferred_row_in_the_test_part_when_they_are_few():
+    data = prepare(_rows(200, 0), "label", "auto", "src")
+    prefer = np.zeros(200, dtype=bool)
+    prefer[[3, 50, 51, 120, 199]] = True
+    split = holdout(data, 0.2, 0, prefer=prefer)
+    assert len(split.test_index) == 40 and set(np.flatnonzero(prefer)) <= set(split.test_index)
+    assert not set(split.train_index) & set(split.test_index)
+    assert len(split.train_index) + len(split.test_index) == 200
+
+
+def test_a_preferred_holdout_draws_only_preferred_rows_when_there_are_enough():
+    data = prepare(_rows(300, 1), "label", "auto", "src")
+    prefer = np.arange(300) >= 150  # the newer half is unseen
+    split = holdout(data, 0.2, 0, prefer=prefer)
+    assert len(split.test_index) == 60 and prefer[split.test_index].all()
+    assert split.test_index.tolist() == sorted(split.test_index.tolist())
+    again = holdout(data, 0.2, 0, prefer=prefer)
+    assert again.test_fingerprint == split.test_fingerprint  # seeded
+    classes = split.y_test.value_counts()
+    assert classes.min() >= 20  # stratified: both classes, about half each
+
+
+def test_a_preferred_group_holdout_takes_wholly_preferred_groups_first():
+    frame = _rows(300, 2, groups=True)
+    data = prepare(frame, "label", "auto", "src", group_column="g")
+    prefer = frame["g"].to_numpy() >= 40  # groups 40..59 wholly unseen
+    prefer[7] = True  # one row of group 1: that group is not wholly unseen
+    split = holdout(data, 0.2, 0, prefer=prefer)
+    test_groups = set(frame["g"].iloc[split.test_index])
+    train_groups = set(frame["g"].iloc[split.train_index])
+    assert not test_groups & train_groups
+    assert test_groups <= set(range(40, 60)) and len(split.test_index) >= 60
+
+
+def test_a_preferred_group_holdout_with_one_group_is_refused():
+    frame = _rows(40, 3, groups=True)
+    frame["g"] = 1
+    data = prepare(frame, "label", "auto", "src", group_column="g")
+    with pytest.raises(DataError, match="group_column has 1 group"):
+        holdout(data, 0.2, 0, prefer=np.ones(40, dtype=bool))

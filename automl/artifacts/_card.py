@@ -139,6 +139,9 @@ def _choice(facts) -> str:
         lines.append(f"- selection rule {quote(facts['selection_rule'])}: {plain(facts['selection_reason'])}")
     if facts.get("decision"):
         lines.append(f"- retrain gate: {plain(facts['decision'])}")
+    compared = facts.get("comparison") or {}
+    if compared.get("basis"):
+        lines.append(f"- compared on {compared['rows']} of {compared['test_rows']} test rows: {plain(compared['basis'])}")
     return "\n".join(lines)
 
 

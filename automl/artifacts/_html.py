@@ -200,5 +200,26 @@ def _retrain(facts) -> str:
         return _section("retrain", "Retrain", "<p class=muted>Not a retrain: no champion to compare.</p>")
     drift = facts.get("drift") or {}
     rows = [[c, v] for c, v in sorted(drift.items(), key=lambda kv: -kv[1])]
-    return _section("retrain", "Retrain", f"<p>Gate: {_e(facts['decision'])}.</p>",
+    return _section("retrain", "Retrain", f"<p>Gate: {_e(facts['decision'])}.</p>", _gate(facts),
                     _table(["column", "drift (PSI)"], rows) if rows else "")
+
+
+def _gate(facts) -> str:
+    """The evidence of the decision: which rows both models were scored on, and why those."""
+    c = facts.get("comparison")
+    if not c:
+        return ""
+    left_out = [("among the champion's training rows", c.get("seen_by_champion")),
+                ("not newer than the champion's newest training row", c.get("not_newer_than_champion")),
+                ("repeat a row the challenger was trained on", c.get("seen_by_challenger"))]
+    rows = [["metric", facts["metric"]],
+            ["compared on", f"{c['rows']} of {c['test_rows']} test rows (at least {c['needed']} needed)"],
+            ["why these rows", c["basis"]]]
+    rows += [[f"left out: {what}", n] for what, n in left_out if n is not None]
+    if c.get("low") is not None:
+        rows += [["challenger", c["challenger"]], ["champion", c["champion"]], ["gain", c["gain"]],
+                 [f"{c['confidence']:.0%} interval of the gain",
+                  f"{c['low']:.4g} to {c['high']:.4g} (paired bootstrap, {c['resamples']} resamples)"]]
+    if c.get("rule"):
+        rows.append(["decided by the rule", f"too_few_unseen={c['rule']}"])
+    return "<p>The comparison:</p>" + _table(["", ""], rows)

@@ -37,8 +37,10 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     frame, rows_dropped = rows_with_target(frame, target)
     if frame.empty:
         raise DataError(f"{source}: target column {shown(target)} has no values")
+    times = None
     if time_column:
-        frame = frame.iloc[_time_order(frame[time_column], source, time_column)]
+        order, times = _time_order(frame[time_column], source, time_column)
+        frame = frame.iloc[order]
     y = frame[target]
     if isinstance(y.dtype, pd.CategoricalDtype):
         # Its values, not its categories: an unused category is no class (stratification would
@@ -72,7 +74,8 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     categorical = [c for c in categorical if c not in text]
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
-                   dropped_columns=dropped, warnings=huge + _integer_identifiers(X, numeric))
+                   dropped_columns=dropped, warnings=huge + _integer_identifiers(X, numeric),
+                   times=times)
 
 
 def _refuse_times(y: pd.Series, source: str, target: str) -> None:
@@ -173,9 +176,10 @@ def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
-    """Row order by time (TimeSeriesSplit and the newest-rows test set need it); dates written
-    as text are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
+def _time_order(values: pd.Series, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row order by time (TimeSeriesSplit and the newest-rows test set need it), and the times
+    in that order as numbers (nanoseconds since the epoch for instants); dates written as text
+    are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
     try:
         stamps = values if pd.api.types.is_numeric_dtype(values) else parse_times(values, column)
     except MixedOffsetsError as exc:
@@ -184,7 +188,13 @@ def _time_order(values: pd.Series, source: str, column: str) -> np.ndarray:
     if bad.any():
         raise DataError(f"{source}: time_column {shown(column)} has {int(bad.sum())} missing or "
                         f"unparseable values (e.g. {shown(values[bad].iloc[0])}); every row needs a time")
-    return np.argsort(stamps.to_numpy(), kind="stable")
+    order = np.argsort(stamps.to_numpy(), kind="stable")
+    if pd.api.types.is_datetime64_any_dtype(stamps):
+        numbers = stamps.dt.tz_localize(None) if stamps.dt.tz is None else stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        times = numbers.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    else:
+        times = stamps.to_numpy(dtype=float)
+    return order, times[order]
 
 
 def plain_value(value) -> str:

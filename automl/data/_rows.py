@@ -161,18 +161,37 @@ def kinds_of(numeric: list[str], datetimes: list[str], others: list[str]) -> dic
 
 @dataclass
 class RowPrints:
-    """A run's row hashes: one per row of the table, one per test row, and the table's groups."""
+    """A run's row hashes: one per row of the table, one per test row, the table's groups and
+    times (time_column), each per row of the table."""
 
     salt: str
     kinds: dict[str, str]  # the columns hashed, and how
     table: np.ndarray
     test: np.ndarray
     groups: np.ndarray | None = None
+    times: np.ndarray | None = None
 
     def fitted(self, train_index: np.ndarray, with_test: bool) -> np.ndarray:
         """The hashes of the rows a final model was fitted on (with the test rows: refit_full)."""
         rows = self.table[train_index]
         return np.concatenate([rows, self.test]) if with_test else rows
+
+    def fitted_groups(self, train_index, test_index, with_test: bool) -> np.ndarray | None:
+        """The groups of those rows (a test file's groups are not known: its rows are not grouped)."""
+        return None if self.groups is None else self.groups[_fitted_index(train_index, test_index, with_test)]
+
+    def newest(self, train_index, test_index, with_test: bool) -> float | int | None:
+        """The newest time among those rows (None without time_column)."""
+        if self.times is None:
+            return None
+        newest = self.times[_fitted_index(train_index, test_index, with_test)].max()
+        return int(newest) if self.times.dtype.kind == "i" else float(newest)
+
+
+def _fitted_index(train_index, test_index, with_test: bool) -> np.ndarray:
+    if with_test and test_index is not None:
+        return np.concatenate([train_index, test_index])
+    return np.asarray(train_index)
 
 
 def label_text(values) -> np.ndarray:

@@ -3,7 +3,8 @@
 The champion's folder records the hashes of the rows it was fitted on (``automl.data`` row
 fingerprints); the challenger's test rows are never in its own training part, but a table can
 repeat a row, so a test row equal to one of its training rows is left out as well. With groups,
-a row whose group the champion saw is left out too (rows of one group are not independent).
+a row whose group the champion saw is left out too (rows of one group are not independent), and
+with a time column so is a row no newer than the newest the champion was fitted on.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Rows:
     seen_by_champion: int | None  # None: the champion did not record its rows
     seen_by_challenger: int
     basis: str
+    not_newer: int | None = None  # time_column: rows not newer than the champion's newest
 
     @property
     def count(self) -> int:
@@ -57,13 +59,15 @@ class Rows:
     def why(self) -> str:
         if self.seen_by_champion is None:
             return self.basis
+        older = "" if self.not_newer is None else \
+            f", {self.not_newer} are not newer than the champion's newest training row"
         return (f"of {self.test_rows}, {self.seen_by_champion} were among the champion's training rows"
-                f" and {self.seen_by_challenger} repeat a challenger training row")
+                f"{older} and {self.seen_by_challenger} repeat a challenger training row")
 
     def summary(self, needed: int) -> dict[str, Any]:
         return {"rows": self.count, "needed": needed, "test_rows": self.test_rows,
                 "seen_by_champion": self.seen_by_champion, "seen_by_challenger": self.seen_by_challenger,
-                "basis": self.basis}
+                "not_newer_than_champion": self.not_newer, "basis": self.basis}
 
 
 def unseen_by(champion, X, y, task: str, kinds: dict[str, str], hashes: np.ndarray,
@@ -96,8 +100,22 @@ def comparison_rows(champion, data, split, prints) -> Rows:
         why = (f"champion v{champion.version} did not record the rows it was fitted on (saved by an "
                "automl before row fingerprints, or its columns are gone)")
         return Rows(np.zeros(n, dtype=bool), n, None, int(repeats.sum()), why)
-    return Rows(unseen & ~repeats, n, int((~unseen).sum()), int(repeats.sum()),
-                "test rows unseen by the champion (row fingerprints) and by the challenger")
+    older = not_newer(champion, prints, split)
+    basis = "test rows unseen by the champion (row fingerprints) and by the challenger"
+    if older is None:
+        return Rows(unseen & ~repeats, n, int((~unseen).sum()), int(repeats.sum()), basis)
+    return Rows(unseen & ~repeats & ~older, n, int((~unseen).sum()), int(repeats.sum()),
+                basis + ", newer than the champion's newest training row", int(older.sum()))
+
+
+def not_newer(champion, prints, split) -> np.ndarray | None:
+    """Per test row, with time_column: is it no newer than the newest row the champion was fitted
+    on? (A model of a time series is judged on the time after it.) None when unknown."""
+    recorded = champion.schema.get("training_rows") or {}
+    newest, kind = recorded.get("newest_time"), recorded.get("time_kind")
+    if newest is None or prints.times is None or split.test_index is None or prints.times.dtype.kind != kind:
+        return None
+    return prints.times[split.test_index] <= newest
 
 
 def subset(pred: Predictions, mask: np.ndarray) -> Predictions:

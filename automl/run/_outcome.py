@@ -30,6 +30,7 @@ class Outcome:
     predictions: Any = None  # automl.metrics.Predictions on the test rows
     schema: dict[str, Any] = field(default_factory=dict)
     rows: Any = None  # numpy array: the hashes of the rows the saved model was fitted on
+    row_groups: Any = None  # and the hashes of their groups (group_column)
     out_dir: Path | None = None
     model_path: Path | None = None
     leaderboard: Any = None  # pandas DataFrame, best first

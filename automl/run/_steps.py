@@ -142,10 +142,14 @@ def describe_schema(o: Outcome) -> None:
     prep = o.ctx.prep
     o.schema = schema(prep.data, prep.split)
     refit = o.refit_full is not None and "skipped" not in o.refit_full
-    o.rows = prep.prints.fitted(prep.split.train_index, refit)
-    o.schema["training_rows"] = {"file": ROWS_FILE, "rows": int(len(o.rows)), "salt": prep.prints.salt,
-                                 "columns": prep.prints.kinds, "task": prep.data.task,
-                                 "grouped": prep.prints.groups is not None}
+    prints, split = prep.prints, prep.split
+    o.rows = prints.fitted(split.train_index, refit)
+    o.row_groups = prints.fitted_groups(split.train_index, split.test_index, refit)
+    o.schema["training_rows"] = {"file": ROWS_FILE, "rows": int(len(o.rows)), "salt": prints.salt,
+                                 "columns": prints.kinds, "task": prep.data.task,
+                                 "grouped": o.row_groups is not None,
+                                 "newest_time": prints.newest(split.train_index, split.test_index, refit),
+                                 "time_kind": None if prints.times is None else prints.times.dtype.kind}
     o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
 
 
@@ -179,9 +183,7 @@ def save(o: Outcome) -> None:
     kept = keep_previous(o.out_dir)
     if kept is not None:
         o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")
-    prints = o.ctx.prep.prints
-    groups = prints.groups[o.ctx.prep.split.train_index] if prints.groups is not None else None
-    o.model_path = save_model(o.model, o.schema, o.out_dir, to_bytes(o.rows, groups))
+    o.model_path = save_model(o.model, o.schema, o.out_dir, to_bytes(o.rows, o.row_groups))
     o.artifacts.append(Artifact.of_file(None, o.out_dir / ROWS_FILE))
 
 
@@ -267,6 +269,7 @@ def _facts(o: Outcome) -> dict:
         "selection_reason": o.selection.reason if o.selection and o.selection.rule != "best" else None,
         "refit_full_rows": None if "skipped" in (o.refit_full or {}) else (o.refit_full or {}).get("rows"),
         "decision": f"{o.decision.summary()['decision']}: {o.decision.reason}" if o.decision else None,
+        "comparison": o.decision.comparison if o.decision else None,
     }
 
 

@@ -110,3 +110,18 @@ def test_the_model_records_every_row_it_was_fitted_on(cycles):
     work, summaries = cycles
     rows, _ = read_rows_file(Path(summaries[2]["model_path"]).parent / "training_rows.npz")
     assert len(rows) == len(np.unique(rows)) and len(rows) > 2_900  # refit on all 3,000 (less repeats)
+
+
+def test_the_report_and_the_card_show_the_evidence(cycles, open_page):
+    work, (_, _, better, kept, _) = cycles
+    dom, console = open_page(work / "day3.report.html")
+    assert console == [], console
+    gate = dom[dom.index('<section id="retrain">'):]
+    compared = better["comparison"]
+    assert f"<td>{compared['rows']} of {compared['test_rows']} test rows (at least 50 needed)</td>" in gate
+    assert "<td>left out: among the champion's training rows</td><td class=\"n\">0</td>" in gate
+    assert f"{compared['low']:.4g} to {compared['high']:.4g} (paired bootstrap, 1000 resamples)" in gate
+    card = (Path(better["model_path"]).parent / "model_card.md").read_text()
+    assert f"compared on {compared['rows']} of {compared['test_rows']} test rows" in card
+    dom, _ = open_page(work / "day4.report.html")
+    assert "<td>decided by the rule</td><td>too_few_unseen=keep</td>" in dom

@@ -3,10 +3,7 @@ self-contained (no network), and text from the data shown, never run as markup."
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,32 +14,14 @@ from automl.run import run_experiment
 HOSTILE = '<script>console.error("from a column")</script>'
 
 
-def _chromium() -> str:
-    found = os.environ.get("AUTOML_TEST_CHROMIUM") or shutil.which("chromium") or \
-        shutil.which("chromium-browser")
-    if not found:
-        pytest.skip("no chromium: .ci/run installs Debian's chromium package")
-    return found
-
-
-def _open(page: Path) -> tuple[str, list[str]]:
-    """The DOM after load, and every console message the page produced."""
-    proc = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                           "--enable-logging=stderr", "--v=0", "--dump-dom", page.resolve().as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
-    return proc.stdout, console
-
-
-def test_the_report_opens_with_every_section_and_no_console_message(config, workdir, messy_frame):
+def test_the_report_opens_with_every_section_and_no_console_message(config, workdir, messy_frame, open_page):
     data = messy_frame.rename(columns={"num": HOSTILE})
     data.to_csv(workdir / "messy.csv", index=False)
     summary = run_experiment(config(data=str(workdir / "messy.csv"), target="label", n_trials=4,
                                     summary_json=str(workdir / "out" / "s.json")))
     page = Path(summary["report"])
     assert page == workdir / "out" / "s.report.html"  # named after the summary
-    dom, console = _open(page)
+    dom, console = open_page(page)
     assert console == [], console
     for section in REPORT_SECTIONS:
         assert f'<section id="{section}">' in dom, section

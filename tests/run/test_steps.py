@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from automl.data import ROWS_FILE
 from automl.retrain import Decision
 from automl.run import FINAL_STEPS, Summary, _choose, _steps, run_experiment
 from automl.tracking import Artifact
@@ -89,9 +91,10 @@ def test_steps_fill_the_outcome_in_order(config, monkeypatch, steps):
     outcome = seen["outcome"]
     assert outcome.model is not None and outcome.test_metrics  # choose, refit_best, test
     assert (outcome.model_path is not None) == (steps >= 8)  # save is the eighth step
-    own = [a.path for a in outcome.artifacts
+    own = [a.path or Path(a.file).name for a in outcome.artifacts
            if a.path not in ("ensemble.json", IMPORTANCE, "selection.json", "pareto.csv")]
-    assert own == (["schema.json"] if steps >= 7 else [])
+    # describe writes the schema (seventh step); save adds the rows the model learnt from
+    assert own == ["schema.json"] * (steps >= 7) + [ROWS_FILE] * (steps >= 8)
 
 
 def test_an_ensemble_goes_through_predict_and_the_leaderboard(config, workdir, make_table):
