@@ -12,8 +12,8 @@ On synthetic data (default 100,000 x 50, standardised) and the same objective (m
   epoch, which lags the end-of-epoch value) and is refined by refitting fewer epochs with the
   same seed, which replays the same trajectory.
 
-It prints one table per task and writes the loss curves to ``optimizer_loss_curves.png`` beside
-this file. Run ``python benchmarks/bench_optimizers.py`` (about 3 minutes on 2 cores) or with
+It prints one table per task and writes the loss curves to ``docs/optimizer_loss_curves.png`` (shown
+in the docs' optimizers page). Run ``python benchmarks/bench_optimizers.py`` (about 3 minutes on 2 cores) or with
 ``--quick`` (20,000 samples, fewer epochs, well under a minute).
 """
 
@@ -46,7 +46,7 @@ LEARNING_RATES = {
     "rmsprop": 0.001,
     "adam": 0.001,
 }
-PNG = Path(__file__).with_name("optimizer_loss_curves.png")
+PNG = Path(__file__).resolve().parent.parent / "docs" / "optimizer_loss_curves.png"
 
 
 def make_task(task, n_samples, n_features):

@@ -4,7 +4,7 @@ half-written, and the next run carries on.
 A campaign is a chain of runs of one study. Each run (a resume of the one before) is stopped at a
 random moment, drawn from a seeded generator over the length of an undisturbed run, with half the
 moments in its last 40 % (refit, test, logging, registration). The stop is one of: SIGTERM to the
-run's process group (what the README's systemd unit sends), SIGTERM or SIGKILL to the main
+run's process group (what the systemd unit of docs/retrain.md sends), SIGTERM or SIGKILL to the main
 process, SIGKILL to the MLflow writer, to a fold process or to a worker. After every stop the
 stores and files are checked; a last run then completes, and the whole study is checked.
 Embedded store: `run` and `retrain` (which moves the registry alias); journal: `run --workers 2`.

@@ -1,6 +1,6 @@
 """Search spaces declared in YAML, validated with every problem's path, sampled define-by-run.
 
-Format (see README "Search-space files")::
+Format (see docs/spaces.md)::
 
     preprocessing:              # optional, searched like any hyperparameter
       scaler: {type: categorical, choices: [standard, robust]}

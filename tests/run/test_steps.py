@@ -12,7 +12,7 @@ from automl.retrain import Decision
 from automl.run import FINAL_STEPS, Summary, _choose, _steps, run_experiment
 from automl.tracking import Artifact
 
-# The summary keys the README documents, without tracking.
+# The summary keys docs/cli.md documents, without tracking.
 CORE_KEYS = {"study_name", "task", "metric", "direction", "best_trial", "best_params",
              "best_cv_score", "best_cv_std", "test_metrics", "n_trials", "rows_dropped",
              "dropped_columns", "train_rows", "test_rows", "test_fingerprint", "data_fingerprint",
