@@ -30,6 +30,23 @@ from automl.config import ExperimentConfig
 FAST_FLAGS = {"--space": "fast.yaml", "--n-trials": "3", "--cv": "3", "--n-jobs": "1"}
 
 
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e/ (CLI and full runs, kill campaigns, servers, a browser,
+    PostgreSQL, workers) is marked ``e2e``: ``pytest -m "not e2e"`` is the fast tier."""
+    for item in items:
+        if E2E in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+    # The longest files first, so that with two processes neither waits for the other at the end.
+    rank = {name: i for i, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: (rank.get(Path(item.fspath).name, len(LONGEST)), item.get_closest_marker("e2e") is None))
+
+
+LONGEST = ("test_kill_campaign.py", "test_workers.py", "test_retrain.py")  # minutes, not seconds
+
+
 @pytest.fixture
 def seed() -> int:
     return 0

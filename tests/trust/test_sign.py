@@ -14,7 +14,7 @@ import pytest
 from automl._trust import key_path, load_signed_pickle, sign
 from automl._trust._sign import _key
 from automl.errors import ModelLoadError, SigningKeyError
-from planted import Marker
+from tests.trust.planted import Marker
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ import skops.io
 
 from automl._trust import ALLOWED, load_skops_model
 from automl.errors import ModelLoadError
-from planted import SHAPES, evil_pickle, plant, skops_file, write_model_folder
-from saved_types import saved_pairs, table
+from tests.trust.planted import SHAPES, evil_pickle, plant, skops_file, write_model_folder
+from tests.trust.saved_types import saved_pairs, table
 
 # A callable from every package the old trust accepted by prefix (and two it never did), with
 # arguments that make its call visible: it unpickles the marker pickle or writes a file.
@@ -94,7 +94,7 @@ def test_every_family_saves_only_what_automl_loads(workdir, task):
     from automl.families import FAMILIES, build_estimator
     from automl.preprocess import build_pipeline
     from automl.preprocess._columns import PREP_CHOICES
-    from saved_types import SMALL
+    from tests.trust.saved_types import SMALL
 
     data = prepare(table(task), "y", task, "t")
     configs = [(name, {}) for name, fam in FAMILIES.items() if fam.available() and fam.supports(task)]

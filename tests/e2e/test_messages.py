@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import FAST_FLAGS
+from tests.conftest import FAST_FLAGS
 
 SHORT = 500  # characters: a line a person reads
 # Nine levels of nine aliases: 399 bytes of YAML, 387 million values once expanded.

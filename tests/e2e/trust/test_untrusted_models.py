@@ -63,7 +63,7 @@ def _register(workdir: Path, name: str, model_code: str, after: str = "", **kwar
     script = workdir / f"register_{name}.py"
     script.write_text(
         "import os, sys, mlflow, mlflow.sklearn\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        f"sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).resolve().parents[3])!r}]\n"
         f"{model_code}\n"
         "with mlflow.start_run():\n"
         f"    info = mlflow.sklearn.log_model(model, name='model', pip_requirements=[], **{kwargs!r})\n"
@@ -110,7 +110,7 @@ def test_a_registered_model_replaced_in_the_store_runs_nothing(cli, workdir, row
     from automl._serving import _load_pyfunc
     from automl.errors import ModelLoadError
     from automl.tracking import fetch_champion
-    from planted import evil_pickle, plant, skops_file
+    from tests.trust.planted import evil_pickle, plant, skops_file
 
     uri = _register(workdir, "m", LOGISTIC, after="mlflow.log_text('{}', 'schema.json')",
                     serialization_format="skops")
