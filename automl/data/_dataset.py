@@ -27,8 +27,9 @@ class Dataset:
     rows_dropped: int = 0
     dropped_columns: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # kept, but worth a look (integer IDs)
-    # time_column as numbers, one per row (nanoseconds for instants): which rows are newer
+    # time_column as numbers, one per row (seconds since the epoch for instants): which rows are newer
     times: np.ndarray | None = None
+    time_kind: str | None = None  # "instant" (dates and times) or "number"
 
     @property
     def feature_columns(self) -> list[str]:

@@ -37,9 +37,9 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     frame, rows_dropped = rows_with_target(frame, target)
     if frame.empty:
         raise DataError(f"{source}: target column {shown(target)} has no values")
-    times = None
+    times = time_kind = None
     if time_column:
-        order, times = _time_order(frame[time_column], source, time_column)
+        order, times, time_kind = _time_order(frame[time_column], source, time_column)
         frame = frame.iloc[order]
     y = frame[target]
     if isinstance(y.dtype, pd.CategoricalDtype):
@@ -75,7 +75,7 @@ def prepare(frame: pd.DataFrame, target: str | None, task: str, source: str,
     return Dataset(X=X, y=y, name=source, task=task, numeric=numeric, categorical=categorical,
                    datetime=datetimes, text=text, groups=groups, rows_dropped=rows_dropped,
                    dropped_columns=dropped, warnings=huge + _integer_identifiers(X, numeric),
-                   times=times)
+                   times=times, time_kind=time_kind)
 
 
 def _refuse_times(y: pd.Series, source: str, target: str) -> None:
@@ -176,9 +176,9 @@ def _numbers_despite_placeholders(X: pd.DataFrame) -> pd.DataFrame:
     return X
 
 
-def _time_order(values: pd.Series, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+def _time_order(values: pd.Series, source: str, column: str) -> tuple[np.ndarray, np.ndarray, str]:
     """Row order by time (TimeSeriesSplit and the newest-rows test set need it), and the times
-    in that order as numbers (nanoseconds since the epoch for instants); dates written as text
+    in that order as numbers (seconds since the epoch for instants); dates written as text
     are parsed, never sorted as strings ("01/15/2024" < "06/30/2023" as text)."""
     try:
         stamps = values if pd.api.types.is_numeric_dtype(values) else parse_times(values, column)
@@ -190,11 +190,15 @@ def _time_order(values: pd.Series, source: str, column: str) -> tuple[np.ndarray
                         f"unparseable values (e.g. {shown(values[bad].iloc[0])}); every row needs a time")
     order = np.argsort(stamps.to_numpy(), kind="stable")
     if pd.api.types.is_datetime64_any_dtype(stamps):
-        numbers = stamps.dt.tz_localize(None) if stamps.dt.tz is None else stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        times = numbers.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        # Seconds from the epoch, computed in the column's own unit: a cast to nanoseconds would
+        # wrap a date outside 1677-2262 (a year 1500 or 2500 placeholder) without a word.
+        naive = stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+        ticks = naive.to_numpy()
+        per_second = np.timedelta64(1, "s") / np.timedelta64(1, np.datetime_data(ticks.dtype)[0])
+        times, kind = ticks.astype(np.int64) / per_second, "instant"
     else:
-        times = stamps.to_numpy(dtype=float)
-    return order, times[order]
+        times, kind = stamps.to_numpy(dtype=float), "number"
+    return order, times[order], kind
 
 
 def plain_value(value) -> str:

@@ -170,6 +170,7 @@ class RowPrints:
     test: np.ndarray
     groups: np.ndarray | None = None
     times: np.ndarray | None = None
+    time_kind: str | None = None  # "instant" (seconds since the epoch) or "number"
 
     def fitted(self, train_index: np.ndarray, with_test: bool) -> np.ndarray:
         """The hashes of the rows a final model was fitted on (with the test rows: refit_full)."""
@@ -180,12 +181,11 @@ class RowPrints:
         """The groups of those rows (a test file's groups are not known: its rows are not grouped)."""
         return None if self.groups is None else self.groups[_fitted_index(train_index, test_index, with_test)]
 
-    def newest(self, train_index, test_index, with_test: bool) -> float | int | None:
+    def newest(self, train_index, test_index, with_test: bool) -> float | None:
         """The newest time among those rows (None without time_column)."""
         if self.times is None:
             return None
-        newest = self.times[_fitted_index(train_index, test_index, with_test)].max()
-        return int(newest) if self.times.dtype.kind == "i" else float(newest)
+        return float(self.times[_fitted_index(train_index, test_index, with_test)].max())
 
 
 def _fitted_index(train_index, test_index, with_test: bool) -> np.ndarray:

@@ -113,7 +113,7 @@ def not_newer(champion, prints, split) -> np.ndarray | None:
     on? (A model of a time series is judged on the time after it.) None when unknown."""
     recorded = champion.schema.get("training_rows") or {}
     newest, kind = recorded.get("newest_time"), recorded.get("time_kind")
-    if newest is None or prints.times is None or split.test_index is None or prints.times.dtype.kind != kind:
+    if newest is None or prints.times is None or split.test_index is None or prints.time_kind != kind:
         return None
     return prints.times[split.test_index] <= newest
 

@@ -107,7 +107,7 @@ def prepare_data(cfg: ExperimentConfig, reporter: Reporter, gate=None) -> Prepar
     k = cfg.cv or choose_folds(len(split.y_train), len(data.feature_columns), cfg.timeout)
     folds = cv_folds(split, data.task, k, cfg.seed, time_ordered)
     metric = get_metric(data.task, cfg.metric)
-    prints = RowPrints(salt, kinds, table, test, groups, data.times)
+    prints = RowPrints(salt, kinds, table, test, groups, data.times, data.time_kind)
     return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), prints, test_dropped)
 
 

@@ -149,7 +149,7 @@ def describe_schema(o: Outcome) -> None:
                                  "columns": prints.kinds, "task": prep.data.task,
                                  "grouped": o.row_groups is not None,
                                  "newest_time": prints.newest(split.train_index, split.test_index, refit),
-                                 "time_kind": None if prints.times is None else prints.times.dtype.kind}
+                                 "time_kind": prints.time_kind}
     o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
 
 

@@ -88,7 +88,18 @@ def test_times_are_kept_in_time_order_as_numbers():
                           "x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
     data = prepare(frame, "y", "binary", "src", time_column="t")
     assert data.X["x"].tolist() == [2.0, 3.0, 1.0]
-    hours = (data.times - data.times[0]) / 3.6e12
+    assert data.time_kind == "instant"
+    hours = (data.times - data.times[0]) / 3600
     assert hours.tolist() == [0.0, 36.0, 47.0]  # 23:00 UTC on the 2nd is 47 hours after midnight UTC on the 1st
     numbers = prepare(frame.assign(t=[3.5, 1.0, 2.0]), "y", "binary", "src", time_column="t")
-    assert numbers.times.tolist() == [1.0, 2.0, 3.5]
+    assert numbers.times.tolist() == [1.0, 2.0, 3.5] and numbers.time_kind == "number"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms"])
+def test_times_outside_the_nanosecond_range_keep_their_order(unit):
+    """A year 1500 or 2500 placeholder is older or newer than today, not wrapped around."""
+    stamps = pd.Series(np.array(["2024-01-01", "1500-06-01", "2500-01-01", "2023-01-01"], dtype=f"datetime64[{unit}]"))
+    frame = pd.DataFrame({"t": stamps, "x": [1.0, 2.0, 3.0, 4.0], "y": [0, 1, 0, 1]})
+    data = prepare(frame, "y", "binary", "src", time_column="t")
+    assert data.X["x"].tolist() == [2.0, 4.0, 1.0, 3.0]
+    assert np.all(np.diff(data.times) > 0) and data.times[0] < -1.4e10 < 1.6e10 < data.times[-1]
