@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -71,10 +72,10 @@ def make_storage(url: str, heartbeat: tuple[int, int] | None = None):
         path.parent.mkdir(parents=True, exist_ok=True)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if not url.startswith("sqlite:///"):
-        return url if heartbeat is None else _heartbeat_storage(url, heartbeat)
+        return _open_rdb(url) if heartbeat is None else _heartbeat_storage(url, heartbeat)
     from sqlalchemy import event
 
-    storage = optuna.storages.RDBStorage(url)
+    storage = _open_rdb(url)
     event.listen(storage.engine, "connect", lambda conn, _record: sqlite_pragmas(conn))
     storage.engine.dispose()  # connections opened during set-up predate the listener
     return storage
@@ -86,9 +87,29 @@ def _heartbeat_storage(url: str, heartbeat: tuple[int, int]):
     with warnings.catch_warnings():  # "heartbeat is meant for Study.optimize": we beat ourselves
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.simplefilter("ignore", UserWarning)
-        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat[0],
-                                          grace_period=heartbeat[1],
-                                          heartbeat_stale_trial_callback=retry_callback())
+        return _open_rdb(url, heartbeat_interval=heartbeat[0], grace_period=heartbeat[1],
+                         heartbeat_stale_trial_callback=retry_callback())
+
+
+# What Optuna's first-time table creation raises when another process creates them at the same
+# moment: automl's runs serialise it (creation_lock), a dashboard or a script opening the same
+# fresh store does not.
+_RACE_SIGNS = ("already exists", "alembic_version", "duplicate key")
+
+
+def _open_rdb(url: str, **options):
+    """Optuna's RDBStorage on ``url``; when another process was creating the tables at the same
+    moment, opened again once they are there."""
+    import optuna
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, **options)
+        except (IntegrityError, OperationalError, ProgrammingError) as exc:
+            if attempt == 4 or not any(sign in str(exc) for sign in _RACE_SIGNS):
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def retry_callback():
