@@ -227,7 +227,7 @@ def _config(config: str | None, options: dict):
 
 def _budget(cfg):
     """``--timeout`` counts from the moment this process started, not from when we got here."""
-    from automl.budget import Budget, process_started
+    from automl.plan import Budget, process_started
 
     return Budget(cfg.timeout, cfg.trial_timeout, started=process_started())
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from automl._terminal import printable
-from automl.search import describe_states
+from automl.trial import describe_states
 
 
 class _BudgetColumn(ProgressColumn):

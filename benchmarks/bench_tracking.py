@@ -22,7 +22,8 @@ from pathlib import Path
 import optuna
 
 from automl.config import ExperimentConfig
-from automl.search import attrs, make_storage
+from automl.search import make_storage
+from automl.trial import attrs
 from automl.tracking import open_tracker
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)

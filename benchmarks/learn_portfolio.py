@@ -40,10 +40,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import datasets  # noqa: E402  (benchmarks/datasets.py: the public tables, reserved ones refused)
 
-from automl.budget import time_limit  # noqa: E402
+from automl.plan import time_limit  # noqa: E402
 from automl.data import prepare  # noqa: E402
 from automl.metrics import get_metric  # noqa: E402
-from automl.search import TrialSpec, fit_and_score  # noqa: E402
+from automl.search import fit_and_score  # noqa: E402
+from automl.trial import TrialSpec  # noqa: E402
 from automl.space import baseline_trials, load_space, validate_file  # noqa: E402
 from automl.split import Split, cv_folds  # noqa: E402
 

@@ -149,7 +149,7 @@ def test_checking_a_sqlite_file_keeps_the_locks_this_process_holds_on_it(tmp_pat
     another process write under a live transaction, and a registered version was lost."""
     import sqlite3
 
-    from automl.search import private_sqlite
+    from automl._sqlite import private_sqlite
 
     db = tmp_path / "optuna.db"
     conn = sqlite3.connect(db, isolation_level=None)

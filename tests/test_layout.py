@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -22,15 +23,17 @@ PACKAGE = ROOT / "automl"
 LAYERS = [
     ["automl._version", "automl._compat", "automl.errors", "automl._stop", "automl._terminal"],
     ["automl._files"],  # writing under the work folder without following links
+    ["automl._sqlite"],  # the embedded stores' files
     ["automl._trust"],
     ["automl.config"],
-    ["automl.budget"],
+    ["automl.plan"],  # time: the clock, the cost model, every "is there time for this"
     ["automl.data"],
     ["automl.split"],
     ["automl.metrics"],
     ["automl.families"],
     ["automl.preprocess"],
     ["automl.space"],
+    ["automl.trial"],  # the trial record: attributes, spec, reads over trials
     ["automl.search"],
     ["automl.scaleout"],
     ["automl.tracking"],
@@ -207,3 +210,11 @@ def test_test_rows_are_touched_in_known_places_only():
     assert users == {"automl.split", "automl.run._setup", "automl.evaluate._test_once",
                      "automl.retrain._gate", "automl.retrain._compare", "automl.run._steps",
                      "automl.evaluate._refit"}
+
+
+def test_what_a_served_model_loads_does_not_import_optuna():
+    # A model server imports the evaluation code (ensembles, refits) and the pyfunc wrapper, never the search.
+    code = ("import sys, automl.evaluate, automl._serving, automl.predict, automl.tracking, automl.trial, automl.plan; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'optuna' or m.startswith('automl.search')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data import Dataset
-from automl.search import describe_states
+from automl.trial import describe_states
 from automl.split import Split
 
 FEW_ROWS = 30  # a class with fewer training rows than this is learnt from few examples

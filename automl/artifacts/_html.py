@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data import Dataset
-from automl.search import describe_states
+from automl.trial import describe_states
 from automl.split import Split
 
 SECTIONS = ("data", "search", "leaderboard", "costs", "final-model", "test", "importance", "retrain")

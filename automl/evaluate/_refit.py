@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from automl.data import Dataset
-from automl.search import TrialSpec
+from automl.trial import TrialSpec
 from automl.split import Split
 
 from ._ensemble import build_ensemble

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from automl.search import attrs
+from automl.trial import attrs
 
 RULES = ("best", "simplest")
 

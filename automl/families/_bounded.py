@@ -26,7 +26,7 @@ def fit_seconds(family: str, task: str, params: dict[str, Any], rows: int, cols:
                 classes: int) -> float | None:
     """Upper estimate of one fit's seconds on ``rows`` x ``cols`` (encoded columns) with
     ``classes`` classes (0 for regression); None when the parameters do not bound it, 0 for a
-    family that stops itself at the deadline (:func:`automl.budget.check_time`)."""
+    family that stops itself at the deadline (:func:`automl.plan.check_time`)."""
     if family in STOPS_ITSELF:
         return 0.0
     rule = _RULES.get(family)

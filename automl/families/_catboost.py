@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from automl.budget import check_time
+from automl.plan import check_time
 from automl.errors import TimeLimitError
 
 from ._boosted import Boosted, BoostedClassifierMixin

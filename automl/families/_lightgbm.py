@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sklearn.base import ClassifierMixin, RegressorMixin
 
-from automl.budget import check_time
+from automl.plan import check_time
 
 from ._boosted import Boosted, BoostedClassifierMixin
 

@@ -4,19 +4,14 @@ and the members whose refit, test, explanation and logging fit the time left."""
 from __future__ import annotations
 
 import json
-from itertools import combinations
 from typing import Callable
 
 from automl.evaluate import score_subsets, select_ensemble
+from automl.plan import members_that_fit
 from automl.tracking import Artifact
+from automl.trial import cost_of
 
 from ._outcome import Outcome
-from ._time_left import overhead_to_come
-
-SELECT_SHARE = 0.02  # of the budget, at most, for the ensemble's selection rounds
-# When an ensemble does not fit the time left, the subsets of its heaviest members that do are
-# scored out of fold: at most 26 subsets of two or more of five.
-SUBSET_MEMBERS = 5
 
 
 def choose(o: Outcome) -> None:
@@ -27,10 +22,9 @@ def choose(o: Outcome) -> None:
         return
     prep = ctx.prep
     classes = None if prep.data.task == "regression" else sorted(prep.split.y_train.unique())
-    total = ctx.budget.total
     candidates = ctx.oof.best()
     choice = select_ensemble(prep.split.y_train, candidates, prep.metric, classes,
-                             ctx.cfg.ensemble_rounds, None if total is None else SELECT_SHARE * total)
+                             ctx.cfg.ensemble_rounds, ctx.plan.selection_seconds())
     if choice is None:
         return
     o.ensemble = choice
@@ -65,34 +59,9 @@ def _note_ensemble(o: Outcome, choice) -> None:
 
 def _affordable(o: Outcome, weights: dict[int, float],
                 score_of: Callable[[list[dict[int, float]]], list[float]]) -> tuple[list, str | None]:
-    """The members to refit, weights summing to one: all of them when their refit, test,
-    explanation and logging fit the time left; else, of the SUBSET_MEMBERS heaviest, the two or
-    more that fit and score best out of fold; [] and why when no two fit. (Dropping the costliest
-    per unit of weight one at a time kept a costly pair over cheap ones that fitted, and lost
-    the ensemble on diamonds at 300 s.)"""
+    """The members to refit, weights summing to one, as the plan finds they fit the time left
+    (:func:`automl.plan.members_that_fit`); [] and why when no two fit."""
     trials = {t.number: t for t in o.ctx.study.get_trials(deepcopy=False)}
-    members = sorted(((trials[n], w) for n, w in weights.items()), key=lambda tw: -tw[1])
-    left = o.ctx.budget.left()
-    if len(members) < 2:
-        return [], None
-    if left is None:
-        return _normalised(members), None
-    plan = o.ctx.plan()
-    room = left - overhead_to_come(o.ctx, plan) - plan.exit_s
-    if plan.final_estimate([t for t, _ in members]) <= room:
-        return _normalised(members), None
-    heaviest = members[:SUBSET_MEMBERS]
-    fitting = [list(c) for size in range(2, len(heaviest) + 1) for c in combinations(heaviest, size)
-               if plan.final_estimate([t for t, _ in c]) <= room]
-    if not fitting:
-        cheapest = min(plan.final_estimate([a, b]) for (a, _), (b, _) in combinations(heaviest, 2))
-        return [], f"the cheapest two members need about {cheapest:.1f} s; {max(room, 0.0):.1f} s were left for them"
-    scores = score_of([{t.number: w for t, w in _normalised(c)} for c in fitting])
-    sign = 1.0 if o.ctx.prep.metric.direction == "maximize" else -1.0
-    best = max(range(len(fitting)), key=lambda i: (sign * scores[i], -i))
-    return _normalised(fitting[best]), None
-
-
-def _normalised(members: list) -> list:
-    total = sum(w for _, w in members)
-    return [(t, w / total) for t, w in members]
+    kept, why = members_that_fit(o.ctx.plan, [(cost_of(trials[n]), w) for n, w in weights.items()],
+                                 o.ctx.prep.metric.direction == "maximize", score_of)
+    return [(trials[c.number], w) for c, w in kept], why

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from automl.errors import SearchFailedError
 from automl.evaluate import refit, refit_ensemble, unfitted, unfitted_ensemble
-from automl.search import FoldData, TrialSpec, attrs, make_runner
+from automl.plan import final_fit
+from automl.search import FoldData, make_runner
+from automl.trial import TrialSpec, attrs, cost_of
 
 from ._outcome import Outcome
-from ._time_left import overhead_to_come
-
-TRANSFER_BPS = 100e6  # a fitted model's bytes per second through a pipe, pickled and unpickled
-LAST_RESORT_FACTOR = 2.0  # the last fallback's deadline: twice its planned time, at least what is left
 
 
 def refit_best(o: Outcome) -> None:
@@ -58,21 +56,16 @@ def _candidates(o: Outcome) -> list[tuple[str, list]]:
 
 def _fit_in_time(o: Outcome, fitter) -> None:
     ctx = o.ctx
-    plan, budget = ctx.plan(), ctx.budget
     why: list[str] = []
     candidates = _candidates(o)
     for i, (label, members) in enumerate(candidates):
         trials = [t for t, _ in members]
         cheap = _cheap(fitter, trials, single=len(trials) == 1)
-        need = sum(plan.trial_refit_estimate(t) for t in trials) + \
-            (0.0 if cheap else sum(attrs.model_bytes(t) for t in trials) / TRANSFER_BPS)
-        seconds = budget.left() - overhead_to_come(ctx, plan) - plan.exit_s - plan.after_fit_estimate(trials)
-        last = i == len(candidates) - 1
-        if not last and need > seconds:
+        verdict = final_fit(ctx.plan, [cost_of(t) for t in trials], cheap, last=i == len(candidates) - 1)
+        need, seconds = verdict.need_s, verdict.room_s
+        if not verdict.fits:
             why.append(f"the {label} needs ~{need:.1f} s, {max(seconds, 0.0):.1f} s were left")
             continue
-        if last:
-            seconds = max(seconds, LAST_RESORT_FACTOR * need + 1.0)
         model = unfitted_ensemble(members, ctx.prep.data, ctx.cfg.seed) if len(members) > 1 \
             else unfitted(trials[0], ctx.prep.data, ctx.cfg.seed)
         result = fitter.refit(model, max(seconds, 0.0), cheap)

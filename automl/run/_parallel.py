@@ -17,7 +17,8 @@ from automl.errors import ConfigError, describe
 from automl.report import Reporter
 from automl.scaleout import (claim_lock, config_from_study, host_id, init_budget, refuse_sqlite,
                              spawn_workers, wait_workers, work)
-from automl.search import attrs, fail_stale_trials, make_storage
+from automl.search import fail_stale_trials, make_storage
+from automl.trial import attrs
 from automl.tracking import resolve_tracking_uri
 
 from ._setup import Context, setup
@@ -32,8 +33,8 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
     """``automl run --workers N``: N local workers share the study, then refit and test once."""
     refuse_sqlite(cfg.storage)
     with setup(cfg, reporter, heartbeat=True) as ctx:
-        study, plan = ctx.study, ctx.plan()
-        init_budget(study, cfg, extra_trials=True, search_seconds=plan.search_left(study))
+        study, plan = ctx.study, ctx.plan
+        init_budget(study, cfg, extra_trials=True, search_seconds=plan.search_left(ctx.top_costs()))
         n_jobs = max(1, (os.cpu_count() or 1) // cfg.workers)  # cores shared, not oversubscribed
         tracker = ctx.tracker()
         with tracker:
@@ -44,7 +45,7 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
             reporter.start_search(attrs.budget(study), ctx.budget.total, ctx.budget.elapsed())
             try:
                 procs = spawn_workers(cfg, ctx.storage, study.study_name, ctx.workdir, uri, n_jobs)
-                codes = wait_workers(procs, study, reporter, on_poll=_keep_deadline(plan))
+                codes = wait_workers(procs, study, reporter, on_poll=_keep_deadline(ctx))
                 # Leftovers: retries no live worker picked up, trials of workers that died last.
                 objective = ctx.objective(tracker, n_jobs * cfg.workers, plan=None)
                 try:
@@ -59,13 +60,13 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
         return report(ctx, outcome)
 
 
-def _keep_deadline(plan):
+def _keep_deadline(ctx: Context):
     """Move the workers' shared deadline as the best trial (and so the refit to reserve) changes."""
-    if plan.budget.total is None:
+    if ctx.budget.total is None:
         return None
 
     def update(study) -> None:
-        left = plan.search_left(study)
+        left = ctx.plan.search_left(ctx.top_costs())
         if left is not None:
             attrs.set_deadline(study, time.time() + left)
     return update

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from automl.budget import Budget
+from automl.plan import Budget
 from automl.config import ExperimentConfig, check_paths, resolve_workdir
 from automl.errors import ConfigError, LockHeldError
 from automl.report import Reporter

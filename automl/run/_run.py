@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.budget import Budget
+from automl.plan import Budget
 from automl.config import ExperimentConfig
 from automl.report import Reporter
 from automl.search import run_study
@@ -36,15 +36,16 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
     if cfg.workers > 1:
         return run_parallel(cfg, reporter)
     with setup(cfg, reporter, gate, budget=budget) as ctx:
-        tracker = ctx.tracker()
-        plan = ctx.plan()
+        tracker, plan = ctx.tracker(), ctx.plan
         with tracker:
             objective = ctx.objective(tracker, ctx.fold_jobs(), plan)
             ctx.budget.mark("setup")
             reporter.start_search(cfg.n_trials, ctx.budget.total, ctx.budget.elapsed())
             try:
                 try:
-                    run_study(ctx.study, objective, cfg.n_trials, plan,
+                    if plan.should_stop(ctx.top_costs()):
+                        raise plan.too_small(ctx.top_costs())
+                    run_study(ctx.study, objective, cfg.n_trials, lambda: plan.should_stop(ctx.top_costs()),
                               [tracker.on_trial, reporter.on_trial], ctx.fixed)
                 finally:
                     reporter.end_search()

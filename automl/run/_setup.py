@@ -12,7 +12,6 @@ from typing import Any
 from automl._files import private_folder
 from automl._trust import check_key
 from automl.artifacts import check_model_folder, remove_leftovers
-from automl.budget import Budget
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
 from automl.data import (Dataset, RowPrints, align_test_frame, fingerprint, group_hashes, kinds_of, new_salt,
                          prepare, read_table, row_hashes)
@@ -21,25 +20,12 @@ from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
 from automl.evaluate import explanation_size, shap_available, shap_size
-from automl.search import (SAVE_S_PER_PART, CVObjective, ExplainCost, FoldData, OOFStore, SearchPlan, attrs,
-                           default_storage, enqueue_all, join_study, make_runner, open_study)
+from automl.plan import Budget, SearchPlan
+from automl.search import (CVObjective, FoldData, OOFStore, default_storage, enqueue_all, join_study, make_runner, open_study)
+from automl.trial import attrs, top_costs
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
 from automl.tracking import open_tracker, start_writer_early
-
-# What the end of a run costs besides the refit (ensemble choice, test, artifacts, plots, MLflow),
-# before a run of the study has measured it: seconds on a 2-core machine. Measured at 60 s on the
-# peer benchmark's tables: choice, test and artifacts 2.2-2.3 s, MLflow 1.6-2.5 s (3.0 was too
-# little once the explanation no longer held back a flat share: three runs ended at 60.2-60.7 s).
-FINAL_OVERHEAD_S = {"tracking": 4.5, "none": 2.5}
-EXIT_S = 0.5  # closing the MLflow writer and exiting, after the summary
-EXPLAIN_SHARE = 0.03  # of the budget, at most, for permutation importance after the test
-# An ensemble's final cost against the best trial's, in the budget's reserve (at most a tenth of
-# the budget beyond the best trial's own); an ensemble that does not fit what is left drops
-# members (the costliest per unit of weight first). Selection picks 3-8 members, most often of
-# the best trial's family and cost; 1.5 never had room for two and no ensemble was kept at 60 s.
-ENSEMBLE_REFIT_FACTOR = 3.0
-
 
 @dataclass
 class Prepared:
@@ -123,6 +109,7 @@ class Context:
     storage: str
     study: Any
     budget: Budget
+    plan: SearchPlan  # the time plan: the search's stopping rule, what the end of the run may take
     gate: Any = None  # an automl.retrain.Gate when the run is a retrain
     writer: Any = None  # the MLflow writer, started before the data was read
     oof: OOFStore | None = None  # out-of-fold predictions of the best trials, for ensembles
@@ -153,35 +140,11 @@ class Context:
 
     def fold_jobs(self) -> int:
         """Fold processes: ``n_jobs`` (-1: every core), never more than there are folds."""
-        cores = os.cpu_count() or 1
-        wanted = cores if self.cfg.n_jobs == -1 else self.cfg.n_jobs
-        return max(1, min(wanted, len(self.prep.folds)))
+        return fold_jobs(self.cfg.n_jobs, len(self.prep.folds))
 
-    def explain_share(self) -> float:
-        """Seconds the explanation after the test may take at most (none without a budget)."""
-        return EXPLAIN_SHARE * (self.budget.total or 0.0)
-
-    def explain_cost(self) -> ExplainCost:
-        """What the plan keeps for the explanation: its passes, and SHAP's when it is installed,
-        at the model's prediction rate, up to its share."""
-        split = self.prep.split
-        rows, passes = explanation_size(len(split.X_test), split.X_test.shape[1])
-        extra = shap_size(len(split.X_test), split.X_test.shape[1], len(split.X_train)) \
-            if shap_available() else None
-        return ExplainCost(self.explain_share(), passes, rows, extra)
-
-    def plan(self) -> SearchPlan:
-        """Trial deadlines and the search's end; what the end of the run costs is what the
-        study's last run measured, else a prior."""
-        overhead = attrs.final_overhead(self.study)
-        if overhead is None:  # the prior
-            overhead = FINAL_OVERHEAD_S["tracking" if self.cfg.tracking else "none"]
-        factor = ENSEMBLE_REFIT_FACTOR if self.cfg.ensemble_rounds else 1.0
-        refits = 1.0 + self.prep.refit_growth if self.cfg.refit_full else 1.0
-        return SearchPlan(self.budget, len(self.prep.folds), overhead, factor,
-                          test_rows=len(self.prep.split.y_test),
-                          save_s_per_part=SAVE_S_PER_PART if self.cfg.tracking else 0.0, exit_s=EXIT_S,
-                          fold_jobs=self.fold_jobs(), refit_factor=refits, explain=self.explain_cost())
+    def top_costs(self) -> list:
+        """The best complete trials so far as the plan counts them (best first)."""
+        return top_costs(self.study, self.plan.members)
 
     def objective(self, tracker, n_jobs: int, plan: SearchPlan | None) -> CVObjective:
         """The objective, with its fold runner (close it with ``objective.runner.close()``)."""
@@ -193,7 +156,7 @@ class Context:
                                 len(split.y_train), self.prep.metric.direction == "maximize")
             self.oof.adopt(self.study)
         if plan is not None:
-            seconds_for = lambda trial: plan.trial_seconds(self.study)  # noqa: E731
+            seconds_for = lambda trial: plan.trial_seconds(self.top_costs())  # noqa: E731
         else:  # a worker of a shared study: the study's deadline
             timeout = self.cfg.trial_timeout
             seconds_for = lambda trial: seconds_to_deadline(self.study, timeout)  # noqa: E731
@@ -208,6 +171,25 @@ class Context:
                             self.space.source, self.parent_tags, self.reporter.warn,
                             retrain_of=retrain_of, parent_run_id=parent_run_id,
                             close_parent=close_parent, writer=writer)
+
+
+def fold_jobs(n_jobs: int, n_folds: int) -> int:
+    """Fold processes: ``n_jobs`` (-1: every core), never more than there are folds."""
+    cores = os.cpu_count() or 1
+    return max(1, min(cores if n_jobs == -1 else n_jobs, n_folds))
+
+
+def make_plan(cfg: ExperimentConfig, prep: Prepared, budget: Budget, measured_overhead_s: float | None) -> SearchPlan:
+    """The run's time plan, from its settings and its data's size (the explanation's passes, and
+    SHAP's when it is installed, counted at the model's prediction rate)."""
+    split = prep.split
+    rows, passes = explanation_size(len(split.X_test), split.X_test.shape[1])
+    extra = shap_size(len(split.X_test), split.X_test.shape[1], len(split.X_train)) if shap_available() else None
+    return SearchPlan.for_run(budget, len(prep.folds), measured_overhead_s, tracking=cfg.tracking,
+                              ensembles=bool(cfg.ensemble_rounds),
+                              refit_growth=prep.refit_growth if cfg.refit_full else None,
+                              test_rows=len(split.y_test), fold_jobs=fold_jobs(cfg.n_jobs, len(prep.folds)),
+                              explain_passes=(passes, rows, extra))
 
 
 def model_folder(cfg: ExperimentConfig, workdir: Path, study_name: str, create: bool = True) -> Path:
@@ -274,8 +256,8 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
     presence, stale = join_study(storage, study, also=lambda: remove_leftovers(out_dir))
     if stale:
         reporter.info(f"{stale} trial(s) left RUNNING by a process that died were marked FAIL")
-    ctx = Context(cfg, reporter, workdir, prep, space, storage, study, budget, gate, writer,
-                  presence=presence)
+    ctx = Context(cfg, reporter, workdir, prep, space, storage, study, budget,
+                  make_plan(cfg, prep, budget, attrs.final_overhead(study)), gate, writer, presence=presence)
     try:
         return _first_trials(ctx, parallel)
     except BaseException:

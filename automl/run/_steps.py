@@ -20,15 +20,15 @@ from automl.data import ROWS_FILE, to_bytes
 from automl.errors import describe
 from automl.evaluate import (pareto, permutation_importance, refit_on_all_rows, select, shap_available,
                              shap_importance, test_once)
+from automl.plan import explain_seconds, refit_full_fits, refit_full_need
 from automl.retrain import ALIAS
-from automl.search import TrialSpec, attrs, best_trial, count_states, leaderboard, why_stopped
 from automl.tracking import Artifact, FinalLog
+from automl.trial import TrialSpec, attrs, best_trial, cost_of, count_states, leaderboard, why_stopped
 
 from ._choose import choose
 from ._final_fit import refit_best
 from ._outcome import Outcome, Summary
 from ._setup import Context, model_folder
-from ._time_left import overhead_to_come
 
 
 TOP_FEATURES = 5  # columns named in the summary
@@ -66,14 +66,8 @@ def explain(o: Outcome) -> None:
     """Permutation importance of the tested model on the test rows, in the time the budget gives
     it; a table and a plot, the strongest columns in the summary."""
     ctx = o.ctx
-    seconds = EXPLAIN_UNTIMED_S
-    left = ctx.budget.left()
-    if left is not None:
-        # Up to its share, as long as what comes after still fits (the plan kept what its passes
-        # were expected to take; a model faster than that leaves the rest to the end of the run).
-        plan = ctx.plan()
-        after = overhead_to_come(ctx, plan) + plan.exit_s + _refit_full_need(o, plan)
-        seconds = min(ctx.explain_share(), left - after)
+    seconds = explain_seconds(ctx.plan, _refit_full_need(o))
+    seconds = EXPLAIN_UNTIMED_S if seconds is None else seconds
     split = ctx.prep.split
     started = ctx.budget.clock()
     result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
@@ -100,12 +94,15 @@ def _shap(o: Outcome, seconds: float) -> None:
     o.artifacts.append(Artifact.of_text("importance/shap_mean_abs.csv", result.table.to_csv(index=False)))
 
 
-def _refit_full_need(o: Outcome, plan) -> float:
+def _final_costs(o: Outcome) -> list:
+    return [cost_of(t) for t in [t for t, _ in o.members] or [o.trial]]
+
+
+def _refit_full_need(o: Outcome) -> float:
     """Seconds the refit on every row is expected to take (0 when not asked)."""
     if not o.ctx.cfg.refit_full:
         return 0.0
-    trials = [t for t, _ in o.members] or [o.trial]
-    return sum(plan.trial_refit_estimate(t) for t in trials) * o.ctx.prep.refit_growth
+    return refit_full_need(o.ctx.plan, _final_costs(o), o.ctx.prep.refit_growth)
 
 
 def refit_full(o: Outcome) -> None:
@@ -118,10 +115,9 @@ def refit_full(o: Outcome) -> None:
     rows = len(split.y_train) + len(split.y_test)
     left = ctx.budget.left()
     if left is not None:
-        plan = ctx.plan()
-        need = _refit_full_need(o, plan)
-        if need > left - overhead_to_come(ctx, plan) - plan.exit_s:
-            _keep_tested(o, f"a refit on {rows} rows needs about {need:.1f} s; {max(left, 0.0):.1f} s were left")
+        verdict = refit_full_fits(ctx.plan, _final_costs(o), ctx.prep.refit_growth)
+        if not verdict.fits:
+            _keep_tested(o, f"a refit on {rows} rows needs about {verdict.need_s:.1f} s; {max(left, 0.0):.1f} s were left")
             return
     try:
         o.model = refit_on_all_rows(o.model, split)

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from automl.search import attrs, named_lock, retry_callback
+from automl.search import named_lock, retry_callback
+from automl.trial import attrs
 
 from ._heartbeat import heartbeat_enabled
 

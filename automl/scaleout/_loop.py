@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from automl.search import attrs
+from automl.trial import attrs
 
 from ._claim import next_trial
 from ._heartbeat import Heartbeat

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from automl import plan
 from automl.config import ExperimentConfig
-from automl.search import attrs
+from automl.trial import attrs
 
 from ._claim import budget_used
 
@@ -42,7 +43,4 @@ def config_from_study(study, overrides: dict[str, Any]) -> ExperimentConfig:
 
 def seconds_to_deadline(study, trial_timeout: float | None) -> float | None:
     """How long a trial starting now may run: to the study's deadline or ``trial_timeout``."""
-    deadline = attrs.deadline(study)
-    limits = [s for s in (None if deadline is None else deadline - time.time(), trial_timeout)
-              if s is not None]
-    return min(limits) if limits else None
+    return plan.seconds_to_deadline(attrs.deadline(study), time.time(), trial_timeout)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.budget import check_time, time_limit
+from automl.plan import check_time, time_limit
 from automl.errors import ScoreError, describe
 from automl.metrics import Metric, compute, predict
 

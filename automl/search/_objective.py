@@ -17,11 +17,10 @@ import numpy as np
 from automl.errors import AutomlError, TimeLimitError, describe
 from automl.metrics import Metric
 from automl.space import SearchSpace
+from automl.trial import TrialSpec, attrs
 
-from . import _attrs
 from ._folds import FoldData, FoldResult
 from ._oof import OOFStore
-from ._spec import TrialSpec
 
 
 class FoldError(AutomlError):
@@ -59,18 +58,18 @@ class CVObjective:
         try:
             fit_time = self._folds(trial, spec, scores, kept)
         except TimeLimitError as exc:
-            _attrs.record_stopped(trial, str(exc))
+            attrs.record_stopped(trial, str(exc))
             raise optuna.TrialPruned(str(exc)) from None
         except optuna.TrialPruned:
             raise
         except Exception as exc:
-            _attrs.record_error(trial, str(exc) if isinstance(exc, FoldError) else describe(exc))
+            attrs.record_error(trial, str(exc) if isinstance(exc, FoldError) else describe(exc))
             raise
         finally:
             # The median fold: one fold slowed by a busy machine would misstate the model.
             rate = float(np.median(self._rates)) if self._rates else None
             whole = len(scores) == len(self.data.folds)
-            _attrs.record_folds(trial, scores, fit_time, rate, self._parts, self._bytes,
+            attrs.record_folds(trial, scores, fit_time, rate, self._parts, self._bytes,
                                 float(np.std(scores)) if whole else None)
             if self.on_end is not None:
                 self.on_end(trial)
@@ -87,8 +86,8 @@ class CVObjective:
         predictions crowded the ensemble's candidates."""
         for fold, value in enumerate(scores):
             trial.report(value, fold)
-        _attrs.record_folds(trial, scores, fit_time, rate, parts, model_bytes, float(np.std(scores)))
-        _attrs.record_duplicate(trial, number)
+        attrs.record_folds(trial, scores, fit_time, rate, parts, model_bytes, float(np.std(scores)))
+        attrs.record_duplicate(trial, number)
         if self.on_end is not None:
             self.on_end(trial)
         return float(np.mean(scores))
@@ -113,7 +112,7 @@ class CVObjective:
                     kept.append((self.data.folds[result.fold][1], result.predictions))
             # After the last fold there is nothing left to save.
             if len(scores) < len(self.data.folds) and trial.should_prune():
-                _attrs.record_pruned(trial, len(scores) - 1)
+                attrs.record_pruned(trial, len(scores) - 1)
                 raise optuna.TrialPruned(f"pruned after fold {len(scores) - 1}")
             self._check_projection(limit, started, done, len(chunks))
         return fit_time
@@ -125,7 +124,7 @@ class CVObjective:
         if result.kind != "ok":
             raise FoldError(result.error)
         if result.fold == 0 and result.curve:  # one fold's curve shows how the optimizer behaved
-            _attrs.record_epoch_loss(trial, result.curve)
+            attrs.record_epoch_loss(trial, result.curve)
         trial.report(result.value, result.fold)
         scores.append(result.value)
         self._rates.append(result.predict_s_per_row)

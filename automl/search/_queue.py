@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import _attrs
+from automl.trial import attrs
+
 
 
 def enqueue_all(study, entries: list[dict]) -> None:
@@ -31,7 +32,7 @@ class FixedQueue:
         self.entries, self.n_trials, self.stopped, self.finished = list(entries), n_trials, stopped, 0
 
     def prime(self, study) -> None:
-        tried = [_attrs.fixed_params(t) for t in study.get_trials(deepcopy=False)]
+        tried = [attrs.fixed_params(t) for t in study.get_trials(deepcopy=False)]
         self.entries = [e for e in self.entries if e not in tried]
         if self.entries and self.n_trials != 0:
             self._feed(study)

@@ -11,9 +11,8 @@ import pandas as pd
 
 from automl.config import store_file
 from automl.errors import ConfigError, first_line, shown
+from automl.trial import leaderboard, why_stopped
 
-from . import _attrs
-from ._leaderboard import leaderboard
 from ._storage import make_storage
 
 
@@ -80,18 +79,3 @@ def _overview(study, top: int) -> StudyOverview:
     return StudyOverview(study.study_name, study.direction.name.lower(), attrs.get("metric"),
                          attrs.get("task"), states, best,
                          leaderboard(study).head(top) if top else pd.DataFrame(), why_stopped(trials))
-
-
-def why_stopped(trials) -> dict[str, int]:
-    """Pruned and failed trials counted by reason, commonest first."""
-    reasons: Counter[str] = Counter()
-    for t in trials:
-        if t.state.name == "PRUNED":
-            stopped, at = _attrs.stopped(t), _attrs.pruned_at(t)
-            if stopped:  # "time limit: fold 2 was still fitting ...": counted by its kind
-                reasons["stopped: " + stopped.split(":")[0]] += 1
-            else:
-                reasons["pruned" + (f" after fold {at}" if at is not None else "")] += 1
-        elif t.state.name == "FAIL":
-            reasons["failed: " + (_attrs.error(t) or "no error recorded").splitlines()[0][:120]] += 1
-    return dict(reasons.most_common())

@@ -12,11 +12,10 @@ from typing import Callable
 
 from automl._stop import deferred
 from automl.config import mask_url
-from automl.errors import BudgetTooSmallError, ConfigError, SearchFailedError, StudyMismatchError, first_line
+from automl.errors import ConfigError, StudyMismatchError, first_line
+from automl.trial import attrs
 
-from . import _attrs
 from ._locks import StudyPresence, creation_lock
-from ._plan import SearchPlan
 from ._prune import OutclassedPruner
 from ._queue import FixedQueue
 from ._storage import make_storage
@@ -58,7 +57,7 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
     except Exception as exc:  # bad URL, unreachable server, missing driver
         raise ConfigError(f"storage {mask_url(storage)}: cannot open ({type(exc).__name__}: "
                           f"{first_line(exc)})") from None
-    mismatch = _attrs.check_guards(study, guards)  # names the metric that differs: check it first
+    mismatch = attrs.check_guards(study, guards)  # names the metric that differs: check it first
     if mismatch is not None:
         key, old, new = mismatch
         raise StudyMismatchError(f"study {study_name!r} was created with {key}={old!r}, this run "
@@ -69,44 +68,39 @@ def open_study(storage: str, study_name: str, direction: str, seed: int, pruner:
     return study
 
 
-def run_study(study, objective: Callable, n_trials: int | None, plan: SearchPlan,
+def run_study(study, objective: Callable, n_trials: int | None, should_stop: Callable[[], bool],
               callbacks: list[Callable], fixed: list[dict] = ()) -> None:
-    """Run trials until ``n_trials`` or the plan says the time is up; a trial that raises is
-    recorded as FAIL and the search goes on. The ``fixed`` configurations the study has not
-    tried run first, in order, enqueued one at a time (:class:`FixedQueue`)."""
+    """Run trials until ``n_trials`` or ``should_stop()`` says the time is up (asked before each
+    trial; see :meth:`automl.plan.SearchPlan.should_stop`); a trial that raises is recorded as
+    FAIL and the search goes on. The ``fixed`` configurations the study has not tried run first,
+    in order, enqueued one at a time (:class:`FixedQueue`)."""
     logging.getLogger("optuna").setLevel(logging.ERROR)
-    if plan.should_stop(study):
-        raise _too_small(plan, study)
-    queue = FixedQueue(list(fixed), n_trials, lambda: plan.stopped)
+    if should_stop():
+        return
+    stopped = [False]
+
+    def stop_when_time_is_up(study, trial) -> None:
+        if should_stop():
+            stopped[0] = True
+            study.stop()
+
+    queue = FixedQueue(list(fixed), n_trials, lambda: stopped[0])
     queue.prime(study)
     mine: list[int] = []
     study.ask = _asking_into(study.ask, mine)
     try:
         study.optimize(objective, n_trials=n_trials, catch=(Exception,),
-                       callbacks=[*callbacks, plan.callback, queue], gc_after_trial=False)
+                       callbacks=[*callbacks, stop_when_time_is_up, queue], gc_after_trial=False)
     except BaseException as exc:
-        stopped = _is_stop(exc)
-        _fail_unfinished(study, mine, "stopped: the run was interrupted" if stopped
+        interrupted = _is_stop(exc)
+        _fail_unfinished(study, mine, "stopped: the run was interrupted" if interrupted
                          else f"the search ended on {type(exc).__name__}: {first_line(exc)}")
-        if stopped and not isinstance(exc, KeyboardInterrupt):
+        if interrupted and not isinstance(exc, KeyboardInterrupt):
             # Optuna's optimize turns a stop that lands in its tell into an UnboundLocalError.
             raise KeyboardInterrupt from exc
         raise
     finally:
         del study.ask
-
-
-def _too_small(plan: SearchPlan, study) -> BudgetTooSmallError:
-    """The least ``--timeout`` that leaves a first trial room: what set-up took, the end of the
-    run as planned, and the shortest trial the search starts, rounded up to whole seconds."""
-    import math
-
-    budget = plan.budget
-    setup, reserve = budget.elapsed(), plan.reserve(study)
-    least = math.ceil(setup + reserve + plan.least_trial_s())
-    return BudgetTooSmallError(f"--timeout {budget.total:g}: set-up took {setup:.1f} s and the end "
-                               f"of the run needs ~{reserve:.1f} s, so no trial can run; the least "
-                               f"that works here is --timeout {max(least, math.floor(budget.total) + 1)}")
 
 
 def _asking_into(ask: Callable, ids: list[int]) -> Callable:
@@ -138,32 +132,9 @@ def _fail_unfinished(study, ids: list[int], reason: str) -> None:
         try:
             trial = study._storage.get_trial(trial_id)
             if trial.state == TrialState.RUNNING:
-                _attrs.fail_trial(study._storage, trial, reason)
+                attrs.fail_trial(study._storage, trial, reason)
         except Exception:  # noqa: BLE001 - the store is gone too: retrain and resume clean up stale trials
             pass
-
-
-def best_trial(study):
-    """The best COMPLETE trial, or a clear error that lists why trials failed."""
-    from optuna.trial import TrialState
-
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if complete:
-        return study.best_trial
-    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-    errors = sorted({_attrs.error(t) or "unknown error" for t in failed})
-    stopped = sorted({_attrs.stopped(t) for t in study.get_trials(
-        deepcopy=False, states=(TrialState.PRUNED,)) if _attrs.stopped(t)})
-    if not failed and stopped and all(reason.startswith("time limit") for reason in stopped):
-        # Nothing went wrong but the time: the budget (or the space's iterations) is the user's.
-        raise BudgetTooSmallError(f"study {study.study_name!r}: no trial finished in its time "
-                                  f"({stopped[0]}); raise --timeout or --trial-timeout, or bound "
-                                  "the space's iterations (max_iter, n_estimators)")
-    detail = f"; errors: {' | '.join(errors[:3])}" if errors else ""
-    detail += f"; stopped: {' | '.join(stopped[:2])} (raise --timeout or trial_timeout)" \
-        if stopped else ""
-    raise SearchFailedError(f"study {study.study_name!r}: no trial completed "
-                            f"({len(failed)} failed){detail}")
 
 
 def fail_stale_trials(study) -> int:
@@ -173,7 +144,7 @@ def fail_stale_trials(study) -> int:
 
     stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     for trial in stale:
-        _attrs.fail_trial(study._storage, trial, "stale: its process died")
+        attrs.fail_trial(study._storage, trial, "stale: its process died")
     return len(stale)
 
 
@@ -190,15 +161,3 @@ def join_study(storage: str, study, also: Callable[[], object] = lambda: None) -
 
     presence.join(alone)
     return presence, sum(failed)
-
-
-def describe_states(states: dict[str, int]) -> str:
-    """``{"COMPLETE": 7, "PRUNED": 2}`` as ``7 complete, 2 pruned``, commonest first."""
-    return ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items(), key=lambda kv: -kv[1])) or "none"
-
-
-def count_states(study) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for t in study.get_trials(deepcopy=False):
-        counts[t.state.name] = counts.get(t.state.name, 0) + 1
-    return counts

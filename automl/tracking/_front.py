@@ -20,7 +20,8 @@ from automl._files import private_folder
 from automl._version import __version__
 from automl.config import mask_url
 from automl.errors import ConfigError, TrackingError, WriterGoneError
-from automl.search import attrs, private_sqlite
+from automl._sqlite import private_sqlite
+from automl.trial import attrs
 
 from ._records import STATUS, FinalLog, trial_record
 from ._writer import start_writer

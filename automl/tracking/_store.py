@@ -8,7 +8,7 @@ from pathlib import Path
 
 from automl._files import FileLock
 from automl.errors import ConfigError
-from automl.search import sqlite_pragmas
+from automl._sqlite import sqlite_pragmas
 
 
 def open_store(uri: str, set_globals: bool = True):
@@ -43,7 +43,7 @@ def _create_store(db: Path) -> None:
 
     from mlflow import MlflowClient
 
-    from automl.search import private_sqlite
+    from automl._sqlite import private_sqlite
 
     for old in db.parent.glob(f".{db.name}.new*"):
         old.unlink()

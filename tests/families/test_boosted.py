@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.budget import time_limit
+from automl.plan import time_limit
 from automl.errors import TimeLimitError
 from automl.families._catboost import CatBoostClassifier, CatBoostRegressor
 from automl.families._lightgbm import LightGBMClassifier, LightGBMRegressor
-from automl.search import TrialSpec
+from automl.trial import TrialSpec
 
 COLUMNS = (["a", "b"], ["city"], [])
 ROUNDS = {"lightgbm": "n_estimators", "catboost": "iterations"}

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from automl.preprocess import CategoricalEncoder, TextFeatures, build_pipeline, build_preprocessor
-from automl.search import TrialSpec
+from automl.trial import TrialSpec
 
 WORDS = {"yes": ["great", "lovely", "excellent", "superb"], "no": ["awful", "broken", "dirty", "rude"]}
 

@@ -16,7 +16,8 @@ import pytest
 from automl.data import prepare
 from automl.families import fit_seconds
 from automl.metrics import get_metric
-from automl.search import CVObjective, FoldData, TrialSpec, attrs, make_runner
+from automl.search import CVObjective, FoldData, make_runner
+from automl.trial import TrialSpec, attrs
 from automl.search._runner import CHEAP_S, MixedRunner
 from automl.space import load_space
 from automl.split import cv_folds, holdout

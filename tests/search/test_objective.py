@@ -14,16 +14,9 @@ from automl.errors import ScoreError
 from automl.families import build_estimator
 from automl.metrics import get_metric
 from automl.preprocess import build_pipeline
-from automl.search import (
-    CVObjective,
-    FoldData,
-    FoldError,
-    InProcessRunner,
-    PoolRunner,
-    TrialSpec,
-    fit_and_score,
-)
-from automl.search import attrs as A
+from automl.search import CVObjective, FoldData, FoldError, InProcessRunner, PoolRunner, fit_and_score
+from automl.trial import TrialSpec
+from automl.trial import attrs as A
 from automl.space import load_space
 from automl.split import cv_folds, holdout
 

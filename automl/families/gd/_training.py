@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from automl.budget import check_time
+from automl.plan import check_time
 from automl.errors import DivergenceError
 
 from ._losses import curvature

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from automl.budget import Budget
+from automl.plan import Budget
 from automl.report import Reporter
 from automl.run import run_experiment
 

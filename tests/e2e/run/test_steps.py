@@ -148,11 +148,12 @@ def test_the_members_that_fit_and_score_best_are_kept_when_the_ensemble_does_not
     import optuna
     import pandas as pd
 
-    from automl.budget import Budget
+    from automl.plan import Budget
     from automl.evaluate import score_subsets
     from automl.metrics import get_metric
     from automl.run._outcome import Outcome
-    from automl.search import SearchPlan, attrs
+    from automl.plan import SearchPlan
+    from automl.trial import attrs, cost_of
 
     study = optuna.create_study(direction="minimize")
     for fit_time in (3.0, 30.0, 1.5):  # trials 0, 1, 2: refits of about 1.1, 11.2 and 0.6 s
@@ -166,20 +167,20 @@ def test_the_members_that_fit_and_score_best_are_kept_when_the_ensemble_does_not
     now = [0.0]
     budget = Budget(60, clock=lambda: now[0], started=0.0)
     plan = SearchPlan(budget, n_folds=5, overhead_s=2.0, exit_s=0.5)
-    ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan, prep=SimpleNamespace(metric=metric))
+    ctx = SimpleNamespace(study=study, budget=budget, plan=plan, prep=SimpleNamespace(metric=metric))
     outcome = Outcome(ctx, None, study.best_trial)
     score_of = lambda subsets: score_subsets(y, candidates, metric, None, subsets)  # noqa: E731
     weights = {0: 0.5, 1: 0.3, 2: 0.2}
     trials = study.trials
-    for room, expected in ((plan.final_estimate(trials[:2]), {0: 0.5 / 0.8, 1: 0.3 / 0.8}),
-                           (plan.final_estimate([trials[0], trials[2]]), {0: 0.5 / 0.7, 2: 0.2 / 0.7})):
+    for room, expected in ((plan.final_estimate([cost_of(t) for t in trials[:2]]), {0: 0.5 / 0.8, 1: 0.3 / 0.8}),
+                           (plan.final_estimate([cost_of(trials[0]), cost_of(trials[2])]), {0: 0.5 / 0.7, 2: 0.2 / 0.7})):
         now[0] = 60 - 2.5 - room  # room for these members, and the end's overhead and exit
         kept, short = _choose._affordable(outcome, weights, score_of)
         assert short is None
         assert {t.number: round(w, 6) for t, w in kept} == {n: round(w, 6) for n, w in expected.items()}
     now[0] += 0.1
     kept, short = _choose._affordable(outcome, weights, score_of)
-    cheapest = plan.final_estimate([trials[0], trials[2]])
+    cheapest = plan.final_estimate([cost_of(trials[0]), cost_of(trials[2])])
     assert kept == [] and short == (f"the cheapest two members need about {cheapest:.1f} s; "
                                     f"{cheapest - 0.1:.1f} s were left for them")
 
@@ -192,9 +193,10 @@ def test_the_ensemble_has_the_room_the_search_left_it():
 
     import optuna
 
-    from automl.budget import Budget
+    from automl.plan import Budget
     from automl.run._outcome import Outcome
-    from automl.search import SearchPlan, attrs
+    from automl.plan import SearchPlan
+    from automl.trial import attrs, cost_of
 
     study = optuna.create_study(direction="maximize")
     for _ in range(2):  # two trials whose refits take about 1.4 s each
@@ -203,11 +205,11 @@ def test_the_ensemble_has_the_room_the_search_left_it():
     now = [0.0]
     budget = Budget(60, clock=lambda: now[0], started=0.0)
     plan = SearchPlan(budget, n_folds=5, overhead_s=2.0, exit_s=0.5)
-    both = plan.final_estimate(study.trials)
+    both = plan.final_estimate([cost_of(t) for t in study.trials])
     now[0] = 60 - both - 2.0 - 0.5  # the search ended with room for both ...
     budget.mark("search")
     now[0] += 0.4  # ... and the selection took 0.4 s of the end's overhead
-    ctx = SimpleNamespace(study=study, budget=budget, plan=lambda: plan, explain_share=lambda: 0.0,
+    ctx = SimpleNamespace(study=study, budget=budget, plan=plan,
                           prep=SimpleNamespace(metric=SimpleNamespace(direction="maximize")))
     unscored = lambda subsets: pytest.fail("all members fit: no subset to score")  # noqa: E731
     kept, _ = _choose._affordable(Outcome(ctx, None, study.best_trial), {0: 0.5, 1: 0.5}, unscored)
@@ -262,7 +264,7 @@ def test_select_simplest_keeps_a_single_trial_and_says_why(config, workdir):
     within one standard error, and is the trial the final model and the summary come from."""
     import optuna
 
-    from automl.search import attrs
+    from automl.trial import attrs, cost_of
 
     summary = run_experiment(config(study_name="simple", select="simplest", n_trials=6, pruner="none"))
     selection = summary["selection"]
@@ -298,12 +300,12 @@ def test_the_explanation_gets_its_time_when_the_search_used_all_the_time_it_coul
 
     from sklearn.datasets import load_iris
 
-    from automl.budget import Budget
+    from automl.plan import Budget
     from automl.metrics import get_metric
     from automl.preprocess import build_pipeline
     from automl.families import build_estimator
     from automl.run._outcome import Outcome
-    from automl.search import ExplainCost, SearchPlan
+    from automl.plan import ExplainCost, SearchPlan
 
     monkeypatch.setenv("AUTOML_SHAP", "0")
     X, y = load_iris(return_X_y=True, as_frame=True)
@@ -313,7 +315,7 @@ def test_the_explanation_gets_its_time_when_the_search_used_all_the_time_it_coul
     budget = Budget(100, clock=lambda: now[0], started=0.0)
     plan = SearchPlan(budget, n_folds=5, overhead_s=1.0, exit_s=0.5,
                       explain=ExplainCost(share, passes=1 + 5 * 4, rows=len(X)))
-    ctx = SimpleNamespace(budget=budget, plan=lambda: plan, explain_share=lambda: share,
+    ctx = SimpleNamespace(budget=budget, plan=plan,
                           cfg=SimpleNamespace(seed=0, refit_full=False),
                           prep=SimpleNamespace(split=SimpleNamespace(X_test=X, y_test=y, X_train=X),
                                                metric=get_metric("multiclass", None)))
@@ -334,11 +336,12 @@ def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation():
     import optuna
     from sklearn.datasets import load_iris
 
-    from automl.budget import Budget
+    from automl.plan import Budget
     from automl.families import build_estimator
     from automl.preprocess import build_pipeline
     from automl.run._outcome import Outcome
-    from automl.search import SearchPlan, attrs
+    from automl.plan import SearchPlan
+    from automl.trial import attrs, cost_of
 
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = build_pipeline((list(X.columns), [], []), {}, build_estimator("logistic", "multiclass", {}, 0))
@@ -349,7 +352,7 @@ def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation():
     budget = Budget(60, clock=lambda: now[0], started=0.0)
     plan = SearchPlan(budget, n_folds=5, overhead_s=3.0, exit_s=0.5)
     split = SimpleNamespace(X_train=X[:120], y_train=y[:120], X_test=X[120:], y_test=y[120:])
-    ctx = SimpleNamespace(budget=budget, plan=lambda: plan, explain_share=lambda: share, reporter=None,
+    ctx = SimpleNamespace(budget=budget, plan=plan, reporter=None,
                           cfg=SimpleNamespace(seed=0, refit_full=True),
                           prep=SimpleNamespace(split=split, refit_growth=1.25))
     outcome = Outcome(ctx, None, study.best_trial, model=model.fit(split.X_train, split.y_train))

@@ -11,7 +11,8 @@ import pytest
 
 from automl.errors import BudgetTooSmallError, ConfigError, SearchFailedError, StudyMismatchError
 from automl.run import run_experiment
-from automl.search import best_trial, count_states, default_storage, open_study, run_study
+from automl.search import default_storage, open_study, run_study
+from automl.trial import best_trial, count_states
 
 GUARDS = {"metric": "accuracy", "task": "binary", "data_fingerprint": "abc"}
 
@@ -187,13 +188,9 @@ class _StoppedOnceWhenTold(optuna.storages.InMemoryStorage):
 
 
 def test_a_stop_while_optuna_tells_a_result_leaves_no_trial_running():
-    from automl.budget import Budget
-    from automl.search import SearchPlan
-
     study = optuna.create_study(storage=_StoppedOnceWhenTold(), direction="maximize")
     with pytest.raises(KeyboardInterrupt):
-        run_study(study, lambda trial: trial.suggest_float("x", 0, 1), 5,
-                  SearchPlan(Budget(None), n_folds=5, overhead_s=0.0), [])
+        run_study(study, lambda trial: trial.suggest_float("x", 0, 1), 5, lambda: False, [])
     (trial,) = study.get_trials()
     assert trial.state == optuna.trial.TrialState.FAIL
     assert trial.user_attrs["error"] == "stopped: the run was interrupted"
@@ -205,9 +202,8 @@ def test_a_stop_while_optuna_creates_a_trial_waits_for_it_and_fails_it(tmp_path)
     # sampler's set-up of a trial just stored), where the trial's id is not known yet.
     code = textwrap.dedent(f"""
         import signal, optuna
-        from automl.budget import Budget
         from automl.cli import _stop_on_signals
-        from automl.search import SearchPlan, run_study
+        from automl.search import run_study
 
         class SignalledAsTrialStarts(optuna.samplers.RandomSampler):
             def before_trial(self, study, trial):
@@ -219,8 +215,7 @@ def test_a_stop_while_optuna_creates_a_trial_waits_for_it_and_fails_it(tmp_path)
                                     sampler=SignalledAsTrialStarts(seed=0))
         _stop_on_signals()
         try:
-            run_study(study, lambda t: t.suggest_float("x", 0, 1), 5,
-                      SearchPlan(Budget(None), n_folds=5, overhead_s=0.0), [])
+            run_study(study, lambda t: t.suggest_float("x", 0, 1), 5, lambda: False, [])
         except KeyboardInterrupt:
             print("stopped", flush=True)
     """)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from automl.budget import Budget
+from automl.plan import Budget
 from automl.errors import BudgetTooSmallError
 from automl.run import run_experiment
 from automl.space import baseline_trials, load_space, portfolio_trials

@@ -18,7 +18,7 @@ import pytest
 
 from automl.config import ExperimentConfig
 from automl.run import run_experiment
-from automl.search import attrs
+from automl.trial import attrs
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow import MlflowClient  # noqa: E402
