@@ -54,3 +54,12 @@ def stop_before_start() -> None:
     import (Ctrl-C) or a death by signal (SIGTERM, exit -15)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _exit_before_start)
+
+
+def quiet_pool_debris() -> None:
+    """Once stopped: a stop that lands while SQLAlchemy returns a connection to its pool makes
+    the pool log "Exception during reset or similar" with the KeyboardInterrupt's traceback.
+    That connection is the stop's own debris (the command closes what is open): not shown."""
+    import logging
+
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL + 1)

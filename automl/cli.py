@@ -17,7 +17,7 @@ from typing import Optional
 
 import typer
 
-from automl._stop import interrupt, stop_before_start
+from automl._stop import interrupt, quiet_pool_debris, stop_before_start
 
 app = typer.Typer(
     name="automl", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -101,6 +101,8 @@ def _signals():
 
 def _raise_interrupt(signum, frame):
     _Stop.seen = True
+    if not _Stop.debug:
+        quiet_pool_debris()
     if not _Stop.raised:
         _Stop.raised, _Stop.lost = True, False
         interrupt()  # raises KeyboardInterrupt, now or when a call that must not be cut returns

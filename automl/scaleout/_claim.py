@@ -18,10 +18,9 @@ import socket
 import time
 import warnings
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
-from automl.search import named_lock, retry_callback
+from automl.search import fail_dead_workers, named_lock
 from automl.trial import attrs
 
 from ._heartbeat import heartbeat_enabled
@@ -51,49 +50,9 @@ def budget_used(trials) -> int:
 
 
 def fail_stale(study, grace: float) -> list:
-    """Fail (and retry once) trials whose worker is gone; return them.
-
-    Gone means: no heartbeat within the grace period (RDB storages), a dead process on this host,
-    or (a worker killed between ``ask`` and naming itself) no owner after the grace period.
-    """
-    import optuna
-    from optuna.trial import TrialState
-
-    running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    if not running:
-        return []
-    storage = study._storage
-    if heartbeat_enabled(storage):
-        optuna.storages.fail_stale_trials(study)  # heartbeat older than the grace period
-    trials = study.get_trials(deepcopy=False)
-    # Failed by the heartbeat check just now, not by their own worker meanwhile: those got a retry.
-    retried = attrs.retried_numbers(trials)
-    failed = [t for t in trials if t.state == TrialState.FAIL and t.number in running & retried]
-    host = socket.gethostname()
-    for t in (t for t in trials if t.state == TrialState.RUNNING):
-        owner = attrs.worker(t)
-        owner_host, _, pid = owner.rpartition(":")
-        dead = owner_host == host and pid.isdigit() and not _pid_alive(int(pid))
-        orphan = not owner and t.datetime_start is not None and \
-            (datetime.now() - t.datetime_start).total_seconds() > grace
-        if dead or orphan:
-            attrs.fail_trial(storage, t, f"worker {owner or '?'} died")
-            retry_callback()(study, storage.get_trial(t._trial_id))
-            failed.append(t)
-    return failed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purpose
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
+    """Fail (and retry once) trials whose worker is gone; return them (see
+    :func:`automl.search.fail_dead_workers`)."""
+    return fail_dead_workers(study, grace, heartbeat_enabled(study._storage))
 
 
 def next_trial(study, lock_factory, on_stale, grace: float):

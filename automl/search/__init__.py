@@ -12,9 +12,10 @@ from ._pool import PoolRunner
 from ._queue import enqueue_all
 from ._runner import make_runner
 from ._storage import default_storage, is_postgres, make_storage, private_sqlite, retry_callback, sqlite_pragmas
-from ._study import fail_stale_trials, join_study, make_pruner, open_study, run_study
+from ._stale import fail_dead_workers, fail_running, fail_stale_trials
+from ._study import join_study, make_pruner, open_study, run_study
 
-__all__ = ["creation_lock", "CVObjective", "default_storage", "enqueue_all", "fail_stale_trials", "fit_and_score",
+__all__ = ["creation_lock", "CVObjective", "default_storage", "enqueue_all", "fail_dead_workers", "fail_running", "fail_stale_trials", "fit_and_score",
            "FoldData", "FoldError", "FoldResult", "InProcessRunner", "is_postgres", "join_study",
            "list_studies", "make_pruner", "make_runner", "make_storage", "named_lock", "OOFStore",
            "open_storage", "open_study", "PoolRunner", "private_sqlite", "retry_callback", "run_fold", "run_study",

@@ -18,6 +18,7 @@ from automl.trial import attrs
 from ._locks import StudyPresence, creation_lock
 from ._prune import OutclassedPruner
 from ._queue import FixedQueue
+from ._stale import fail_own_trial, fail_stale_trials
 from ._storage import make_storage
 
 
@@ -126,26 +127,8 @@ def _is_stop(exc: BaseException | None) -> bool:
 def _fail_unfinished(study, ids: list[int], reason: str) -> None:
     """The search was cut short (a stop between Optuna's own steps, or an error in them, which
     Optuna does not catch): the trial this process created and left RUNNING ends as FAIL."""
-    from optuna.trial import TrialState
-
     for trial_id in ids[-1:]:  # one trial at a time here: those before it were told
-        try:
-            trial = study._storage.get_trial(trial_id)
-            if trial.state == TrialState.RUNNING:
-                attrs.fail_trial(study._storage, trial, reason)
-        except Exception:  # noqa: BLE001 - the store is gone too: retrain and resume clean up stale trials
-            pass
-
-
-def fail_stale_trials(study) -> int:
-    """Mark trials left RUNNING (by a crashed process) as FAIL. Call only when no live worker
-    can own them, e.g. under the retrain lock. Returns how many were failed."""
-    from optuna.trial import TrialState
-
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for trial in stale:
-        attrs.fail_trial(study._storage, trial, "stale: its process died")
-    return len(stale)
+        fail_own_trial(study, trial_id, reason)
 
 
 def join_study(storage: str, study, also: Callable[[], object] = lambda: None) -> tuple[StudyPresence, int]:
