@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _harness import checkouts, run_automl
+
 BASELINE_REF = "main"
 NEW_REF = "HEAD"
 
@@ -44,31 +40,12 @@ ABSURD = {
 }
 
 
-def checkout(ref: str, folder: Path) -> Path:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ref],
-                   check=True, capture_output=True)
-    return folder
-
-
 def run(code: Path, work: Path, args: list[str], kill_after: float) -> dict:
     """One ``automl run`` as a user starts it; wall time from process start to exit."""
-    work.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["PYTHONPATH"] = str(code)
-    cmd = [sys.executable, "-m", "automl", "run", "--no-tracking", "--quiet", "--n-jobs", "1",
-           "--workdir", str(work), *args]
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=kill_after)
-        killed = False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
-        killed = True
-    return {"wall": time.monotonic() - started, "code": proc.returncode, "killed": killed,
-            "error": err.strip().splitlines()[-1][:200] if err.strip() else ""}
+    result = run_automl(code, ["run", "--no-tracking", "--quiet", "--n-jobs", "1", "--workdir", str(work), *args],
+                        work, kill_after)
+    err = result.pop("stderr").strip()
+    return {**result, "error": err.splitlines()[-1][:200] if err else ""}
 
 
 def noisy_table(path: Path) -> Path:
@@ -148,14 +125,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-absurd-") as tmp:
         folder = Path(tmp)
-        sides = {"main": checkout(args.baseline, folder / "main"), "new": checkout(args.new, folder / "new")}
-        try:
+        with checkouts({"main": args.baseline, "new": args.new}, folder) as sides:
             absurd = absurd_part(sides, folder, args.budget) if args.part != "speed" else []
             speed = speed_part(sides, folder) if args.part != "absurd" else []
-        finally:
-            for code in sides.values():
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(code)],
-                               capture_output=True)
     print_tables(absurd, speed, args.budget)
     if args.json:
         Path(args.json).write_text(json.dumps({"absurd": absurd, "speed": speed}, indent=2))

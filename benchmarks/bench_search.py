@@ -5,7 +5,7 @@ Each table is split once per seed by ``automl run`` itself (same seed, same test
 fingerprints are compared), and every sampler gets ``--timeout T`` with the default space
 (baselines and portfolio first, then the sampler). Scored by the run's own test score; the table
 prints both scores per (table, seed), the wins of each, the mean rank and the trials completed.
-Tables come from ``benchmarks/datasets.py``, never the peer benchmark's (``PEER_TABLES``).
+Tables come from ``benchmarks/_tables.py``, never the peer benchmark's (``PEER_TABLES``).
 
     python benchmarks/bench_search.py --budget 30 --seeds 0
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import datasets  # noqa: E402
+import _tables  # noqa: E402  (benchmarks/_tables.py: the public tables, reserved ones refused)
 
 SAMPLERS = ("tpe", "tpe_grouped")
 TABLES = ("lending_club", "caravan", "health_insurance", "digits", "beps_vote", "saratoga_houses",
@@ -32,7 +32,7 @@ HIGHER = {"roc_auc", "accuracy", "f1", "r2"}
 
 
 def run(table: str, sampler: str, seed: int, budget: float, folder: Path) -> dict:
-    frame, target = datasets.load(table)
+    frame, target = _tables.load(table)
     data = folder / f"{table}.csv"
     if not data.exists():
         frame.to_csv(data, index=False)
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", help="also write every run here")
     args = parser.parse_args(argv)
     tables = args.tables.split(",")
-    if set(tables) & set(datasets.PEER_TABLES):
+    if set(tables) & set(_tables.PEER_TABLES):
         raise SystemExit("the peer benchmark's tables are not used to choose defaults")
     cells = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:

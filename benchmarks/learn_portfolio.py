@@ -5,9 +5,9 @@ The procedure (greedy portfolio selection, as in FLAML's zero-shot AutoML and Ta
 1. Candidates, per task block (classification, regression): the space's cheap baselines and
    ``--candidates`` configurations drawn at random from the space (seeded).
 2. Each candidate is cross-validated (3 folds, automl's own fold code and default metric) on every
-   table of ``benchmarks/datasets.py`` for that task, each table cut to ``--max-rows`` rows.
+   table of ``benchmarks/_tables.py`` for that task, each table cut to ``--max-rows`` rows.
    Tables reserved for independent evaluation are refused by that module, and the tables the peer
-   benchmark scores (``datasets.PEER_TABLES``) are left out, so that benchmark sees unseen tables.
+   benchmark scores (``_tables.PEER_TABLES``) are left out, so that benchmark sees unseen tables.
 3. Scores become normalised errors per table: 0 for the table's best candidate, 1 for its median
    candidate, capped at ``CAP`` (failures count as ``CAP``).
 4. Greedy selection: start from the baselines (a fresh study runs them first anyway), add the
@@ -38,7 +38,7 @@ import optuna
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import datasets  # noqa: E402  (benchmarks/datasets.py: the public tables, reserved ones refused)
+import _tables  # noqa: E402  (benchmarks/_tables.py: the public tables, reserved ones refused)
 
 from automl.plan import time_limit  # noqa: E402
 from automl.data import prepare  # noqa: E402
@@ -72,10 +72,10 @@ def candidates(space_file: str, block: str, n: int) -> list[dict]:
 
 def evaluate(table: str, configs: list[dict], max_rows: int, seconds: float) -> list[dict]:
     """Mean CV score and fit time of each configuration on one table (None when it failed)."""
-    frame, target = datasets.load(table)
+    frame, target = _tables.load(table)
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=SEED)
-    data = prepare(frame.reset_index(drop=True), target, datasets.TABLES[table].task, table)
+    data = prepare(frame.reset_index(drop=True), target, _tables.TABLES[table].task, table)
     metric = get_metric(data.task, None)
     whole = Split(data.X, data.y, data.X.iloc[:0], data.y.iloc[:0], None, "")
     folds = cv_folds(whole, data.task, FOLDS, SEED, time_ordered=False)
@@ -216,13 +216,13 @@ def learn(block: str, args, reused: dict | None = None) -> tuple[list[dict], dic
 
 
 def evaluate_all(block: str, configs: list[dict], args) -> tuple[list[str], list[list[dict]]]:
-    tables = [n for n, t in datasets.TABLES.items()
-              if t.task in BLOCK_TASKS[block] and n not in datasets.PEER_TABLES]
+    tables = [n for n, t in _tables.TABLES.items()
+              if t.task in BLOCK_TASKS[block] and t.learn and n not in _tables.PEER_TABLES]
     if args.tables:
         asked = args.tables.split(",")
-        if set(asked) & set(datasets.PEER_TABLES):
-            raise SystemExit(f"--tables: {sorted(set(asked) & set(datasets.PEER_TABLES))} are scored "
-                             "against the peers and never learned from (datasets.PEER_TABLES)")
+        if set(asked) & set(_tables.PEER_TABLES):
+            raise SystemExit(f"--tables: {sorted(set(asked) & set(_tables.PEER_TABLES))} are scored "
+                             "against the peers and never learned from (_tables.PEER_TABLES)")
         tables = [t for t in tables if t in asked]
     # Tables in parallel processes (each fit on one core): the score matrix does not depend on it.
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=25)
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--trial-seconds", type=float, default=20.0)
-    parser.add_argument("--tables", help="comma-separated subset of benchmarks/datasets.py")
+    parser.add_argument("--tables", help="comma-separated subset of benchmarks/_tables.py")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="tables at once")
     parser.add_argument("--json", help="also write the raw score matrix here")
     parser.add_argument("--reuse", help="a --json file of an earlier run: select again, fit nothing")

@@ -11,7 +11,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-import datasets  # noqa: E402
+import _tables  # noqa: E402  (benchmarks/_tables.py: the public tables, reserved ones refused)
+import _harness  # noqa: E402
 import learn_portfolio  # noqa: E402
 
 
@@ -19,14 +20,14 @@ import learn_portfolio  # noqa: E402
                                   "mlc_churn", "CPS1988", "segmentationData", "concrete", "Vehicle"])
 def test_reserved_data_sets_are_refused(name):
     with pytest.raises(ValueError):
-        datasets.check_not_reserved(name, "anything")
+        _tables.check_not_reserved(name, "anything")
 
 
 def test_no_registered_table_is_reserved_and_every_task_has_ten():
-    tasks = [t.task for t in datasets.TABLES.values()]
+    tasks = [t.task for t in _tables.TABLES.values()]
     assert all(tasks.count(task) >= 10 for task in ("binary", "multiclass", "regression"))
-    for name in datasets.TABLES:
-        datasets.check_not_reserved(name, "")
+    for name in _tables.TABLES:
+        _tables.check_not_reserved(name, "")
 
 
 def test_normalised_errors_are_zero_at_the_best_and_one_at_the_median():
@@ -69,3 +70,17 @@ def test_a_candidate_that_does_not_return_is_killed_and_counted_as_failed(monkey
     assert result["score"] is None and result["error"].startswith("killed after")
     monkeypatch.setattr(learn_portfolio, "_cv", lambda *args: {"score": 0.5, "fit_s": 0.1})
     assert learn_portfolio._killable_cv({}, None, None, [], 0.1) == {"score": 0.5, "fit_s": 0.1}
+
+
+def test_a_checkout_is_the_commit_s_code_and_is_removed_after(tmp_path):
+    with _harness.checkouts({"new": "HEAD"}, tmp_path) as code:
+        assert (code["new"] / "automl" / "__init__.py").is_file()
+        result = _harness.run_automl(code["new"], ["--help"], tmp_path / "work", kill_after=120)
+        assert result["code"] == 0 and not result["killed"], result["stderr"]
+    assert not code["new"].exists()
+
+
+def test_a_run_of_other_code_never_reports_to_the_caller_s_tracking_server(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://example.invalid")
+    env = _harness.automl_env(tmp_path)
+    assert "MLFLOW_TRACKING_URI" not in env and env["PYTHONPATH"] == str(tmp_path)
