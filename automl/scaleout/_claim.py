@@ -20,6 +20,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+from automl._stop import deferred
 from automl.search import fail_dead_workers, named_lock
 from automl.trial import attrs
 
@@ -55,11 +56,12 @@ def fail_stale(study, grace: float) -> list:
     return fail_dead_workers(study, grace, heartbeat_enabled(study._storage))
 
 
-def next_trial(study, lock_factory, on_stale, grace: float):
+def next_trial(study, lock_factory, on_stale, grace: float, claimed: list | None = None):
     """Ask for a trial while budget and time are left; None when this worker should stop.
 
     Waits while others still run trials at the end of the budget: one of them may die, and its
-    retry must be picked up by someone.
+    retry must be picked up by someone. The trial is appended to ``claimed`` as Optuna creates it,
+    a stop meanwhile held until then: the caller can always fail what it holds.
     """
     from optuna.trial import TrialState
 
@@ -75,7 +77,10 @@ def next_trial(study, lock_factory, on_stale, grace: float):
             if waiting or budget is None or budget_used(trials) < budget:
                 with warnings.catch_warnings():  # "heartbeat is meant for optimize": we beat
                     warnings.simplefilter("ignore", UserWarning)
-                    trial = study.ask()
+                    with deferred():  # created and noted, or neither
+                        trial = study.ask()
+                        if claimed is not None:
+                            claimed.append(trial)
                 attrs.record_worker(trial, host_id())
                 if heartbeat_enabled(study._storage):  # beat before the lock goes: no blind gap
                     study._storage.record_heartbeat(trial._trial_id)
