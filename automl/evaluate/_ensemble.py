@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,27 @@ class EnsembleChoice:
         if len(self.weights) < 2:
             return False
         return self.score > self.single_score if maximize else self.score < self.single_score
+
+    def accept(self, fit: Callable[[dict[int, float]], tuple[dict[int, float], str | None]],
+               score_of: Callable[[list[dict[int, float]]], list[float]], maximize: bool) -> dict[int, float]:
+        """The members the final model keeps (trial number -> weight; {} keeps the best trial):
+        the ensemble must beat the best trial out of fold; ``fit`` gives the members whose refit
+        fits the time left (and why none, when none); what is left after dropping members must
+        still beat the best trial on the same rows (``score_of`` scores weight maps). Says why in
+        ``not_chosen``."""
+        if not self.beats_single(maximize):
+            self.not_chosen = "it does not beat the best trial out of fold"
+            return {}
+        kept, short = fit(self.weights)
+        if short:
+            self.not_chosen = short
+        if kept and len(kept) < len(self.weights):
+            left = score_of([kept])[0]
+            self.kept_score, self.kept_weights = left, dict(kept)
+            if not (left > self.single_score if maximize else left < self.single_score):
+                self.not_chosen = "the members that fit the time left do not beat the best trial out of fold"
+                return {}
+        return kept
 
     def summary(self, chosen: bool) -> dict:
         """What was selected (``members``) and, when members that did not fit the budget were

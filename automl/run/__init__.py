@@ -9,9 +9,9 @@ from ._outcome import Outcome, Summary
 from ._parallel import finalize, run_parallel, worker_main
 from ._retrain import GateRules, retrain, retrain_lock
 from ._run import run_experiment
-from ._setup import Context, Prepared, default_study_name, prepare_data, setup
+from ._setup import Context, Prepared, prepare_data, setup
 from ._steps import FINAL_STEPS, conclude, report
 
 __all__ = ["FINAL_STEPS", "Context", "GateRules", "Outcome", "Prepared", "Summary", "conclude",
-           "default_study_name", "finalize", "prepare_data", "report", "retrain",
+           "finalize", "prepare_data", "report", "retrain",
            "retrain_lock", "run_experiment", "run_parallel", "setup", "worker_main"]

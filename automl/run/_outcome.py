@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automl.tracking import Artifact
 
 from ._setup import Context
+
+if TYPE_CHECKING:  # types only: a run imports them where it uses them
+    import numpy as np
+    import pandas as pd
+    from optuna.trial import FrozenTrial
+    from sklearn.base import BaseEstimator
+
+    from automl.evaluate import EnsembleChoice, Selection
+    from automl.metrics import Predictions
+    from automl.retrain import Decision
+    from automl.tracking import MlflowTracker, NullTracker
 
 
 @dataclass
@@ -21,34 +32,34 @@ class Outcome:
     """
 
     ctx: Context
-    tracker: Any
-    trial: Any  # the best COMPLETE Optuna trial
-    ensemble: Any = None  # automl.evaluate.EnsembleChoice, when one was selected
-    members: list = field(default_factory=list)  # (trial, weight) of the final ensemble, if chosen
-    model: Any = None
+    tracker: MlflowTracker | NullTracker
+    trial: FrozenTrial  # the chosen COMPLETE trial (the best one, unless the selection rule chose another)
+    ensemble: EnsembleChoice | None = None  # when one was selected
+    members: list[tuple[FrozenTrial, float]] = field(default_factory=list)  # the final ensemble's, if chosen
+    model: BaseEstimator | None = None  # a fitted pipeline, or an ensemble of them
     test_metrics: dict[str, float | None] = field(default_factory=dict)
-    predictions: Any = None  # automl.metrics.Predictions on the test rows
-    schema: dict[str, Any] = field(default_factory=dict)
-    rows: Any = None  # numpy array: the hashes of the rows the saved model was fitted on
-    row_groups: Any = None  # and the hashes of their groups (group_column)
+    predictions: Predictions | None = None  # on the test rows
+    schema: dict[str, object] = field(default_factory=dict)
+    rows: np.ndarray | None = None  # the hashes of the rows the saved model was fitted on
+    row_groups: np.ndarray | None = None  # and the hashes of their groups (group_column)
     out_dir: Path | None = None
     model_path: Path | None = None
-    leaderboard: Any = None  # pandas DataFrame, best first
+    leaderboard: pd.DataFrame | None = None  # best first
     plots: list[Path] = field(default_factory=list)
-    decision: Any = None  # automl.retrain.Decision for a retrain
+    decision: Decision | None = None  # a retrain's
     metrics: dict[str, float | None] = field(default_factory=dict)
-    version_tags: dict[str, Any] = field(default_factory=dict)
+    version_tags: dict[str, object] = field(default_factory=dict)
     artifacts: list[Artifact] = field(default_factory=list)
-    logged: dict[str, Any] = field(default_factory=dict)  # MLflow run, model URI, version
+    logged: dict[str, object] = field(default_factory=dict)  # MLflow run, model URI, version
     refit_full: dict | None = None  # with refit_full: rows the saved model learnt from, or why not
     final_fit: dict | None = None  # under a budget: what was fitted, planned and taken, any fallback
     importance: dict | None = None  # permutation importance: the strongest columns, or why none
-    selection: Any = None  # automl.evaluate.Selection: the rule, the best and the chosen trial
-    costs: Any = None  # pandas DataFrame: every complete trial's CV score, prediction time, size
+    selection: Selection | None = None  # the rule, the best and the chosen trial
+    costs: pd.DataFrame | None = None  # every complete trial's CV score, prediction time, size
     card: str | None = None  # the model card (Markdown)
     facts: dict = field(default_factory=dict)  # what the card and the report state
     report_path: Path | None = None  # report.html
-    importance_table: Any = None  # pandas DataFrame: column, importance, std
+    importance_table: pd.DataFrame | None = None  # column, importance, std
     summary: "Summary | None" = None
 
 
@@ -94,7 +105,7 @@ class Summary:
     run_model_uri: str | None = None
     registered_model: str | None = None
     registered_version: int | None = None
-    decision: Any = None  # automl.retrain.Decision; its keys are flattened into the summary
+    decision: Decision | None = None  # its keys are flattened into the summary
     workers: int | None = None
     worker_exit_codes: list[int] | None = None
     elapsed_s: float | None = None

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from automl._files import private_folder
 from automl._trust import check_key
@@ -15,17 +14,23 @@ from automl.artifacts import check_model_folder, remove_leftovers
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
 from automl.data import (Dataset, RowPrints, align_test_frame, fingerprint, group_hashes, kinds_of, new_salt,
                          prepare, read_table, row_hashes)
-from automl.errors import StudyMismatchError, shown
+from automl.errors import shown
 from automl.metrics import Metric, get_metric
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
 from automl.evaluate import explanation_size, shap_available, shap_size
 from automl.plan import Budget, SearchPlan
-from automl.search import (CVObjective, FoldData, OOFStore, default_storage, enqueue_all, join_study, make_runner, open_study)
+from automl.search import (CVObjective, default_study_name, FoldData, OOFStore, default_storage, enqueue_all, join_study, make_runner, open_study)
 from automl.trial import attrs, top_costs
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
-from automl.tracking import open_tracker, start_writer_early
+from automl.tracking import WriterProcess, open_tracker, start_writer_early
+
+if TYPE_CHECKING:  # types only
+    import optuna
+
+    from automl.retrain import Gate
+    from automl.search import FoldRunner, StudyPresence
 
 @dataclass
 class Prepared:
@@ -48,17 +53,6 @@ class Prepared:
     def columns(self) -> tuple[list[str], list[str], list[str]]:
         """Numeric, categorical and datetime feature columns, as the pipeline takes them."""
         return self.data.columns_by_kind
-
-
-def _digest(guards: dict[str, str]) -> str:
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(guards, sort_keys=True).encode()).hexdigest()[:10]
-
-
-def default_study_name(data_name: str, target: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data_name}-{target}")
 
 
 def prepare_data(cfg: ExperimentConfig, reporter: Reporter, gate=None) -> Prepared:
@@ -107,17 +101,17 @@ class Context:
     prep: Prepared
     space: SearchSpace
     storage: str
-    study: Any
+    study: optuna.Study
     budget: Budget
     plan: SearchPlan  # the time plan: the search's stopping rule, what the end of the run may take
-    gate: Any = None  # an automl.retrain.Gate when the run is a retrain
-    writer: Any = None  # the MLflow writer, started before the data was read
+    gate: Gate | None = None  # when the run is a retrain
+    writer: WriterProcess | None = None  # the MLflow writer, started before the data was read
     oof: OOFStore | None = None  # out-of-fold predictions of the best trials, for ensembles
     ensembles: bool = False  # keep them (one process runs every trial, and ensemble_rounds > 0)
     fixed: list = field(default_factory=list)  # configurations to run first, one at a time
-    presence: Any = None  # held while this process may run the study's trials (join_study)
+    presence: StudyPresence | None = None  # held while this process may run the study's trials (join_study)
     held: ExitStack = field(default_factory=ExitStack)  # released when the run ends (its model folder's lock)
-    fitter: Any = None  # the search's fold runner, kept for the final fit (its warm workers)
+    fitter: FoldRunner | None = None  # the search's fold runner, kept for the final fit (its warm workers)
 
     def __enter__(self) -> Context:
         return self
@@ -231,22 +225,10 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
               "test_fingerprint": split.test_fingerprint, "space_digest": space.digest,
               "cv": str(len(prep.folds))}
     heartbeat_cfg = (cfg.heartbeat_interval, cfg.grace_period) if heartbeat else None
-
-    def opened(name: str):
-        return open_study(storage, name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
-                          heartbeat=heartbeat_cfg, sampler=cfg.sampler)
-
-    try:
-        study = opened(study_name)
-    except StudyMismatchError:
-        if cfg.study_name is not None or gate is not None:
-            raise  # a name the user chose keeps its guard
-        # The default name is taken by a study of other data or another setup (yesterday's
-        # data.csv, today's new rows): a nightly job must not break on day two. New data or
-        # setup -> its own study, resumed only when both match again.
-        taken, study_name = study_name, f"{study_name}-{_digest(guards)}"
-        reporter.info(f"study {taken} holds other data or another setup: this run uses {study_name}")
-        study = opened(study_name)
+    study = open_study(storage, study_name, prep.metric.direction, cfg.seed, cfg.pruner, guards,
+                       heartbeat=heartbeat_cfg, sampler=cfg.sampler,
+                       fork=cfg.study_name is None and gate is None, note=reporter.info)
+    study_name = study.study_name
     reporter.info(f"{study_name}: {data.task} on {data.name} "
                   f"({len(split.y_train)} train / {len(split.y_test)} test rows, "
                   f"{describe_folds(len(prep.folds))}), "

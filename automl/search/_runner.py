@@ -33,7 +33,7 @@ def default_memory_mb(workers: int) -> int:
 
 
 def make_runner(data: FoldData, metric: Metric, workers: int, memory_mb: int | None = None,
-                task: str | None = None):
+                task: str | None = None) -> FoldRunner:
     """On tiny data without a memory limit, folds of cheap fits in this process and the rest in
     worker processes started on first need; else worker processes (killable at a deadline,
     memory-capped) for every fold."""
@@ -134,3 +134,6 @@ def _encoded_width(X) -> int:
         else:
             width += min(int(column.nunique()), ONE_HOT_CAP)
     return max(width, 1)
+
+
+FoldRunner = MixedRunner | PoolRunner  # what make_runner gives: run(), refit(), warm(), close()

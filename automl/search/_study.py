@@ -6,7 +6,10 @@ something else is refused, since scores from different setups cannot be compared
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 import warnings
 from typing import Callable
 
@@ -36,9 +39,33 @@ def make_pruner(name: str):
     return optuna.pruners.NopPruner()
 
 
+def default_study_name(data_name: str, target: str) -> str:
+    """``<data>-<target>``, in the characters a study name keeps everywhere."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data_name}-{target}")
+
+
 def open_study(storage: str, study_name: str, direction: str, seed: int, pruner: str,
-               guards: dict[str, str], heartbeat: tuple[int, int] | None = None, sampler: str = "tpe"):
-    """Create the study, or load it and check it was made for the same metric, task and data."""
+               guards: dict[str, str], heartbeat: tuple[int, int] | None = None, sampler: str = "tpe",
+               fork: bool = False, note: Callable[[str], None] = lambda message: None):
+    """Create the study, or load it and check it was made for the same metric, task and data.
+
+    With ``fork`` (a default name, not the user's): a name taken by a study of other data or
+    another setup (yesterday's data.csv, today's new rows) gives this setup a study of its own,
+    ``<name>-<digest of the guards>``, resumed only when both match again; a nightly job must not
+    break on day two. ``note`` says so."""
+    try:
+        return _open_study(storage, study_name, direction, seed, pruner, guards, heartbeat, sampler)
+    except StudyMismatchError:
+        if not fork:
+            raise  # a name the user chose keeps its guard
+    digest = hashlib.sha256(json.dumps(guards, sort_keys=True).encode()).hexdigest()[:10]
+    own = f"{study_name}-{digest}"
+    note(f"study {study_name} holds other data or another setup: this run uses {own}")
+    return _open_study(storage, own, direction, seed, pruner, guards, heartbeat, sampler)
+
+
+def _open_study(storage: str, study_name: str, direction: str, seed: int, pruner: str,
+                guards: dict[str, str], heartbeat: tuple[int, int] | None, sampler: str):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # we report trials ourselves

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.evaluate import build_ensemble, score_weights, select_ensemble
+from automl.evaluate import EnsembleChoice, build_ensemble, score_weights, select_ensemble
 from automl.metrics import get_metric
 from automl.search import OOFStore
 
@@ -141,3 +141,33 @@ def test_a_file_another_run_of_the_study_dropped_is_skipped(tmp_path):
     theirs.adopt(study)  # a second run of the study, started meanwhile
     theirs.add(2, 0.95, rows)  # pushes trial 0 out, its file too
     assert [n for n, _ in mine.best()] == [1]
+
+
+def _choice(score: float, single: float = 0.90) -> EnsembleChoice:
+    return EnsembleChoice(weights={0: 0.5, 1: 0.3, 2: 0.2}, score=score, single_trial=0, single_score=single, rows=100)
+
+
+def test_the_ensemble_rule_keeps_an_ensemble_only_when_it_beats_the_best_trial():
+    everything = lambda weights: (dict(weights), None)  # noqa: E731 - every member fits
+    unscored = lambda subsets: pytest.fail("nothing was dropped: nothing to score again")  # noqa: E731
+    worse = _choice(score=0.89)
+    assert worse.accept(everything, unscored, maximize=True) == {}
+    assert worse.not_chosen == "it does not beat the best trial out of fold"
+    better = _choice(score=0.93)
+    assert better.accept(everything, unscored, maximize=True) == {0: 0.5, 1: 0.3, 2: 0.2}
+    assert better.not_chosen is None and better.kept_weights is None
+    lower_is_better = _choice(score=0.93)
+    assert lower_is_better.accept(everything, unscored, maximize=False) == {}
+
+
+def test_what_is_left_after_dropping_members_must_still_beat_the_best_trial():
+    pair = lambda weights: ({0: 0.625, 1: 0.375}, None)  # noqa: E731 - the third does not fit
+    kept = _choice(score=0.93)
+    assert kept.accept(pair, lambda subsets: [0.92], maximize=True) == {0: 0.625, 1: 0.375}
+    assert (kept.kept_score, kept.kept_weights) == (0.92, {0: 0.625, 1: 0.375})
+    lost = _choice(score=0.93)
+    assert lost.accept(pair, lambda subsets: [0.90], maximize=True) == {}
+    assert lost.not_chosen == "the members that fit the time left do not beat the best trial out of fold"
+    none_fit = _choice(score=0.93)
+    assert none_fit.accept(lambda weights: ({}, "no two fit"), lambda s: [], maximize=True) == {}
+    assert none_fit.not_chosen == "no two fit"
