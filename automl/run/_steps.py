@@ -12,9 +12,8 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from automl._version import __version__
-from automl.artifacts import (folder_lock, html_report, keep_previous, make_plots, model_card, save_model,
-                              schema, write_text_atomic)
+from automl.artifacts import (families, folder_lock, html_report, keep_previous, make_plots, model_card,
+                              run_facts, save_model, schema, write_text_atomic)
 from automl.config import mask_url
 from automl.data import ROWS_FILE, to_bytes
 from automl.errors import describe
@@ -218,7 +217,16 @@ def _final_cv(o: Outcome) -> float:
 def card(o: Outcome) -> None:
     """The model card: ``model_card.md`` next to the model and on the run, and the registered
     version's description."""
-    o.facts = _facts(o)
+    ctx, prep = o.ctx, o.ctx.prep
+    o.facts = run_facts(name=ctx.cfg.register_model or ctx.study.study_name, study=ctx.study.study_name,
+                        seed=ctx.cfg.seed, data=ctx.cfg.data, data_fingerprint=prep.data_fingerprint,
+                        metric=prep.metric.name, space=ctx.cfg.space, time_column=ctx.cfg.time_column,
+                        test_metrics=o.test_metrics, test_rows=len(prep.split.y_test),
+                        n_trials=count_states(ctx.study), trial=o.trial, members=o.members,
+                        ensemble=o.ensemble, importance=o.importance, selection=o.selection,
+                        refit_full=o.refit_full,
+                        decision=f"{o.decision.summary()['decision']}: {o.decision.reason}" if o.decision else None,
+                        comparison=o.decision.comparison if o.decision else None)
     o.card = model_card(o.facts, o.ctx.prep.data, o.ctx.prep.split)
     write_text_atomic(o.out_dir / "model_card.md", o.card)
     o.artifacts.append(Artifact.of_text("model_card.md", o.card))
@@ -230,7 +238,7 @@ def page(o: Outcome) -> None:
     report), else next to the model; and on the run."""
     ctx = o.ctx
     trials = ctx.study.get_trials(deepcopy=False)
-    facts = {**o.facts, "reasons": why_stopped(trials), "families": _families(o.leaderboard),
+    facts = {**o.facts, "reasons": why_stopped(trials), "families": families(o.leaderboard),
              "drift": o.decision.drift if o.decision else None}
     text = html_report(facts, ctx.prep.data, ctx.prep.split, o.leaderboard, o.plots, o.importance_table,
                        o.costs)
@@ -238,43 +246,6 @@ def page(o: Outcome) -> None:
     path = Path(summary).with_suffix(".report.html") if summary else o.out_dir / "report.html"
     o.report_path = write_text_atomic(path, text)
     o.artifacts.append(Artifact.of_text("report.html", text))
-
-
-def _families(board) -> dict[str, tuple[int, float]]:
-    """Per family: complete trials and the best CV score among them, best family first (the
-    leaderboard is sorted best first, so each family's first row is its best)."""
-    first = board.drop_duplicates("family")
-    counts = board["family"].value_counts()
-    return {str(r.family): (int(counts[r.family]), r.cv_score) for r in first.itertuples()}
-
-
-def _facts(o: Outcome) -> dict:
-    """What the model card and the report state, read from the run."""
-    ctx, trial = o.ctx, o.trial
-    cfg, prep = ctx.cfg, ctx.prep
-    folds = attrs.fold_scores(trial)
-    return {
-        "name": cfg.register_model or ctx.study.study_name, "version": __version__,
-        "study": ctx.study.study_name, "seed": cfg.seed, "data": mask_url(str(cfg.data)),
-        "data_fingerprint": prep.data_fingerprint, "metric": prep.metric.name, "space": cfg.space,
-        "time_column": cfg.time_column, "test_metrics": o.test_metrics, "test_rows": len(prep.split.y_test),
-        "cv": {"score": trial.value, "std": attrs.cv_std(trial), "folds": len(folds)},
-        "ensemble_cv": o.ensemble.score if o.members else None, "n_trials": count_states(ctx.study),
-        "final_model": _final_model_words(o), "importance": o.importance,
-        "selection_rule": o.selection.rule if o.selection else None,
-        "selection_reason": o.selection.reason if o.selection and o.selection.rule != "best" else None,
-        "refit_full_rows": None if "skipped" in (o.refit_full or {}) else (o.refit_full or {}).get("rows"),
-        "decision": f"{o.decision.summary()['decision']}: {o.decision.reason}" if o.decision else None,
-        "comparison": o.decision.comparison if o.decision else None,
-    }
-
-
-def _final_model_words(o: Outcome) -> str:
-    family = TrialSpec.from_trial(o.trial).flat_params().get("model", "?")
-    if not o.members:
-        return f"trial {o.trial.number} ({family})"
-    return "ensemble of " + ", ".join(f"trial {t.number} ({attrs.family(t)}, weight {w:.2f})"
-                                      for t, w in o.members)
 
 
 def log(o: Outcome) -> None:
