@@ -36,7 +36,7 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
         study, plan = ctx.study, ctx.plan
         init_budget(study, cfg, extra_trials=True, search_seconds=plan.search_left(ctx.top_costs()))
         n_jobs = max(1, (os.cpu_count() or 1) // cfg.workers)  # cores shared, not oversubscribed
-        tracker = ctx.tracker()
+        tracker = ctx.open_tracker()
         with tracker:
             if getattr(tracker, "parent_run_id", None):  # none with tracking off
                 attrs.set_parent_run(study, tracker.parent_run_id)
@@ -80,7 +80,7 @@ def worker_main(cfg: ExperimentConfig, reporter: Reporter) -> int:
         with lock():
             init_budget(study, cfg, extra_trials=False)
             parent = attrs.parent_run(study)
-            tracker = ctx.tracker(parent_run_id=parent, close_parent=False)
+            tracker = ctx.open_tracker(parent_run_id=parent, close_parent=False)
             tracker.__enter__()  # inside the lock: the first worker creates the one parent run
             if parent is None and getattr(tracker, "parent_run_id", None):
                 attrs.set_parent_run(study, tracker.parent_run_id)
@@ -106,7 +106,7 @@ def finalize(storage: str, study_name: str, overrides: dict[str, Any],
     except ValidationError as exc:
         raise ConfigError(f"finalize: {format_validation_error(exc)}") from None
     with setup(cfg, reporter) as ctx:
-        tracker = ctx.tracker(parent_run_id=attrs.parent_run(study), close_parent=True)
+        tracker = ctx.open_tracker(parent_run_id=attrs.parent_run(study), close_parent=True)
         with tracker:
             outcome = conclude(ctx, tracker)
         return report(ctx, outcome)

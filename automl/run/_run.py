@@ -36,7 +36,7 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
     if cfg.workers > 1:
         return run_parallel(cfg, reporter)
     with setup(cfg, reporter, gate, budget=budget) as ctx:
-        tracker, plan = ctx.tracker(), ctx.plan
+        tracker, plan = ctx.open_tracker(), ctx.plan
         with tracker:
             objective = ctx.objective(tracker, ctx.fold_jobs(), plan)
             ctx.budget.mark("setup")

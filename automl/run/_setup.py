@@ -158,7 +158,9 @@ class Context:
                            runner, on_start=tracker.on_trial_start, on_end=tracker.on_trial_end,
                            seconds_for=seconds_for, clock=self.budget.clock, oof=self.oof)
 
-    def tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
+    def open_tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
+        """The run's tracker (use it as a context manager); it takes over the MLflow writer
+        started at set-up, so it is opened once."""
         retrain_of = self.gate.model_name if self.gate is not None else None
         writer, self.writer = self.writer, None  # a writer serves one tracker
         return open_tracker(self.cfg, self.workdir, self.study, mask_url(self.storage),
