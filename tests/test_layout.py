@@ -195,7 +195,7 @@ def test_the_checks_see_real_imports():
     # Guards against a walker that silently finds nothing (then every check above would pass).
     edges = _internal_edges()
     assert "automl.search" in edges["automl.run._setup"]
-    assert "automl.tracking._writer" in edges["automl.tracking._front"]
+    assert "automl.tracking._writer" in edges["automl.tracking._pipe"]
     assert any(t == "mlflow.sklearn" for t, _ in _imports("automl.tracking._flavor"))
 
 

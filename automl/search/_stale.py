@@ -59,13 +59,12 @@ def fail_dead_workers(study, grace: float, heartbeats: bool) -> list:
     running = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     if not running:
         return []
-    failed = []
     if heartbeats:
         optuna.storages.fail_stale_trials(study)  # heartbeat older than the grace period
-        trials = study.get_trials(deepcopy=False)
-        # Failed by the heartbeat check just now, not by their own worker meanwhile: those got a retry.
-        retried = attrs.retried_numbers(trials)
-        failed = [t for t in trials if t.state == TrialState.FAIL and t.number in running & retried]
+    trials = study.get_trials(deepcopy=False)
+    # Failed by the heartbeat check just now, not by their own worker meanwhile: those got a retry.
+    retried = attrs.retried_numbers(trials)
+    failed = [t for t in trials if t.state == TrialState.FAIL and t.number in running & retried]
     host, now = socket.gethostname(), datetime.now()
 
     def why(trial) -> str | None:

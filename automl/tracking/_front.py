@@ -24,7 +24,7 @@ from automl._sqlite import private_sqlite
 from automl.trial import attrs
 
 from ._records import STATUS, FinalLog, trial_record
-from ._writer import start_writer
+from ._pipe import WriterClient, WriterProcess, end_runs_directly
 
 DB_FILE = "mlflow.db"
 READY_TIMEOUT_S = 600  # a fresh SQLite store runs its migrations first (~5 s), a server may be slow
@@ -106,25 +106,6 @@ def open_tracker(cfg, workdir: Path, study, storage_masked: str, space_path: str
     return MlflowTracker(settings, warn, writer, study)
 
 
-class WriterProcess:
-    """A started writer process and its pipes; it opens the store from the moment it starts."""
-
-    def __init__(self, uri: str):
-        self.proc, self.send, self.recv = start_writer()
-        try:
-            self.send.send(("open", uri))
-        except OSError:  # killed as it started: the tracker's first request says so, in one line
-            pass
-
-    def abandon(self) -> None:
-        """The run never began (e.g. bad data): let the writer go."""
-        self.send.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 def start_writer_early(cfg, workdir: Path) -> WriterProcess | None:
     """Start the MLflow writer before the data is read, so the store's set-up (migrations of a
     fresh SQLite store: ~5 s) overlaps the run's own set-up and first trials."""
@@ -134,7 +115,9 @@ def start_writer_early(cfg, workdir: Path) -> WriterProcess | None:
 
 
 class MlflowTracker:
-    """Search-process side of the tracker: queues records for the writer process.
+    """The run's tracking as the search sees it: the parent run's life (opened on enter, closed
+    with its true status on exit), a child run per trial through Optuna's callbacks, the final
+    model. What goes over the pipe to the writer is :class:`WriterClient`'s.
 
     Nothing here waits for the writer unless it must: a trial that starts before the writer has
     a child run ready gets its run (and the link to it) when it ends.
@@ -153,8 +136,7 @@ class MlflowTracker:
         self.store_open_s: float | None = None
 
     def __enter__(self):
-        writer = self._writer or WriterProcess(self.settings["uri"])
-        self._proc, self._send, self._recv = writer.proc, writer.send, writer.recv
+        self._pipe = WriterClient(self._writer or WriterProcess(self.settings["uri"]), self._handle)
         self._post(self.settings)
         # Two runs ahead, then one more per finished trial: a spare is ready when the next trial
         # starts, so the trial is linked to its run (visible in the UI) while it runs, not only
@@ -190,19 +172,19 @@ class MlflowTracker:
     @property
     def parent_run_id(self) -> str:
         if self._ids is None:
-            self._await("ready", READY_TIMEOUT_S)
+            self._pipe.wait_for("ready", READY_TIMEOUT_S)
         return self._ids[1]
 
     @property
     def experiment_id(self) -> str:
         if self._ids is None:
-            self._await("ready", READY_TIMEOUT_S)
+            self._pipe.wait_for("ready", READY_TIMEOUT_S)
         return self._ids[0]
 
     def on_trial_start(self, trial) -> None:
         """Give the starting trial a child run if one is ready, without waiting for one."""
         try:
-            self._drain()
+            self._pipe.drain()
         except Exception as exc:  # surfaced by the next callback, outside the trial
             self._error = exc
             return
@@ -217,7 +199,7 @@ class MlflowTracker:
             return
         try:
             while not self._ready_runs:
-                self._await("run", REPLY_TIMEOUT_S)
+                self._pipe.wait_for("run", REPLY_TIMEOUT_S)
         except Exception as exc:
             self._error = exc
             return
@@ -251,12 +233,12 @@ class MlflowTracker:
     def flush(self) -> None:
         """Wait until every queued record is written."""
         self._post(("flush",))
-        self._await("flushed", REPLY_TIMEOUT_S)
+        self._pipe.wait_for("flushed", REPLY_TIMEOUT_S)
 
     def log_final(self, final: FinalLog) -> dict[str, Any]:
         """Log the final model and its evidence on the parent run; register it if asked."""
         self._post(("final", final))
-        result = self._await("final_done", REPLY_TIMEOUT_S)[1]
+        result = self._pipe.wait_for("final_done", REPLY_TIMEOUT_S)[1]
         if "error" in result:  # the parent run is then closed as FAILED; nothing half-registered
             raise TrackingError(mask_url(f"could not log the final model to {self.settings['uri']}: "
                                          f"{result['error']}"))
@@ -281,22 +263,19 @@ class MlflowTracker:
             return
         self._closed = True
         try:
-            if self._proc.poll() is not None:
+            if self._pipe.gone():
                 raise WriterGoneError()
             if status != "FINISHED":
                 self._log_current_if_finished()
-            self._send.send(("close", status, self._current))
-            self._await("closed", REPLY_TIMEOUT_S)
+            self._pipe.send_raw(("close", status, self._current))
+            self._pipe.wait_for("closed", REPLY_TIMEOUT_S)
         except (OSError, TrackingError, ConfigError):
-            self._close_directly("FAILED" if status == "FINISHED" else status)
+            if self._ids is not None:
+                end_runs_directly(self.settings["uri"], *self._ids, "FAILED" if status == "FINISHED" else status)
             if status == "FINISHED":  # a clean end must not hide that the writer failed
                 raise
         finally:
-            self._send.close()
-            try:
-                self._proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
+            self._pipe.release()
 
     def _log_current_if_finished(self) -> None:
         """Stopped between Optuna's tell and :meth:`on_trial`: the trial is whole in the study,
@@ -308,50 +287,11 @@ class MlflowTracker:
         except Exception:  # noqa: BLE001 - the store is gone too: the run is closed as stopped
             return
         if frozen.state.is_finished():
-            self._send.send(("trial", self._current, trial_record(frozen, self.settings["metric"])))
+            self._pipe.send_raw(("trial", self._current, trial_record(frozen, self.settings["metric"])))
             self._current = None
 
-    def _close_directly(self, status: str) -> None:
-        """The writer is gone (killed alone, crashed): end from here the runs it left RUNNING,
-        the parent and its children, so nothing stays RUNNING. Best effort: the error that
-        brought us here is the one to report."""
-        if self._ids is None:
-            return
-        experiment, parent = self._ids
-        try:
-            from ._store import literal, open_store
-
-            client = open_store(self.settings["uri"], set_globals=False)
-            children = client.search_runs([experiment], max_results=10000,
-                                          filter_string=f"tags.`mlflow.parentRunId` = {literal(parent)} "
-                                                        "AND attributes.status = 'RUNNING'")
-            for run in children:
-                client.set_terminated(run.info.run_id, status)
-            client.set_terminated(parent, status)
-        except Exception:  # noqa: BLE001 - nothing more to do without a store
-            pass
-
     def _post(self, msg) -> None:
-        """Send to the writer; if it is gone, say why (its last reply) in one line."""
-        try:
-            self._send.send(msg)
-        except OSError:  # BrokenPipeError: the writer exited
-            self._drain_after_exit()
-            raise WriterGoneError() from None
-
-    def _drain_after_exit(self) -> None:
-        try:
-            self._drain()
-        except WriterGoneError:
-            pass  # no last word; any other error is the writer's reason for stopping
-
-    def _drain(self) -> None:
-        """Handle every reply already waiting, without blocking."""
-        try:
-            while self._recv.poll(0):
-                self._handle(self._recv.recv())
-        except (EOFError, OSError):  # the writer is gone: the pipe says EOF
-            raise WriterGoneError() from None
+        self._pipe.post(msg)
 
     def _handle(self, msg: tuple) -> None:
         if msg[0] == "run":
@@ -366,25 +306,6 @@ class MlflowTracker:
             self.warn(mask_url(f"MLflow: {msg[1]}"))
         elif msg[0] == "fatal":
             raise ConfigError(mask_url(f"tracking {self.settings['uri']}: {msg[1]}"))
-
-    def _await(self, kind: str, timeout: float) -> tuple:
-        """Read replies until ``kind`` arrives; keep run ids, surface errors as warnings."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self._recv.poll(0.5):
-                if self._proc.poll() is not None:
-                    raise WriterGoneError()
-                if time.monotonic() > deadline:
-                    raise TrackingError(f"MLflow did not answer within {timeout:.0f} s")
-                continue
-            try:
-                msg = self._recv.recv()
-            except EOFError:
-                raise WriterGoneError() from None
-            self._handle(msg)
-            if msg[0] == kind:
-                return msg
-
 
 def _git_commit(folder: Path) -> str | None:
     try:
