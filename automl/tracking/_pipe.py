@@ -25,11 +25,7 @@ class WriterProcess:
 
     def abandon(self) -> None:
         """The run never began (e.g. bad data): let the writer go."""
-        self.send.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        _let_go(self.send, self.proc, 10)
 
 
 class WriterClient:
@@ -85,11 +81,17 @@ class WriterClient:
 
     def release(self) -> None:
         """Close the pipe and wait for the writer to exit (killed if it does not within 30 s)."""
-        self._send.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        _let_go(self._send, self.proc, 30)
+
+
+def _let_go(send, proc: subprocess.Popen, seconds: float) -> None:
+    """Close the request pipe (the writer ends what is open and exits) and wait for it, killed
+    past ``seconds``."""
+    send.close()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def end_runs_directly(uri: str, experiment: str, parent: str, status: str) -> None:
