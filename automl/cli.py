@@ -351,8 +351,8 @@ def show(
     """A study's leaderboard and trial states from its Optuna storage, without MLflow."""
     with _errors(debug):
         from automl.config import ExperimentConfig, resolve_workdir
-        from automl.report import print_studies, print_study
-        from automl.search import default_storage, list_studies, open_storage, show_study
+        from automl.report import list_studies, open_storage, print_studies, print_study, show_study
+        from automl.search import default_storage
 
         url = storage or os.environ.get("AUTOML_STORAGE") or \
             default_storage(resolve_workdir(ExperimentConfig(workdir=workdir)), create=False)

@@ -4,7 +4,6 @@ What automl writes on a trial, and reads back, is ``automl.trial``; time is ``au
 """
 
 from ._folds import FoldData, FoldResult, InProcessRunner, fit_and_score, run_fold
-from ._show import StudyOverview, list_studies, open_storage, show_study
 from ._locks import StudyPresence, creation_lock, named_lock
 from ._objective import CVObjective, FoldError
 from ._oof import OOFStore
@@ -17,6 +16,6 @@ from ._study import default_study_name, join_study, make_pruner, open_study, run
 
 __all__ = ["creation_lock", "default_study_name", "CVObjective", "default_storage", "enqueue_all", "fail_dead_workers", "fail_running", "fail_stale_trials", "fit_and_score",
            "FoldData", "FoldError", "FoldResult", "FoldRunner", "StudyPresence", "InProcessRunner", "is_postgres", "join_study",
-           "list_studies", "make_pruner", "make_runner", "make_storage", "named_lock", "OOFStore",
-           "open_storage", "open_study", "PoolRunner", "private_sqlite", "retry_callback", "run_fold", "run_study",
-           "show_study", "sqlite_pragmas", "StudyOverview"]
+           "make_pruner", "make_runner", "make_storage", "named_lock", "OOFStore",
+           "open_study", "PoolRunner", "private_sqlite", "retry_callback", "run_fold", "run_study",
+           "sqlite_pragmas"]
