@@ -267,10 +267,11 @@ def retrain(
     """
     config = options.pop("config")
     with _errors(debug):
-        from automl.run import GateRules, retrain as run_retrain
+        from automl.retrain import Rules
+        from automl.run import retrain as run_retrain
 
         cfg = _config(config, options)
-        rules = GateRules(min_improvement, confidence, min_unseen_rows, too_few_unseen)
+        rules = Rules(min_improvement, confidence, min_unseen_rows, too_few_unseen)
         summary = run_retrain(cfg, allow_schema_change, rules, budget=_budget(cfg))
         if not options.get("quiet"):
             _say(f"{summary['decision']}: {summary['reason']}")

@@ -28,8 +28,8 @@ LAYERS = [
     ["automl.config"],
     ["automl.plan"],  # time: the clock, the cost model, every "is there time for this"
     ["automl.data"],
-    ["automl.split"],
     ["automl.metrics"],
+    ["automl.split"],  # the test rows locked away, the folds: the data an experiment searches
     ["automl.families"],
     ["automl.preprocess"],
     ["automl.space"],
@@ -200,15 +200,16 @@ def test_the_checks_see_real_imports():
 
 
 def test_test_rows_are_touched_in_known_places_only():
-    """``X_test`` is made by the split, given to the final model once (``evaluate/_test_once.py``) and
+    """``X_test`` is made by the split (``split/``, from a given test file too), given to the final model once (``evaluate/_test_once.py``) and
     to the champion by the retrain gate (which hashes its rows to find those the champion has not
     seen, ``retrain/_compare.py``); after that test, the final steps shuffle its columns for
-    permutation importance (``run/_steps.py``) and, with ``refit_full``, refit on it
+    permutation importance (``evaluate/_explained.py``), log it as the run's test data set
+    (``run/_steps.py``) and, with ``refit_full``, refit on it
     (``evaluate/_refit.py``): neither can change what was chosen or the test score. A new place
     that reads it is a deliberate change here."""
     users = {name for name, path in MODULES.items() if re.search(r"\bX_test\b", path.read_text())}
-    assert users == {"automl.split", "automl.run._setup", "automl.evaluate._test_once",
-                     "automl.retrain._gate", "automl.retrain._compare", "automl.run._steps",
+    assert users == {"automl.split._split", "automl.split._prepared", "automl.run._setup", "automl.evaluate._test_once",
+                     "automl.retrain._gate", "automl.retrain._compare", "automl.run._steps", "automl.evaluate._explained",
                      "automl.evaluate._refit"}
 
 

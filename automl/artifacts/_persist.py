@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,22 @@ def folder_lock(folder: Path, timeout: float | None = None) -> FileLock:
     files in ``folder`` are then one run's, and a second run of the study waits for the first
     (up to ``timeout``, then ``TimeoutError``)."""
     return FileLock(folder / LOCK_FILE, timeout=timeout)
+
+
+def own_folder(folder: Path, wait: float | None, held: ExitStack) -> tuple[Path, bool]:
+    """``folder``, locked (in ``held``) until the run has reported: its files are then all this
+    run's. Past ``wait`` seconds (another run of the study is ending there; its MLflow logging can
+    take a minute), a folder of its own, ``<folder>/concurrent/<time>-<pid>``. Returns the folder
+    and whether it is that one of its own."""
+    import time
+
+    try:
+        held.enter_context(folder_lock(folder, timeout=wait))
+        return folder, False
+    except TimeoutError:
+        own = private_folder(folder, "concurrent", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}")
+        held.enter_context(folder_lock(own))
+        return own, True
 
 
 def keep_previous(folder: Path) -> Path | None:

@@ -1,10 +1,13 @@
-"""What a model was trained on: columns, kinds, target, classes, and the data's profile."""
+"""What a model was trained on: columns, kinds, target, classes, the data's profile, and the hashes
+of the rows it was fitted on."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from automl.data import Dataset
+import numpy as np
+
+from automl.data import ROWS_FILE, Dataset, RowPrints
 from automl.split import Split
 
 from ._profile import profile
@@ -27,3 +30,18 @@ def schema(data: Dataset, split: Split) -> dict[str, Any]:
         # Distributions of the training part, so a retrain can measure drift against them.
         "profile": profile(split.X_train, split.y_train, kinds, data.task),
     }
+
+
+def training_schema(data: Dataset, split: Split, prints: RowPrints, refit: bool
+                    ) -> tuple[dict[str, Any], np.ndarray, np.ndarray | None]:
+    """The schema with the hashes of the rows the saved model was fitted on (the training rows,
+    and the test rows too after a refit on every row), and those rows' and groups' hashes: a later
+    retrain's gate compares it only on rows it has not seen."""
+    out = schema(data, split)
+    rows = prints.fitted(split.train_index, refit)
+    groups = prints.fitted_groups(split.train_index, split.test_index, refit)
+    out["training_rows"] = {"file": ROWS_FILE, "rows": int(len(rows)), "salt": prints.salt,
+                            "columns": prints.kinds, "task": data.task, "grouped": groups is not None,
+                            "newest_time": prints.newest(split.train_index, split.test_index, refit),
+                            "time_kind": prints.time_kind}
+    return out, rows, groups

@@ -5,13 +5,12 @@ outcome (``_steps``, ``_outcome``). ``_parallel`` adds workers and ``finalize``;
 unattended retrain cycle.
 """
 
-from ._outcome import Outcome, Summary
+from ._outcome import Outcome
 from ._parallel import finalize, run_parallel, worker_main
-from ._retrain import GateRules, retrain, retrain_lock
+from ._retrain import retrain
 from ._run import run_experiment
-from ._setup import Context, Prepared, prepare_data, setup
+from ._setup import Context, setup
 from ._steps import FINAL_STEPS, conclude, report
 
-__all__ = ["FINAL_STEPS", "Context", "GateRules", "Outcome", "Prepared", "Summary", "conclude",
-           "finalize", "prepare_data", "report", "retrain",
-           "retrain_lock", "run_experiment", "run_parallel", "setup", "worker_main"]
+__all__ = ["FINAL_STEPS", "Context", "Outcome", "conclude", "finalize", "report", "retrain", "run_experiment",
+           "run_parallel", "setup", "worker_main"]

@@ -1,10 +1,10 @@
-"""The end of a run as data: what the final steps produce, and the summary read from it."""
+"""The end of a run as data: what the final steps produce."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automl.tracking import Artifact
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: a run imports them where it uses them
 
     from automl.evaluate import EnsembleChoice, Selection
     from automl.metrics import Predictions
+    from automl.report import Summary
     from automl.retrain import Decision
     from automl.tracking import MlflowTracker, NullTracker
 
@@ -60,63 +61,4 @@ class Outcome:
     facts: dict = field(default_factory=dict)  # what the card and the report state
     report_path: Path | None = None  # report.html
     importance_table: pd.DataFrame | None = None  # column, importance, std
-    summary: "Summary | None" = None
-
-
-# Keys present in the summary only when they have a value (tracking on, a registry entry, workers).
-OPTIONAL_KEYS = ("mlflow_run_id", "model_uri", "run_model_uri", "registered_model",
-                 "registered_version", "workers", "worker_exit_codes", "ensemble", "refit_full",
-                 "final_fit")
-
-
-@dataclass
-class Summary:
-    """The run summary; :meth:`to_dict` gives the JSON keys of ``--summary-json``."""
-
-    study_name: str
-    task: str
-    metric: str
-    direction: str
-    best_trial: int
-    best_params: dict[str, Any]
-    best_cv_score: float
-    best_cv_std: float | None
-    test_metrics: dict[str, float | None]
-    n_trials: dict[str, int]
-    rows_dropped: int
-    dropped_columns: dict[str, str]
-    train_rows: int
-    test_rows: int
-    test_fingerprint: str
-    data_fingerprint: str
-    data: str
-    seed: int
-    storage: str
-    model_path: str
-    plots: list[str]
-    ensemble: dict | None = None  # selection, members and weights, whether it is the final model
-    refit_full: dict | None = None  # {"rows": ...} the saved model learnt from, or {"skipped": why}
-    final_fit: dict | None = None  # {"model", "planned_s", "fit_s", "fallback"?} under a budget
-    importance: dict | None = None  # permutation importance on the test rows: top columns
-    selection: dict | None = None  # the selection rule, the best and the chosen trial, and why
-    report: str | None = None  # report.html
-    mlflow_run_id: str | None = None
-    model_uri: str | None = None
-    run_model_uri: str | None = None
-    registered_model: str | None = None
-    registered_version: int | None = None
-    decision: Decision | None = None  # its keys are flattened into the summary
-    workers: int | None = None
-    worker_exit_codes: list[int] | None = None
-    elapsed_s: float | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, from process start
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "decision":
-                out.update(value.summary() if value is not None else {})
-            elif not (f.name in OPTIONAL_KEYS and value is None):
-                out[f.name] = value
-        return out
+    summary: Summary | None = None

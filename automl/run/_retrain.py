@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from automl.plan import Budget
 from automl.config import ExperimentConfig, check_paths, resolve_workdir
-from automl.errors import ConfigError, LockHeldError
+from automl.errors import ConfigError
 from automl.report import Reporter
-from automl.retrain import ALIAS, Champion, Gate, Rules
-from automl.retrain import Rules as GateRules  # re-exported: the CLI's name for them
-from automl.search import default_storage, named_lock
+from automl.retrain import ALIAS, Champion, Gate, Rules, retrain_lock
+from automl.search import default_storage
 from automl.tracking import fetch_champion, resolve_tracking_uri
 
 from ._run import run_experiment
-
-
-@contextmanager
-def retrain_lock(name: str, storage: str, workdir: Path):
-    """Hold the retrain lock for ``name``: a file lock, or a PostgreSQL advisory lock when the
-    study lives in PostgreSQL (so retrains on different hosts exclude each other too)."""
-    with named_lock(storage, workdir, f"retrain-{name}", wait=False) as held:
-        if not held:
-            raise LockHeldError(f"another retrain of {name!r} is running (its lock is held); "
-                                "try again later")
-        yield
 
 
 def _check(cfg: ExperimentConfig) -> None:

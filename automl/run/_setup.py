@@ -12,10 +12,7 @@ from automl._files import private_folder
 from automl._trust import check_key
 from automl.artifacts import check_model_folder, remove_leftovers
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
-from automl.data import (Dataset, RowPrints, align_test_frame, fingerprint, group_hashes, kinds_of, new_salt,
-                         prepare, read_table, row_hashes)
-from automl.errors import shown
-from automl.metrics import Metric, get_metric
+from automl.data import new_salt
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
 from automl.evaluate import explanation_size, shap_available, shap_size
@@ -23,7 +20,7 @@ from automl.plan import Budget, SearchPlan
 from automl.search import (CVObjective, default_study_name, FoldData, OOFStore, default_storage, enqueue_all, join_study, make_runner, open_study)
 from automl.trial import attrs, top_costs
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
-from automl.split import Split, choose_folds, cv_folds, describe_folds, given_test, holdout
+from automl.split import Prepared, describe_folds, prepare_data
 from automl.tracking import WriterProcess, open_tracker, start_writer_early
 
 if TYPE_CHECKING:  # types only
@@ -31,65 +28,6 @@ if TYPE_CHECKING:  # types only
 
     from automl.retrain import Gate
     from automl.search import FoldRunner, StudyPresence
-
-@dataclass
-class Prepared:
-    """The data side of an experiment, ready to search."""
-
-    data: Dataset
-    split: Split
-    folds: list[tuple]
-    metric: Metric
-    data_fingerprint: str
-    prints: RowPrints
-    test_rows_dropped: int = 0
-
-    @property
-    def refit_growth(self) -> float:
-        """A refit on training and test rows against one on the training rows (refit_full)."""
-        return (len(self.split.y_train) + len(self.split.y_test)) / len(self.split.y_train)
-
-    @property
-    def columns(self) -> tuple[list[str], list[str], list[str]]:
-        """Numeric, categorical and datetime feature columns, as the pipeline takes them."""
-        return self.data.columns_by_kind
-
-
-def prepare_data(cfg: ExperimentConfig, reporter: Reporter, gate=None) -> Prepared:
-    """Read and check the data, lock away the test rows, materialise the CV folds.
-
-    In a retrain (``gate``), the test rows are drawn from the rows the champion has not seen
-    first, so that both models can be compared on rows neither learnt from."""
-    frame, name = read_table(cfg.data)
-    data = prepare(frame, cfg.target, cfg.task, cfg.data, cfg.group_column, cfg.time_column)
-    data.name = name
-    for col, why in data.dropped_columns.items():
-        reporter.warn(f"dropped column {shown(col)}: {why}")
-    for warning in data.warnings:
-        reporter.warn(warning)
-    if data.rows_dropped:
-        reporter.warn(f"dropped {data.rows_dropped} rows with a missing target")
-    time_ordered = cfg.time_column is not None
-    test_dropped = 0
-    kinds = kinds_of(data.numeric, data.datetime, data.categorical + data.text)
-    salt = gate.salt() if gate is not None else new_salt()
-    table = row_hashes(data.X, data.y, kinds, data.task, salt)
-    groups = group_hashes(data.groups, salt) if data.groups is not None else None
-    if cfg.test_data:
-        test_frame, _ = read_table(cfg.test_data)
-        X_test, y_test, test_dropped = align_test_frame(test_frame, data, str(data.y.name), cfg.test_data)
-        split = given_test(data, X_test, y_test)
-        test = row_hashes(X_test, y_test, kinds, data.task, salt)
-    else:
-        prefer = gate.unseen(data, kinds, table, groups) if gate is not None and not time_ordered else None
-        split = holdout(data, cfg.test_size, cfg.seed, time_ordered, prefer=prefer)
-        test = table[split.test_index]
-    k = cfg.cv or choose_folds(len(split.y_train), len(data.feature_columns), cfg.timeout)
-    folds = cv_folds(split, data.task, k, cfg.seed, time_ordered)
-    metric = get_metric(data.task, cfg.metric)
-    prints = RowPrints(salt, kinds, table, test, groups, data.times, data.time_kind)
-    return Prepared(data, split, folds, metric, fingerprint(split.X_train, split.y_train), prints, test_dropped)
-
 
 @dataclass
 class Context:
@@ -213,7 +151,8 @@ def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool 
 
 def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) -> Context:
     check_key()  # the model is signed at the end: a weak or unreadable key fails now
-    prep = prepare_data(cfg, reporter, gate)
+    prep = prepare_data(cfg, reporter.warn, gate.salt() if gate is not None else new_salt(),
+                        gate.unseen if gate is not None else None)
     data, split = prep.data, prep.split
     if gate is not None:
         gate.check_data(data, split)  # refuses (exit 3) before any search

@@ -12,13 +12,14 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from automl.artifacts import (families, folder_lock, html_report, keep_previous, make_plots, model_card,
-                              run_facts, save_model, schema, write_text_atomic)
+from automl.artifacts import (families, html_report, keep_previous, make_plots, model_card, own_folder,
+                              run_facts, save_model, training_schema, write_text_atomic)
 from automl.config import mask_url
 from automl.data import ROWS_FILE, to_bytes
 from automl.errors import describe
-from automl.evaluate import (pareto, permutation_importance, refit_on_all_rows, select, shap_available,
-                             shap_importance, test_once)
+from automl.evaluate import explain as explain_model
+from automl.evaluate import pareto, refit_on_all_rows, select, test_once
+from automl.report import Summary
 from automl.plan import explain_seconds, refit_full_fits, refit_full_need
 from automl.retrain import ALIAS
 from automl.tracking import Artifact, FinalLog
@@ -26,11 +27,10 @@ from automl.trial import TrialSpec, attrs, best_trial, cost_of, count_states, le
 
 from ._choose import choose
 from ._final_fit import refit_best
-from ._outcome import Outcome, Summary
+from ._outcome import Outcome
 from ._setup import Context, model_folder
 
 
-TOP_FEATURES = 5  # columns named in the summary
 # Without --timeout, importance still must not dwarf the search: a wide table and a slow ensemble
 # would otherwise take columns x 5 scoring passes.
 EXPLAIN_UNTIMED_S = 30.0
@@ -62,35 +62,17 @@ def test(o: Outcome) -> None:
 
 
 def explain(o: Outcome) -> None:
-    """Permutation importance of the tested model on the test rows, in the time the budget gives
-    it; a table and a plot, the strongest columns in the summary."""
+    """What the tested model relies on, in the time the budget gives it; tables and a plot, the
+    strongest columns in the summary."""
     ctx = o.ctx
     seconds = explain_seconds(ctx.plan, _refit_full_need(o))
-    seconds = EXPLAIN_UNTIMED_S if seconds is None else seconds
-    split = ctx.prep.split
-    started = ctx.budget.clock()
-    result = permutation_importance(o.model, split.X_test, split.y_test, ctx.prep.metric, ctx.cfg.seed,
-                                    seconds=max(seconds, 0.0))
-    if isinstance(result, str):
-        o.importance = {"skipped": result}
-        return
-    o.importance_table = result.table
-    o.importance = {"metric": result.metric, "rows": result.rows, "repeats": result.repeats,
-                    "top": result.top(TOP_FEATURES)}
-    o.artifacts.append(Artifact.of_text("importance/permutation_importance.csv",
-                                        result.table.to_csv(index=False)))
-    if shap_available():  # the optional extra: what is left of the same allowance
-        _shap(o, seconds - (ctx.budget.clock() - started))
-
-
-def _shap(o: Outcome, seconds: float) -> None:
-    split = o.ctx.prep.split
-    result = shap_importance(o.model, split.X_test, split.X_train, o.ctx.cfg.seed, seconds)
-    if isinstance(result, str):
-        o.importance["shap"] = {"skipped": result}
-        return
-    o.importance["shap"] = result.summary(TOP_FEATURES)
-    o.artifacts.append(Artifact.of_text("importance/shap_mean_abs.csv", result.table.to_csv(index=False)))
+    found = explain_model(o.model, ctx.prep.split, ctx.prep.metric, ctx.cfg.seed,
+                    EXPLAIN_UNTIMED_S if seconds is None else seconds, ctx.budget.clock)
+    o.importance, o.importance_table = found.summary, found.table
+    if found.table is not None:
+        o.artifacts.append(Artifact.of_text("importance/permutation_importance.csv", found.table.to_csv(index=False)))
+    if found.shap_table is not None:
+        o.artifacts.append(Artifact.of_text("importance/shap_mean_abs.csv", found.shap_table.to_csv(index=False)))
 
 
 def _final_costs(o: Outcome) -> list:
@@ -132,49 +114,21 @@ def _keep_tested(o: Outcome, why: str) -> None:
 
 
 def describe_schema(o: Outcome) -> None:
-    """What the model was trained on, with the hashes of the rows it was fitted on (a later
-    retrain's gate compares it only on rows it has not seen)."""
-    prep = o.ctx.prep
-    o.schema = schema(prep.data, prep.split)
-    refit = o.refit_full is not None and "skipped" not in o.refit_full
-    prints, split = prep.prints, prep.split
-    o.rows = prints.fitted(split.train_index, refit)
-    o.row_groups = prints.fitted_groups(split.train_index, split.test_index, refit)
-    o.schema["training_rows"] = {"file": ROWS_FILE, "rows": int(len(o.rows)), "salt": prints.salt,
-                                 "columns": prints.kinds, "task": prep.data.task,
-                                 "grouped": o.row_groups is not None,
-                                 "newest_time": prints.newest(split.train_index, split.test_index, refit),
-                                 "time_kind": prints.time_kind}
+    """What the model was trained on, with the hashes of the rows it was fitted on."""
+    prep, refit = o.ctx.prep, o.refit_full is not None and "skipped" not in o.refit_full
+    o.schema, o.rows, o.row_groups = training_schema(prep.data, prep.split, prep.prints, refit)
     o.artifacts.append(Artifact.of_text("schema.json", json.dumps(o.schema, indent=2)))
 
 
 CONCURRENT_WAIT_S = 1.0  # with a budget, how long a run waits for another run's end to pass
 
 
-def _own_folder(o: Outcome, folder):
-    """``folder``, locked until this run has reported (its files are then all this run's; a run
-    of the study ending meanwhile moves them to previous/ afterwards, like any later run). Under a
-    budget, a run does not wait out another run's end (its MLflow logging can take a minute): it
-    saves into a folder of its own, ``<folder>/concurrent/<time>-<pid>``, and says so."""
-    import os
-    import time
-
-    from automl._files import private_folder
-
-    wait = None if o.ctx.budget.left() is None else CONCURRENT_WAIT_S
-    try:
-        o.ctx.held.enter_context(folder_lock(folder, timeout=wait))
-        return folder
-    except TimeoutError:
-        own = private_folder(folder, "concurrent", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{os.getpid()}")
-        o.ctx.held.enter_context(folder_lock(own))
-        o.ctx.reporter.warn(f"another run of this study is saving into {folder}; this run's files are in {own}")
-        return own
-
-
 def save(o: Outcome) -> None:
     cfg, study = o.ctx.cfg, o.ctx.study
-    o.out_dir = _own_folder(o, model_folder(cfg, o.ctx.workdir, study.study_name))
+    folder = model_folder(cfg, o.ctx.workdir, study.study_name)
+    o.out_dir, apart = own_folder(folder, None if o.ctx.budget.left() is None else CONCURRENT_WAIT_S, o.ctx.held)
+    if apart:
+        o.ctx.reporter.warn(f"another run of this study is saving into {folder}; this run's files are in {o.out_dir}")
     kept = keep_previous(o.out_dir)
     if kept is not None:
         o.ctx.reporter.info(f"the previous run's model and files were moved to {kept}")

@@ -10,7 +10,7 @@ from . import _attrs as attrs
 from ._costs import cost_of, top_costs, top_trials
 from ._leaderboard import leaderboard
 from ._spec import TrialSpec
-from ._states import best_trial, count_states, describe_states, why_stopped
+from ._states import best_trial, complete_trials, count_states, describe_states, why_stopped
 
-__all__ = ["TrialSpec", "attrs", "best_trial", "cost_of", "count_states", "describe_states", "leaderboard",
+__all__ = ["TrialSpec", "attrs", "best_trial", "complete_trials", "cost_of", "count_states", "describe_states", "leaderboard",
            "top_costs", "top_trials", "why_stopped"]

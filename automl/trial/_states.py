@@ -9,6 +9,13 @@ from automl.errors import BudgetTooSmallError, SearchFailedError
 from . import _attrs
 
 
+def complete_trials(study) -> list:
+    """The study's COMPLETE trials, in number order."""
+    from optuna.trial import TrialState
+
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+
 def best_trial(study):
     """The best COMPLETE trial, or a clear error that lists why trials failed."""
     from optuna.trial import TrialState
