@@ -41,6 +41,7 @@ LAYERS = [
     ["automl.artifacts"],
     ["automl.retrain"],
     ["automl.report"],
+    ["automl.finish"],  # after the search: the final model made, tested, explained, saved and logged
     ["automl.predict", "automl._serving"],  # _serving: what a model server loads
     ["automl.run"],
     ["automl.cli"],
@@ -204,12 +205,12 @@ def test_test_rows_are_touched_in_known_places_only():
     to the champion by the retrain gate (which hashes its rows to find those the champion has not
     seen, ``retrain/_compare.py``); after that test, the final steps shuffle its columns for
     permutation importance (``evaluate/_explained.py``), log it as the run's test data set
-    (``run/_steps.py``) and, with ``refit_full``, refit on it
+    (``finish/_steps.py``) and, with ``refit_full``, refit on it
     (``evaluate/_refit.py``): neither can change what was chosen or the test score. A new place
     that reads it is a deliberate change here."""
     users = {name for name, path in MODULES.items() if re.search(r"\bX_test\b", path.read_text())}
     assert users == {"automl.split._split", "automl.split._prepared", "automl.run._setup", "automl.evaluate._test_once",
-                     "automl.retrain._gate", "automl.retrain._compare", "automl.run._steps", "automl.evaluate._explained",
+                     "automl.retrain._gate", "automl.retrain._compare", "automl.finish._steps", "automl.evaluate._explained",
                      "automl.evaluate._refit"}
 
 

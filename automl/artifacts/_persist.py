@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from automl._files import FileLock, atomic_path, ensure_file, private_folder, write_atomic
+from automl.config import ExperimentConfig
 from automl.data import ROWS_FILE
 
 MODEL_FILE = "model.joblib"
 SCHEMA_FILE = "schema.json"
 LOCK_FILE = ".automl.lock"  # held by the run ending in a model folder (folder_lock)
+
+
+def model_folder(cfg: ExperimentConfig, workdir: Path, study_name: str, create: bool = True) -> Path:
+    """Where a run of the study saves its model, schema, plots and report (made private; a link
+    on the way is refused). Without ``create``, only checked."""
+    if cfg.output_dir:
+        return private_folder(Path(cfg.output_dir), create=create)
+    return private_folder(workdir, "mlruns", "models", study_name, create=create)
 
 
 def remove_leftovers(folder: Path) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from automl.finish import conclude, report
 from automl.config import ExperimentConfig, format_validation_error, mask_url
 from automl.errors import ConfigError, describe
 from automl.report import Reporter
@@ -22,7 +23,6 @@ from automl.trial import attrs
 from automl.tracking import resolve_tracking_uri
 
 from ._setup import Context, setup
-from ._steps import conclude, report
 
 
 def _claim(ctx: Context):
@@ -56,8 +56,8 @@ def run_parallel(cfg: ExperimentConfig, reporter: Reporter) -> dict[str, Any]:
             finally:
                 reporter.end_search()
             ctx.budget.mark("search")
-            outcome = conclude(ctx, tracker, workers=(cfg.workers, codes))
-        return report(ctx, outcome)
+            outcome = conclude(ctx.finishing(), tracker, workers=(cfg.workers, codes))
+        return report(outcome)
 
 
 def _keep_deadline(ctx: Context):
@@ -108,8 +108,8 @@ def finalize(storage: str, study_name: str, overrides: dict[str, Any],
     with setup(cfg, reporter) as ctx:
         tracker = ctx.open_tracker(parent_run_id=attrs.parent_run(study), close_parent=True)
         with tracker:
-            outcome = conclude(ctx, tracker)
-        return report(ctx, outcome)
+            outcome = conclude(ctx.finishing(), tracker)
+        return report(outcome)
 
 
 def _load_study(storage: str, study_name: str):

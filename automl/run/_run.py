@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from automl.plan import Budget
+from automl.finish import conclude, report
 from automl.config import ExperimentConfig
 from automl.report import Reporter
 from automl.search import run_study
 
 from ._parallel import run_parallel
 from ._setup import setup
-from ._steps import conclude, report
 
 
 def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
@@ -52,7 +52,7 @@ def run_experiment(cfg: ExperimentConfig, reporter: Reporter | None = None,
                 ctx.budget.mark("search")
                 ctx.fitter = objective.runner  # its warm workers fit the final model
                 ctx.fitter.warm()  # a worker killed at the search's end is replaced meanwhile
-                outcome = conclude(ctx, tracker)
+                outcome = conclude(ctx.finishing(), tracker)
             finally:
                 objective.runner.close()
-        return report(ctx, outcome)
+        return report(outcome)

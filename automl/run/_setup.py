@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 
 from automl._files import private_folder
 from automl._trust import check_key
-from automl.artifacts import check_model_folder, remove_leftovers
+from automl.artifacts import check_model_folder, model_folder, remove_leftovers
 from automl.config import ExperimentConfig, check_paths, mask_url, resolve_workdir
 from automl.data import new_salt
 from automl.report import Reporter
 from automl.scaleout import seconds_to_deadline
+from automl.finish import FinishContext
 from automl.evaluate import explanation_size, shap_available, shap_size
 from automl.plan import Budget, SearchPlan
 from automl.search import (CVObjective, default_study_name, FoldData, OOFStore, default_storage, enqueue_all, join_study, make_runner, open_study)
@@ -96,6 +97,11 @@ class Context:
                            runner, on_start=tracker.on_trial_start, on_end=tracker.on_trial_end,
                            seconds_for=seconds_for, clock=self.budget.clock, oof=self.oof)
 
+    def finishing(self) -> FinishContext:
+        """What the final steps read of this run (after the search: ``fitter`` is set)."""
+        return FinishContext(self.cfg, self.reporter, self.workdir, self.prep, self.study, self.storage, self.budget,
+                             self.plan, self.gate, self.oof, self.fitter, self.held)
+
     def open_tracker(self, parent_run_id: str | None = None, close_parent: bool = True):
         """The run's tracker (use it as a context manager); it takes over the MLflow writer
         started at set-up, so it is opened once."""
@@ -124,14 +130,6 @@ def make_plan(cfg: ExperimentConfig, prep: Prepared, budget: Budget, measured_ov
                               refit_growth=prep.refit_growth if cfg.refit_full else None,
                               test_rows=len(split.y_test), fold_jobs=fold_jobs(cfg.n_jobs, len(prep.folds)),
                               explain_passes=(passes, rows, extra))
-
-
-def model_folder(cfg: ExperimentConfig, workdir: Path, study_name: str, create: bool = True) -> Path:
-    """Where a run of the study saves its model, schema, plots and report (made private; a link
-    on the way is refused). Without ``create``, only checked."""
-    if cfg.output_dir:
-        return private_folder(Path(cfg.output_dir), create=create)
-    return private_folder(workdir, "mlruns", "models", study_name, create=create)
 
 
 def setup(cfg: ExperimentConfig, reporter: Reporter, gate=None, heartbeat: bool = False,

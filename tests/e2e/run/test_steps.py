@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from automl.data import ROWS_FILE
-from automl.run import FINAL_STEPS, _steps, run_experiment
+from automl.finish import FINAL_STEPS, _steps
+from automl.run import run_experiment
 from automl.tracking import Artifact
 
 from tests.report.test_summary import CORE_KEYS, TRACKING_KEYS
@@ -187,7 +188,7 @@ def test_the_explanation_gets_its_time_when_the_search_used_all_the_time_it_coul
     from automl.metrics import get_metric
     from automl.preprocess import build_pipeline
     from automl.families import build_estimator
-    from automl.run._outcome import Outcome
+    from automl.finish import Outcome
     from automl.plan import ExplainCost, SearchPlan
 
     monkeypatch.setenv("AUTOML_SHAP", "0")
@@ -222,7 +223,7 @@ def test_refit_full_runs_when_the_rest_of_the_run_fits_after_the_explanation():
     from automl.plan import Budget
     from automl.families import build_estimator
     from automl.preprocess import build_pipeline
-    from automl.run._outcome import Outcome
+    from automl.finish import Outcome
     from automl.plan import SearchPlan
     from automl.trial import attrs, cost_of
 
@@ -262,7 +263,7 @@ def test_a_refit_that_fails_keeps_the_tested_model_and_says_why():
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
 
-    from automl.run._outcome import Outcome
+    from automl.finish import Outcome
 
     X, y = load_iris(return_X_y=True, as_frame=True)
     X_test = X[120:].copy()

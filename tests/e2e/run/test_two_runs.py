@@ -23,7 +23,7 @@ import hashlib, sys, time
 from pathlib import Path
 
 import automl.run._run as run_module
-import automl.run._steps as steps
+import automl.finish._steps as steps
 from automl.cli import main
 
 notes, me, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3]

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from automl.artifacts import (families, html_report, keep_previous, make_plots, model_card, own_folder,
+from automl.artifacts import (families, html_report, keep_previous, make_plots, model_card, model_folder, own_folder,
                               run_facts, save_model, training_schema, write_text_atomic)
 from automl.config import mask_url
 from automl.data import ROWS_FILE, to_bytes
@@ -28,7 +28,7 @@ from automl.trial import TrialSpec, attrs, best_trial, cost_of, count_states, le
 from ._choose import choose
 from ._final_fit import refit_best
 from ._outcome import Outcome
-from ._setup import Context, model_folder
+from ._context import FinishContext
 
 
 # Without --timeout, importance still must not dwarf the search: a wide table and a slow ensemble
@@ -257,7 +257,7 @@ def summarize(o: Outcome) -> Summary:
         report=str(o.report_path) if o.report_path else None, **o.logged)
 
 
-def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:
+def conclude(ctx: FinishContext, tracker, workers: tuple[int, list[int]] | None = None) -> Outcome:
     """After the search: run the final steps on the best trial; the summary, logged too."""
     tracker.flush()
     outcome = Outcome(ctx, tracker, best_trial(ctx.study))
@@ -280,8 +280,9 @@ def conclude(ctx: Context, tracker, workers: tuple[int, list[int]] | None = None
     return outcome
 
 
-def report(ctx: Context, outcome: Outcome) -> dict:
+def report(outcome: Outcome) -> dict:
     """Write the summary JSON and print the leaderboard and test metrics; return the summary."""
+    ctx = outcome.ctx
     summary = outcome.summary.to_dict()
     if ctx.cfg.summary_json:
         write_text_atomic(Path(ctx.cfg.summary_json), json.dumps(summary, indent=2, default=str))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from automl.tracking import Artifact
 
-from ._setup import Context
+from ._context import FinishContext
 
 if TYPE_CHECKING:  # types only: a run imports them where it uses them
     import numpy as np
@@ -32,7 +32,7 @@ class Outcome:
     parent run's metrics and the registered version's tags.
     """
 
-    ctx: Context
+    ctx: FinishContext  # what the steps read of the run
     tracker: MlflowTracker | NullTracker
     trial: FrozenTrial  # the chosen COMPLETE trial (the best one, unless the selection rule chose another)
     ensemble: EnsembleChoice | None = None  # when one was selected
