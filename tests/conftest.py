@@ -39,12 +39,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E in Path(item.fspath).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-    # The longest files first, so that with two processes neither waits for the other at the end.
+    # The longest files first, so that the two test processes start on the two kill campaigns and
+    # neither waits for the other at the end.
     rank = {name: i for i, name in enumerate(LONGEST)}
     items.sort(key=lambda item: (rank.get(Path(item.fspath).name, len(LONGEST)), item.get_closest_marker("e2e") is None))
 
 
-LONGEST = ("test_kill_campaign.py", "test_workers.py", "test_retrain.py")  # minutes, not seconds
+LONGEST = ("test_kill_campaign.py", "test_kill_campaign_workers.py", "test_retrain.py", "test_workers.py",
+           "test_tracking.py")  # minutes, not seconds
 
 
 @pytest.fixture

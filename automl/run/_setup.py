@@ -174,9 +174,11 @@ def _setup(cfg, reporter, gate, heartbeat, parallel, budget, workdir, writer) ->
                   f"metric {prep.metric.name}; storage {mask_url(storage)}; output {workdir / 'mlruns'}")
     # A link where the end of the run writes is refused now, not after the search.
     out_dir = check_model_folder(model_folder(cfg, workdir, study.study_name, create=False))
-    presence, stale = join_study(storage, study, also=lambda: remove_leftovers(out_dir))
+    # Workers share a budget: a dead worker's trial is retried whoever finds it.
+    presence, stale = join_study(storage, study, also=lambda: remove_leftovers(out_dir), retry=heartbeat)
     if stale:
-        reporter.info(f"{stale} trial(s) left RUNNING by a process that died were marked FAIL")
+        again = " and queued once more" if heartbeat else ""
+        reporter.info(f"{stale} trial(s) left RUNNING by a process that died were marked FAIL{again}")
     ctx = Context(cfg, reporter, workdir, prep, space, storage, study, budget,
                   make_plan(cfg, prep, budget, attrs.final_overhead(study)), gate, writer, presence=presence)
     try:

@@ -36,10 +36,11 @@ def fail_running(study, why: Callable[[object], str | None], retry: bool = False
     return failed
 
 
-def fail_stale_trials(study) -> int:
-    """Mark every trial left RUNNING as FAIL. Call only when no live process can own one (see
+def fail_stale_trials(study, retry: bool = False) -> int:
+    """Mark every trial left RUNNING as FAIL (each retried once with ``retry``: a shared study's
+    budget counts the retry instead). Call only when no live process can own one (see
     :class:`StudyPresence`, the retrain lock). Returns how many were failed."""
-    return len(fail_running(study, lambda trial: "stale: its process died"))
+    return len(fail_running(study, lambda trial: "stale: its process died", retry=retry))
 
 
 def fail_own_trial(study, trial_id: int, reason: str) -> None:

@@ -158,15 +158,18 @@ def _fail_unfinished(study, ids: list[int], reason: str) -> None:
         fail_own_trial(study, trial_id, reason)
 
 
-def join_study(storage: str, study, also: Callable[[], object] = lambda: None) -> tuple[StudyPresence, int]:
+def join_study(storage: str, study, also: Callable[[], object] = lambda: None,
+               retry: bool = False) -> tuple[StudyPresence, int]:
     """Hold the study's presence for this process (see :class:`StudyPresence`). When no other
     process holds it, the trials left RUNNING were left by a process that died (SIGKILL, a
-    crash, a lost machine): they are failed first, and ``also`` is called (other leftovers of
-    such a process). Returns the presence and how many trials were failed."""
+    crash, a lost machine): they are failed first (and retried once with ``retry``: a worker that
+    joins a shared study just after another died must rerun its trial, as it would had it joined
+    first), and ``also`` is called (other leftovers of such a process). Returns the presence and
+    how many trials were failed."""
     presence, failed = StudyPresence(storage, study.study_name), []
 
     def alone() -> None:
-        failed.append(fail_stale_trials(study))
+        failed.append(fail_stale_trials(study, retry=retry))
         also()
 
     presence.join(alone)
