@@ -142,47 +142,9 @@ def print_seed_means(rows: list[dict]) -> None:
 
 # --- part 2: orchestration ---------------------------------------------------------------------
 
-BARE_LOOP = '''
-import sys, time, warnings, optuna
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
-from sklearn.naive_bayes import GaussianNB
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import RobustScaler, StandardScaler
-from sklearn.tree import DecisionTreeClassifier
-warnings.filterwarnings("ignore")
-optuna.logging.set_verbosity(optuna.logging.ERROR)
-X, y = load_iris(return_X_y=True, as_frame=True)
-X, _, y, _ = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
-cv = StratifiedKFold(5, shuffle=True, random_state=0)
-def objective(trial):  # fast.yaml's families and ranges, a scaler, 5-fold log loss
-    family = trial.suggest_categorical("model", ["knn", "decision_tree", "logistic", "naive_bayes"])
-    if family == "knn":
-        model = KNeighborsClassifier(trial.suggest_int("n_neighbors", 1, 30),
-                                     weights=trial.suggest_categorical("weights", ["uniform", "distance"]))
-    elif family == "decision_tree":
-        model = DecisionTreeClassifier(max_depth=trial.suggest_int("max_depth", 1, 12),
-                                       min_samples_leaf=trial.suggest_int("min_samples_leaf", 1, 20),
-                                       random_state=0)
-    elif family == "logistic":
-        model = LogisticRegression(C=trial.suggest_float("C", 1e-3, 1e2, log=True), max_iter=500)
-    else:
-        model = GaussianNB(var_smoothing=trial.suggest_float("var_smoothing", 1e-12, 1e-6, log=True))
-    scaler = trial.suggest_categorical("scaler", ["standard", "robust"])
-    pipe = make_pipeline(StandardScaler() if scaler == "standard" else RobustScaler(), model)
-    return -cross_val_score(pipe, X, y, cv=cv, scoring="neg_log_loss").mean()
-n = int(sys.argv[1])
-study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
-started = time.perf_counter()
-study.optimize(objective, n_trials=n)
-print((time.perf_counter() - started) / n)
-'''
-
-
 def overhead_part(folder: Path, ref: str, new_ref: str, n_trials: int = 200) -> dict:
-    bare = float(subprocess.run([sys.executable, "-c", BARE_LOOP, str(n_trials)], check=True,
+    baseline = Path(__file__).resolve().parent / "_baseline.py"  # its own process, as automl's runs
+    bare = float(subprocess.run([sys.executable, str(baseline), "overhead", str(n_trials)], check=True,
                                 capture_output=True, text=True).stdout.split()[-1])
     out = {"bare_ms": 1000 * bare}
     with harness.checkouts({"main": ref, "new": new_ref}, folder / "overhead") as code:

@@ -5,10 +5,10 @@ same metric (roc_auc binary, log_loss multiclass, rmse regression), the same bud
 
 - ours: ``automl.run.run_experiment`` with the default search space (``default.yaml``),
   reading the data set from a temporary CSV, tracking off, a fresh SQLite study in a temp folder;
-- baseline: ``optuna.create_study`` (in memory, ``TPESampler(seed=0)``, no pruner) whose objective
-  is ``cross_val_score(n_jobs=-1)`` of ``ColumnTransformer(impute + scale | impute + one-hot)`` and
-  one of logistic/ridge, random forest or HistGradientBoosting with a few hyperparameters; the best
-  is refitted on the training part and scored once on the test rows.
+- baseline: benchmarks/_baseline.py's study (in memory, ``TPESampler(seed=0)``, no pruner) whose
+  objective is ``cross_val_score(n_jobs=-1)`` of ``ColumnTransformer(impute + scale | impute +
+  one-hot)`` and one of logistic/ridge, random forest or HistGradientBoosting with a few
+  hyperparameters; the best is refitted on the training part and scored once on the test rows.
 
 The baseline splits the data itself with ``train_test_split`` (stratified for classification,
 ``random_state=0``) and the script checks its test rows are exactly the ones automl held out.
@@ -36,24 +36,14 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn import metrics as skm
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.model_selection import train_test_split
 
 from automl.config import ExperimentConfig
 from automl.data import prepare, read_table
 from automl.run import run_experiment
 from automl.split import holdout
 
+import _baseline  # noqa: E402  (benchmarks/_baseline.py: the one hand-written Optuna + scikit-learn loop)
 import _tables  # noqa: E402  (benchmarks/_tables.py: the public tables, reserved ones refused)
 
 SEED, CV, TEST_SIZE = 0, 5, 0.2
@@ -159,59 +149,12 @@ def split_rows(frame: pd.DataFrame, target: str, task: str):
     return X.iloc[train], y.iloc[train], X.iloc[test], y.iloc[test]
 
 
-def preprocessor(X: pd.DataFrame) -> ColumnTransformer:
-    numeric = list(X.select_dtypes("number").columns)
-    categorical = [c for c in X.columns if c not in numeric]
-    # Dense one-hot: HistGradientBoosting rejects the sparse matrix ColumnTransformer would
-    # return when the output is under 30% non-zero (hpc_data), and every such trial would fail.
-    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-    return ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), encoder), categorical),
-    ])
-
-
-def suggest_model(trial, task: str):
-    family = trial.suggest_categorical("model", ["linear", "random_forest", "hist_gb"])
-    regression = task == "regression"
-    if family == "linear":
-        if regression:
-            return Ridge(alpha=trial.suggest_float("ridge_alpha", 1e-3, 1e3, log=True))
-        C = trial.suggest_float("logreg_C", 1e-3, 1e3, log=True)
-        return LogisticRegression(C=C, max_iter=2000)
-    if family == "random_forest":
-        forest = RandomForestRegressor if regression else RandomForestClassifier
-        return forest(n_estimators=trial.suggest_int("rf_n_estimators", 50, 300, step=50),
-                      max_depth=trial.suggest_int("rf_max_depth", 2, 20),
-                      min_samples_leaf=trial.suggest_int("rf_min_samples_leaf", 1, 10),
-                      random_state=SEED)
-    boosting = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-    return boosting(learning_rate=trial.suggest_float("hgb_learning_rate", 0.01, 0.3, log=True),
-                    max_iter=trial.suggest_int("hgb_max_iter", 50, 400, step=50),
-                    max_leaf_nodes=trial.suggest_int("hgb_max_leaf_nodes", 7, 63),
-                    random_state=SEED)
-
-
-def baseline_pipeline(X: pd.DataFrame, trial, task: str) -> Pipeline:
-    """A fresh, unfitted pipeline for ``trial``'s parameters (a ``FixedTrial`` for the refit)."""
-    return Pipeline([("prep", preprocessor(X)), ("model", suggest_model(trial, task))])
-
-
 def run_baseline(spec: DataSpec, csv: Path, budget: float) -> SideResult:
     frame = pd.read_csv(csv).drop(columns=list(spec.baseline_drop))
     X_train, y_train, X_test, y_test = split_rows(frame, spec.target, spec.task)
-    scoring = METRICS[spec.task][0]
-    splitter = KFold if spec.task == "regression" else StratifiedKFold
-    cv = splitter(n_splits=CV, shuffle=True, random_state=SEED)
-
-    def objective(trial):
-        model = baseline_pipeline(X_train, trial, spec.task)
-        return cross_val_score(model, X_train, y_train, cv=cv, scoring=scoring, n_jobs=-1).mean()
-
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=SEED))
-    study.optimize(objective, timeout=budget, catch=(Exception,))
+    study = _baseline.search(X_train, y_train, spec.task, METRICS[spec.task][0], folds=CV, timeout=budget)
     n_done, span = search_span(study.trials)
-    best = baseline_pipeline(X_train, optuna.trial.FixedTrial(study.best_params), spec.task)
+    best = _baseline.pipeline(X_train, optuna.trial.FixedTrial(study.best_params), spec.task)
     best.fit(X_train, y_train)
     states = dict(Counter(t.state.name for t in study.trials))
     return SideResult(test_score(best, X_test, y_test, spec.task), n_done, span, X_test.index,

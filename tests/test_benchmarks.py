@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import _tables  # noqa: E402  (benchmarks/_tables.py: the public tables, reserved ones refused)
+import _baseline  # noqa: E402
 import _harness  # noqa: E402
 import learn_portfolio  # noqa: E402
 
@@ -84,3 +85,20 @@ def test_a_run_of_other_code_never_reports_to_the_caller_s_tracking_server(monke
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://example.invalid")
     env = _harness.automl_env(tmp_path)
     assert "MLFLOW_TRACKING_URI" not in env and env["PYTHONPATH"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("families, task, scoring", [("fast", "multiclass", "neg_log_loss"),
+                                                      ("default", "regression", "neg_root_mean_squared_error")])
+def test_the_one_baseline_searches_each_family_set_and_its_best_refits(families, task, scoring):
+    import optuna
+    from sklearn.datasets import load_diabetes, load_iris
+
+    X, y = (load_iris if task == "multiclass" else load_diabetes)(return_X_y=True, as_frame=True)
+    X, y = X.iloc[::3], y.iloc[::3]  # a few rows: the loop, not the models, is under test
+    study = _baseline.search(X, y, task, scoring, families, folds=2, n_trials=2, n_jobs=1)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
+    names = {"knn", "decision_tree", "logistic", "naive_bayes"} if families == "fast" \
+        else {"linear", "random_forest", "hist_gb"}
+    assert {t.params["model"] for t in study.trials} <= names
+    best = _baseline.pipeline(X, optuna.trial.FixedTrial(study.best_params), task, families).fit(X, y)
+    assert len(best.predict(X)) == len(y)
