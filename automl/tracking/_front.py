@@ -163,10 +163,17 @@ class MlflowTracker:
 
     def _settle(self, statuses: dict[str, str]) -> None:
         """Log the trials that finished in the study while their runs did not: a stop between
-        Optuna's tell and the trial's record closed the run as KILLED. Same run, now whole."""
+        Optuna's tell and the trial's record closed the run as KILLED. Same run, now whole. A
+        trial failed for its process (which died or was stopped) keeps its run KILLED (or FAILED
+        as stale); one still RUNNING, whose process took its writer with it, is closed KILLED."""
         for trial in self._finished():
             run_id = attrs.run_id(trial)
-            if run_id in statuses and statuses[run_id] != STATUS[trial.state.name]:
+            if run_id not in statuses:
+                continue
+            if attrs.ended_outside(trial):
+                if statuses[run_id] == "RUNNING":
+                    self.kill_run(run_id, trial.number)
+            elif statuses[run_id] != STATUS[trial.state.name]:
                 self._post(("trial", run_id, trial_record(trial, self.settings["metric"])))
 
     @property

@@ -22,6 +22,7 @@ MODEL_BYTES = "model_bytes"  # a fitted fold model's pickled size
 ERROR, PRUNED_AT, EPOCH_LOSS = "error", "pruned_at_fold", "epoch_loss"
 STOPPED = "stopped"  # why a trial was stopped for time (it is then PRUNED)
 RUN_ID, WORKER = "mlflow_run_id", "worker"
+ENDED_OUTSIDE = "ended_outside"  # failed by automl for a process that died or was stopped, not by its own error
 DUPLICATE_OF = "duplicate_of"  # the complete trial with the same parameters whose results it took
 
 # --- on a study --------------------------------------------------------------------------------
@@ -83,10 +84,21 @@ def fail_trial(storage, trial, reason: str) -> None:
     from optuna.trial import TrialState
 
     storage.set_trial_user_attr(trial._trial_id, ERROR, reason)
+    mark_ended_outside(storage, trial)
     storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
 
 
+def mark_ended_outside(storage, trial) -> None:
+    """The trial was ended for its process (which died or was stopped), not by its own error: its
+    MLflow run is closed KILLED (or FAILED as stale) by whoever found it, never re-logged."""
+    storage.set_trial_user_attr(trial._trial_id, ENDED_OUTSIDE, True)
+
+
 # --- trial: reads ----------------------------------------------------------------------------------
+
+
+def ended_outside(trial) -> bool:
+    return bool(trial.user_attrs.get(ENDED_OUTSIDE))
 
 
 def _in(trial, group: str, key: str) -> Any:

@@ -398,6 +398,28 @@ def test_a_trial_finished_in_the_study_but_closed_as_killed_is_logged_whole_on_r
     assert numbers.count(str(trial.number)) == 1
 
 
+def test_a_trial_failed_for_its_dead_process_keeps_its_run_killed(tmp_path):
+    # A process killed with its writer leaves its trial RUNNING and the trial's run RUNNING (or, if
+    # the writer outlived it, KILLED). The next run alone on the study fails the trial for its dead
+    # process and closes a RUNNING run KILLED; neither run is re-logged as the trial's own failure.
+    first = _tracked_iris(tmp_path, "dead", 2)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}")
+    parent = client.get_run(first["mlflow_run_id"])
+    study = optuna.load_study(study_name="dead", storage=f"sqlite:///{tmp_path / 'mlruns' / 'optuna.db'}")
+    runs = {}
+    for left in ("RUNNING", "KILLED"):
+        trial = study.ask()
+        run = client.create_run(parent.info.experiment_id, tags={
+            "mlflow.parentRunId": parent.info.run_id, "automl.study_name": "dead",
+            "optuna.trial_number": str(trial.number)})
+        if left == "KILLED":
+            client.set_terminated(run.info.run_id, "KILLED")
+        attrs.record_run_id(trial, run.info.run_id)
+        runs[left] = run.info.run_id
+    _tracked_iris(tmp_path, "dead", 1)
+    assert [client.get_run(runs[left]).info.status for left in ("RUNNING", "KILLED")] == ["KILLED", "KILLED"]
+
+
 def test_a_trial_that_finished_without_a_run_is_logged_once_by_the_next_run(tmp_path):
     # The writer killed while a trial ran: the trial finishes in the study with no run id (the
     # run then fails with the writer's error). The next run of the study logs it, once.
