@@ -83,15 +83,6 @@ def test_a_folder_another_user_owns_or_anyone_may_write_is_refused(run_cli, work
     user_error(run_cli("--study-name", STUDY), rf"{models / STUDY}: refused: owned by another user")
 
 
-def test_what_a_run_keeps_in_the_work_folder_is_the_owners_only(run_cli, workdir):
-    assert run_cli("--study-name", STUDY).exit_code == 0
-    mlruns = workdir / "mlruns"
-    modes = {p.relative_to(mlruns).as_posix(): stat.S_IMODE(p.stat().st_mode)
-             for p in [mlruns, *mlruns.rglob("*")] if p.is_dir() or p.name.startswith("optuna.db")}
-    assert modes[f"models/{STUDY}"] == modes["oof"] == modes["locks"] == 0o700, modes
-    assert {m & 0o077 for m in modes.values()} == {0}, modes
-
-
 def test_folders_are_made_private_and_checked_all_the_way_down(tmp_path):
     made = private_folder(tmp_path, "a", "b")
     assert made == tmp_path / "a" / "b" and stat.S_IMODE(made.stat().st_mode) == 0o700

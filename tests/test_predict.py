@@ -9,20 +9,27 @@ import pandas as pd
 import pytest
 
 from automl._trust import sign
-from automl.config import ExperimentConfig
 from automl.data import read_table
 from automl.errors import DataError, ModelLoadError
 from automl.predict import load_model, predict_frame
-from automl.run import run_experiment
 
 
 @pytest.fixture(scope="module")
 def iris_model(tmp_path_factory) -> str:
-    """One small search on iris for the whole module; returns the saved model's path."""
-    folder = tmp_path_factory.mktemp("model")
-    cfg = ExperimentConfig(data="demo:iris", space="fast.yaml", n_trials=2, cv=3, n_jobs=1,
-                           tracking=False, quiet=True, workdir=str(folder))
-    return run_experiment(cfg)["model_path"]
+    """A model as a run saves it (a fitted pipeline, its schema, signed), built without a search:
+    automl's logistic pipeline fitted on iris's training rows. Returns the model's path."""
+    from automl.artifacts import save_model, schema
+    from automl.data import prepare
+    from automl.families import build_estimator
+    from automl.preprocess import build_pipeline
+    from automl.split import holdout
+
+    frame, _ = read_table("demo:iris")
+    data = prepare(frame, "target", "auto", "demo:iris")
+    split = holdout(data, 0.2, 0)
+    model = build_pipeline(data.columns_by_kind, {}, build_estimator("logistic", data.task, {}, 0))
+    model.fit(split.X_train, split.y_train)
+    return str(save_model(model, schema(data, split), tmp_path_factory.mktemp("model")))
 
 
 @pytest.fixture

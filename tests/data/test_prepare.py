@@ -9,7 +9,6 @@ import pytest
 
 from automl.data import prepare, read_table
 from automl.errors import DataError
-from automl.predict import predict_frame
 
 
 def _frame(rng, n=60) -> pd.DataFrame:
@@ -29,21 +28,6 @@ def test_a_word_among_numbers_keeps_the_column_text(rng):
     frame = _frame(rng).assign(size=rng.integers(0, 5, 60).astype(str))
     frame.loc[3, "size"] = "large"  # not a placeholder: the column really holds words
     assert prepare(frame, "y", "auto", "src").categorical == ["size"]
-
-
-def test_prediction_rows_with_placeholders_are_missing_values(rng, config, workdir):
-    from automl.predict import load_model
-    from automl.run import run_experiment
-
-    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80)})
-    frame["y"] = 2 * frame["a"] + rng.normal(scale=0.1, size=80)
-    frame.to_csv(workdir / "train.csv", index=False)
-    summary = run_experiment(config(data=str(workdir / "train.csv"), target="y", n_trials=2))
-    rows = pd.DataFrame({"a": ["0.5", "?"], "b": ["n/a", "0.1"]})
-    out = predict_frame(load_model(summary["model_path"]), rows)
-    assert np.isfinite(out["prediction"]).all()
-    with pytest.raises(DataError, match="non-numeric values in the input \\(e.g. 'oops'\\)"):
-        predict_frame(load_model(summary["model_path"]), rows.assign(a=["oops", "1"]))
 
 
 def test_a_constant_regression_target_is_refused(rng):
@@ -80,17 +64,6 @@ def test_lists_in_parquet_cells_are_refused(rng, workdir):
         prepare(read_table(str(workdir / "t.parquet"))[0], "y", "auto", "t.parquet")
 
 
-def test_a_categorical_target_with_unused_categories_is_accepted(rng, config, workdir):
-    from automl.run import run_experiment
-
-    y = pd.Categorical(["a", "b"] * 40, categories=["a", "b", "never"])
-    frame = pd.DataFrame({"x": rng.normal(size=80), "y": y})
-    assert prepare(frame, "y", "auto", "src").task == "binary"
-    frame.to_parquet(workdir / "cat.parquet")  # Parquet keeps the categories
-    summary = run_experiment(config(data=str(workdir / "cat.parquet"), target="y", n_trials=1))
-    assert summary["task"] == "binary"
-
-
 def test_an_integer_identifier_column_is_kept_with_a_warning(rng):
     frame = _frame(rng).assign(size=rng.normal(size=60), customer_id=np.arange(1000, 1060))
     data = prepare(frame, "y", "auto", "src")
@@ -98,17 +71,3 @@ def test_an_integer_identifier_column_is_kept_with_a_warning(rng):
     assert data.warnings == ["column 'customer_id' looks like an identifier (60 distinct whole numbers); "
                              "it is used as a number: drop it if it only names rows"]
     assert prepare(_frame(rng).assign(size=rng.normal(size=60)), "y", "auto", "src").warnings == []
-
-
-def test_prediction_times_with_mixed_offsets_are_a_one_line_error(rng, config, workdir, cli, user_error):
-    from automl.run import run_experiment
-
-    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=80, freq="D", tz="UTC").astype(str),
-                          "x": rng.normal(size=80), "y": ["a", "b"] * 40})
-    frame.to_csv(workdir / "train.csv", index=False)
-    summary = run_experiment(config(data=str(workdir / "train.csv"), target="y", n_trials=1))
-    mixed = ["2024-03-01T10:00:00+01:00", "2024-06-01T10:00:00+02:00"]
-    rows = frame.drop(columns="y").head(2).assign(when=mixed)
-    rows.to_csv(workdir / "rows.csv", index=False)
-    user_error(cli("predict", "--model", summary["model_path"], "--data", str(workdir / "rows.csv"),
-                   "--output", "p.csv"), r"column 'when' mixes UTC offsets")
