@@ -353,7 +353,7 @@ def show(
     with _errors(debug):
         from automl.config import ExperimentConfig, resolve_workdir
         from automl.report import list_studies, open_storage, print_studies, print_study, show_study
-        from automl.search import default_storage
+        from automl.study import default_storage
 
         url = storage or os.environ.get("AUTOML_STORAGE") or \
             default_storage(resolve_workdir(ExperimentConfig(workdir=workdir)), create=False)

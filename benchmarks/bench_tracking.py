@@ -22,7 +22,7 @@ from pathlib import Path
 import optuna
 
 from automl.config import ExperimentConfig
-from automl.search import make_storage
+from automl.study import make_storage
 from automl.trial import attrs
 from automl.tracking import open_tracker
 

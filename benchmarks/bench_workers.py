@@ -26,7 +26,7 @@ import optuna
 import yaml
 
 from automl.scaleout import claim_lock, work
-from automl.search import make_storage
+from automl.study import make_storage
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 

@@ -34,7 +34,8 @@ LAYERS = [
     ["automl.preprocess"],
     ["automl.space"],
     ["automl.trial"],  # the trial record: attributes, spec, reads over trials
-    ["automl.search"],
+    ["automl.study"],  # the study's storage and life: open, resume, guard, run, locks, stale trials
+    ["automl.search"],  # evaluating a trial: the CV objective, folds, fold runners, out-of-fold store
     ["automl.scaleout"],
     ["automl.tracking"],
     ["automl.evaluate"],
@@ -126,8 +127,8 @@ def test_no_import_cycles():
 
 
 def _top(name: str) -> str:
-    """The package (or top-level module) a module belongs to: ``automl.search._study`` ->
-    ``automl.search``."""
+    """The package (or top-level module) a module belongs to: ``automl.study._study`` ->
+    ``automl.study``."""
     return ".".join(name.split(".")[:2])
 
 
@@ -217,6 +218,6 @@ def test_test_rows_are_touched_in_known_places_only():
 def test_what_a_served_model_loads_does_not_import_optuna():
     # A model server imports the evaluation code (ensembles, refits) and the pyfunc wrapper, never the search.
     code = ("import sys, automl.evaluate, automl._serving, automl.predict, automl.tracking, automl.trial, automl.plan; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'optuna' or m.startswith('automl.search')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'optuna' or m.startswith(('automl.search', 'automl.study'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

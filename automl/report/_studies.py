@@ -13,7 +13,7 @@ from automl.config import store_file
 from automl.errors import ConfigError, first_line, shown
 from automl.trial import leaderboard, why_stopped
 
-from automl.search import make_storage
+from automl.study import make_storage
 
 
 @dataclass

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from automl.errors import LockHeldError
-from automl.search import named_lock
+from automl.study import named_lock
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.search import fail_stale_trials
+from automl.study import fail_stale_trials
 from automl.trial import attrs
 
 WARM_START_TOP = 3

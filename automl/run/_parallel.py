@@ -18,7 +18,7 @@ from automl.errors import ConfigError, describe
 from automl.report import Reporter
 from automl.scaleout import (claim_lock, config_from_study, host_id, init_budget, refuse_sqlite,
                              spawn_workers, wait_workers, work)
-from automl.search import fail_stale_trials, make_storage
+from automl.study import fail_stale_trials, make_storage
 from automl.trial import attrs
 from automl.tracking import resolve_tracking_uri
 

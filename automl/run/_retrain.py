@@ -9,7 +9,7 @@ from automl.config import ExperimentConfig, check_paths, resolve_workdir
 from automl.errors import ConfigError
 from automl.report import Reporter
 from automl.retrain import ALIAS, Champion, Gate, Rules, retrain_lock
-from automl.search import default_storage
+from automl.study import default_storage
 from automl.tracking import fetch_champion, resolve_tracking_uri
 
 from ._run import run_experiment

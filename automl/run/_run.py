@@ -8,7 +8,7 @@ from automl.plan import Budget
 from automl.finish import conclude, report
 from automl.config import ExperimentConfig
 from automl.report import Reporter
-from automl.search import run_study
+from automl.study import run_study
 
 from ._parallel import run_parallel
 from ._setup import setup

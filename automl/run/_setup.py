@@ -18,7 +18,8 @@ from automl.scaleout import seconds_to_deadline
 from automl.finish import FinishContext
 from automl.evaluate import explanation_size, shap_available, shap_size
 from automl.plan import Budget, SearchPlan
-from automl.search import (CVObjective, default_study_name, FoldData, OOFStore, default_storage, enqueue_all, join_study, make_runner, open_study)
+from automl.search import CVObjective, FoldData, OOFStore, make_runner
+from automl.study import default_study_name, default_storage, enqueue_all, join_study, open_study
 from automl.trial import attrs, top_costs
 from automl.space import SearchSpace, baseline_trials, load_space, portfolio_trials
 from automl.split import Prepared, describe_folds, prepare_data
@@ -28,7 +29,8 @@ if TYPE_CHECKING:  # types only
     import optuna
 
     from automl.retrain import Gate
-    from automl.search import FoldRunner, StudyPresence
+    from automl.search import FoldRunner
+    from automl.study import StudyPresence
 
 @dataclass
 class Context:

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from automl._stop import deferred
-from automl.search import fail_dead_workers, named_lock
+from automl.study import fail_dead_workers, named_lock
 from automl.trial import attrs
 
 from ._heartbeat import heartbeat_enabled
@@ -52,7 +52,7 @@ def budget_used(trials) -> int:
 
 def fail_stale(study, grace: float) -> list:
     """Fail (and retry once) trials whose worker is gone; return them (see
-    :func:`automl.search.fail_dead_workers`)."""
+    :func:`automl.study.fail_dead_workers`)."""
     return fail_dead_workers(study, grace, heartbeat_enabled(study._storage))
 
 

@@ -62,7 +62,7 @@ def _create_store(db: Path) -> None:
 
 
 def _pragmas_on_every_connection() -> None:
-    """WAL and no fsync per commit (see ``automl.search.sqlite_pragmas``) on every SQLite
+    """WAL and no fsync per commit (see ``automl.study.sqlite_pragmas``) on every SQLite
     connection this process opens: the writer process only talks to our store."""
     import sqlite3
 

@@ -27,7 +27,7 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from optuna.trial import TrialState
 
-from automl.search import make_storage
+from automl.study import make_storage
 
 MODEL = "campaign-model"
 

@@ -21,7 +21,7 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from optuna.trial import TrialState
 
-from automl.search import make_storage
+from automl.study import make_storage
 
 # Random forests make each trial last long enough (~2 s) to kill a worker in the middle of one.
 SLOW_SPACE = """

@@ -3,7 +3,7 @@
 import optuna
 import pytest
 
-from automl.search import make_pruner
+from automl.study import make_pruner
 
 
 def _study(direction: str, best_folds: list[float]) -> optuna.Study:

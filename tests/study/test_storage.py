@@ -6,7 +6,7 @@ import multiprocessing
 import optuna
 import pytest
 
-from automl.search._storage import default_storage, make_storage
+from automl.study._storage import default_storage, make_storage
 
 
 def _open(url: str, ours: bool, results) -> None:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from automl.search import named_lock
-from automl.search._locks import StudyPresence
+from automl.study import named_lock
+from automl.study._locks import StudyPresence
 
 # A session idle this long, inside a transaction or not, is ended by the server.
 IDLE_LIMITS = {"idle_in_transaction_session_timeout": "200ms", "idle_session_timeout": "200ms"}

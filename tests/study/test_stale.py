@@ -6,7 +6,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from automl.search import join_study, make_storage
+from automl.study import join_study, make_storage
 
 
 def _study_with_a_running_trial(tmp_path, journal: bool):

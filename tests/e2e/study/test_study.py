@@ -1,4 +1,4 @@
-"""automl.search's study and the search as a whole: resume, reproducibility, guards, failed trials."""
+"""automl.study and the search as a whole: resume, reproducibility, guards, failed trials."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from automl.errors import BudgetTooSmallError, ConfigError, SearchFailedError, StudyMismatchError
 from automl.run import run_experiment
-from automl.search import default_storage, open_study, run_study
+from automl.study import default_storage, open_study, run_study
 from automl.trial import best_trial, count_states
 
 GUARDS = {"metric": "accuracy", "task": "binary", "data_fingerprint": "abc"}
@@ -203,7 +203,7 @@ def test_a_stop_while_optuna_creates_a_trial_waits_for_it_and_fails_it(tmp_path)
     code = textwrap.dedent(f"""
         import signal, optuna
         from automl.cli import _stop_on_signals
-        from automl.search import run_study
+        from automl.study import run_study
 
         class SignalledAsTrialStarts(optuna.samplers.RandomSampler):
             def before_trial(self, study, trial):
@@ -233,7 +233,7 @@ def _process_with_a_running_trial(workdir, name: str, then: str):
     so, then ``then``: "dies" (SIGKILL, nothing cleaned) or "waits" (alive until stdin closes)."""
     code = textwrap.dedent(f"""
         import os, signal, sys, optuna
-        from automl.search import default_storage, join_study, make_storage
+        from automl.study import default_storage, join_study, make_storage
         from pathlib import Path
 
         url = default_storage(Path({str(workdir)!r}))
@@ -275,7 +275,7 @@ def test_a_run_leaves_alone_the_trials_of_a_process_still_at_work(config, workdi
 
 @pytest.mark.parametrize("where", ["sqlite", "journal", "postgresql"])
 def test_only_a_process_alone_on_a_study_cleans_it(where, tmp_path, request):
-    from automl.search._locks import StudyPresence
+    from automl.study._locks import StudyPresence
 
     url = {"sqlite": f"sqlite:///{tmp_path / 'optuna.db'}",
            "journal": f"journal://{tmp_path / 'optuna-journal.log'}"}.get(where) \
