@@ -66,8 +66,6 @@ def fail_dead_workers(study, grace: float, heartbeats: bool) -> list:
     # Failed by the heartbeat check just now, not by their own worker meanwhile: those got a retry.
     retried = attrs.retried_numbers(trials)
     failed = [t for t in trials if t.state == TrialState.FAIL and t.number in running & retried]
-    for trial in failed:
-        attrs.mark_ended_outside(study._storage, trial)
     host, now = socket.gethostname(), datetime.now()
 
     def why(trial) -> str | None:

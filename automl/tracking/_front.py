@@ -165,12 +165,15 @@ class MlflowTracker:
         """Log the trials that finished in the study while their runs did not: a stop between
         Optuna's tell and the trial's record closed the run as KILLED. Same run, now whole. A
         trial failed for its process (which died or was stopped) keeps its run KILLED (or FAILED
-        as stale); one still RUNNING, whose process took its writer with it, is closed KILLED."""
-        for trial in self._finished():
+        as stale); one still RUNNING, whose process took its writer with it, is closed KILLED. Such
+        a trial was failed by automl (marked so) or by Optuna's heartbeat check (then retried)."""
+        finished = self._finished()
+        retried = attrs.retried_numbers(finished)
+        for trial in finished:
             run_id = attrs.run_id(trial)
             if run_id not in statuses:
                 continue
-            if attrs.ended_outside(trial):
+            if attrs.ended_outside(trial) or trial.number in retried:
                 if statuses[run_id] == "RUNNING":
                     self.kill_run(run_id, trial.number)
             elif statuses[run_id] != STATUS[trial.state.name]:

@@ -80,18 +80,14 @@ def record_worker(trial, worker: str) -> None:
 
 
 def fail_trial(storage, trial, reason: str) -> None:
-    """Mark a trial another process left RUNNING as FAIL, with ``reason`` as its error."""
+    """Mark a trial another process left RUNNING (or this process's own, cut short by a stop) as
+    FAIL, with ``reason`` as its error. It is marked as ended for its process, not by its own error:
+    its MLflow run is closed KILLED (or FAILED as stale) by whoever found it, never re-logged."""
     from optuna.trial import TrialState
 
     storage.set_trial_user_attr(trial._trial_id, ERROR, reason)
-    mark_ended_outside(storage, trial)
+    storage.set_trial_user_attr(trial._trial_id, ENDED_OUTSIDE, True)  # while it is RUNNING: Optuna refuses later
     storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
-
-
-def mark_ended_outside(storage, trial) -> None:
-    """The trial was ended for its process (which died or was stopped), not by its own error: its
-    MLflow run is closed KILLED (or FAILED as stale) by whoever found it, never re-logged."""
-    storage.set_trial_user_attr(trial._trial_id, ENDED_OUTSIDE, True)
 
 
 # --- trial: reads ----------------------------------------------------------------------------------

@@ -38,3 +38,22 @@ def test_a_run_alone_fails_the_dead_runs_trial_without_a_retry(tmp_path):
     presence.leave()
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert failed == 1 and states == [TrialState.FAIL]
+
+
+def test_a_trial_the_heartbeat_check_failed_is_returned_with_its_retry(tmp_path):
+    """Optuna's heartbeat check fails (and retries) a trial whose worker stopped beating; the
+    trial is finished by then, so nothing more may be written on it."""
+    import time
+
+    from automl.study import fail_dead_workers
+    from automl.study._storage import _heartbeat_storage
+
+    storage = _heartbeat_storage(f"sqlite:///{tmp_path / 'beats.db'}", (1, 1))
+    study = optuna.create_study(study_name="beats", storage=storage)
+    trial = study.ask()
+    storage.record_heartbeat(trial._trial_id)
+    time.sleep(2.5)  # the worker stops beating: past the 1 s grace period
+    failed = fail_dead_workers(study, grace=1.0, heartbeats=True)
+    trials = study.get_trials(deepcopy=False)
+    assert [t.number for t in failed] == [trial.number] and trials[trial.number].state == TrialState.FAIL
+    assert [t.state for t in trials if t.system_attrs.get("failed_trial") == trial.number] == [TrialState.WAITING]
