@@ -23,12 +23,13 @@ from automl.report import Summary
 from automl.plan import explain_seconds, refit_full_fits, refit_full_need
 from automl.retrain import ALIAS
 from automl.tracking import Artifact, FinalLog
-from automl.trial import TrialSpec, attrs, best_trial, cost_of, count_states, leaderboard, why_stopped
+from automl.trial import (TrialSpec, attrs, best_trial, complete_trials, cost_of, count_states, leaderboard,
+                          why_stopped)
 
 from ._choose import choose
 from ._final_fit import refit_best
-from ._outcome import Outcome
 from ._context import FinishContext
+from ._outcome import Outcome
 
 
 # Without --timeout, importance still must not dwarf the search: a wide table and a slow ensemble
@@ -39,10 +40,8 @@ EXPLAIN_UNTIMED_S = 30.0
 def pick(o: Outcome) -> None:
     """The selection rule: the best trial, or (``select: simplest``) the cheapest trial within
     one standard error of it, which then is the final model without an ensemble."""
-    from optuna.trial import TrialState
-
     ctx = o.ctx
-    trials = ctx.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    trials = complete_trials(ctx.study)
     maximize = ctx.prep.metric.direction == "maximize"
     o.selection = select(trials, o.trial, ctx.cfg.select, maximize)
     o.costs = pareto(trials, maximize)
@@ -67,7 +66,7 @@ def explain(o: Outcome) -> None:
     ctx = o.ctx
     seconds = explain_seconds(ctx.plan, _refit_full_need(o))
     found = explain_model(o.model, ctx.prep.split, ctx.prep.metric, ctx.cfg.seed,
-                    EXPLAIN_UNTIMED_S if seconds is None else seconds, ctx.budget.clock)
+                          EXPLAIN_UNTIMED_S if seconds is None else seconds, ctx.budget.clock)
     o.importance, o.importance_table = found.summary, found.table
     if found.table is not None:
         o.artifacts.append(Artifact.of_text("importance/permutation_importance.csv", found.table.to_csv(index=False)))
