@@ -167,9 +167,9 @@ class MlflowTracker:
         trial failed for its process (which died or was stopped) keeps its run KILLED (or FAILED
         as stale); one still RUNNING, whose process took its writer with it, is closed KILLED. Such
         a trial was failed by automl (marked so) or by Optuna's heartbeat check (then retried)."""
-        finished = self._finished()
-        retried = attrs.retried_numbers(finished)
-        for trial in finished:
+        trials = self._study.get_trials(deepcopy=False)
+        retried = attrs.retried_numbers(trials)  # the retries may still wait or run
+        for trial in (t for t in trials if t.state.is_finished()):
             run_id = attrs.run_id(trial)
             if run_id not in statuses:
                 continue

@@ -416,8 +416,21 @@ def test_a_trial_failed_for_its_dead_process_keeps_its_run_killed(tmp_path):
             client.set_terminated(run.info.run_id, "KILLED")
         attrs.record_run_id(trial, run.info.run_id)
         runs[left] = run.info.run_id
+    # ... and one Optuna's heartbeat check failed and retried (its retry still waiting)
+    from automl.study import retry_callback
+
+    trial = study.ask()
+    run = client.create_run(parent.info.experiment_id, tags={
+        "mlflow.parentRunId": parent.info.run_id, "automl.study_name": "dead",
+        "optuna.trial_number": str(trial.number)})
+    client.set_terminated(run.info.run_id, "KILLED")
+    attrs.record_run_id(trial, run.info.run_id)
+    study._storage.set_trial_state_values(trial._trial_id, state=optuna.trial.TrialState.FAIL)
+    retry_callback()(study, study._storage.get_trial(trial._trial_id))
+    runs["heartbeat"] = run.info.run_id
     _tracked_iris(tmp_path, "dead", 1)
-    assert [client.get_run(runs[left]).info.status for left in ("RUNNING", "KILLED")] == ["KILLED", "KILLED"]
+    assert [client.get_run(runs[left]).info.status for left in ("RUNNING", "KILLED", "heartbeat")] \
+        == ["KILLED", "KILLED", "KILLED"]
 
 
 def test_a_trial_that_finished_without_a_run_is_logged_once_by_the_next_run(tmp_path):
